@@ -1,0 +1,107 @@
+// Chooses the fastest correct tfjs backend available: tensorflow (native, GPU first) > wasm > cpu.
+// Env DENSITY_BACKEND forces one. The choice is logged once and recorded in every run's provenance.
+import * as tf from '@tensorflow/tfjs';
+
+export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
+export const BACKEND_NAMES: readonly BackendName[] = ['tensorflow', 'wasm', 'cpu'];
+
+export interface BackendInfo {
+  name: BackendName;
+  /** The npm package that provides it (e.g. '@tensorflow/tfjs-node-gpu'). */
+  package: string;
+  version: string;
+  gpu: boolean;
+  threads: number;
+  simd: boolean;
+  /** Kernels this project registered or replaced on this backend (see wasm-kernels.ts). */
+  kernelFixes: string[];
+}
+
+let current: BackendInfo | null = null;
+let pending: Promise<BackendInfo> | null = null;
+
+function packageVersion(pkg: string): string {
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  return (require(`${pkg}/package.json`) as { version: string }).version;
+}
+
+/** Try to load a native TensorFlow binding; returns the package name or null when none loads. */
+function loadNative(): string | null {
+  for (const pkg of ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node']) {
+    try {
+      require(pkg); // registers the 'tensorflow' backend with the shared tfjs engine
+      return pkg;
+    } catch {
+      // not installed here (it needs a download at install time); fall through
+    }
+  }
+  return null;
+}
+
+async function tryWasm(): Promise<BackendInfo | null> {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    const wasm = require('@tensorflow/tfjs-backend-wasm') as typeof import('@tensorflow/tfjs-backend-wasm');
+    // Multithreaded wasm needs worker support that fails in Node; this machine runs single-threaded SIMD.
+    if (!(await tf.setBackend('wasm'))) return null;
+    await tf.ready();
+    const { registerWasmKernelFixes } = await import('./wasm-kernels');
+    const kernelFixes = registerWasmKernelFixes();
+    const simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
+    void wasm;
+    return { name: 'wasm', package: '@tensorflow/tfjs-backend-wasm', version: packageVersion('@tensorflow/tfjs-backend-wasm'), gpu: false, threads: 1, simd, kernelFixes };
+  } catch (err) {
+    process.stderr.write(`[density] wasm backend unavailable: ${(err as Error).message}\n`);
+    return null;
+  }
+}
+
+async function select(prefer?: BackendName): Promise<BackendInfo> {
+  const forced = prefer ?? (process.env.DENSITY_BACKEND as BackendName | undefined);
+  if (forced !== undefined && !BACKEND_NAMES.includes(forced)) {
+    throw new Error(`DENSITY_BACKEND='${forced}' is not a backend; expected one of ${BACKEND_NAMES.join(', ')}`);
+  }
+  const order: BackendName[] = forced ? [forced] : [...BACKEND_NAMES];
+  for (const name of order) {
+    if (name === 'tensorflow') {
+      const pkg = loadNative();
+      if (pkg && (await tf.setBackend('tensorflow'))) {
+        await tf.ready();
+        return { name, package: pkg, version: packageVersion(pkg), gpu: pkg.endsWith('-gpu'), threads: 0, simd: true, kernelFixes: [] };
+      }
+    } else if (name === 'wasm') {
+      const info = await tryWasm();
+      if (info) return info;
+    } else {
+      await tf.setBackend('cpu');
+      await tf.ready();
+      return { name, package: '@tensorflow/tfjs-backend-cpu', version: packageVersion('@tensorflow/tfjs-backend-cpu'), gpu: false, threads: 1, simd: false, kernelFixes: [] };
+    }
+    if (forced) throw new Error(`DENSITY_BACKEND=${forced} was requested but that backend could not be loaded`);
+  }
+  throw new Error('no tfjs backend could be initialised');
+}
+
+/** Initialise (once) and return the backend. Later calls return the same choice unless `prefer` differs. */
+export async function initBackend(prefer?: BackendName): Promise<BackendInfo> {
+  if (current && (!prefer || prefer === current.name)) return current;
+  if (pending && !prefer) return pending;
+  pending = select(prefer).then((info) => {
+    current = info;
+    if (!process.env.DENSITY_QUIET) {
+      process.stderr.write(`[density] tfjs backend: ${info.name} (${info.package} ${info.version}${info.gpu ? ', GPU' : ''}${info.kernelFixes.length ? `, kernel fixes: ${info.kernelFixes.join(', ')}` : ''})\n`);
+    }
+    return info;
+  });
+  try {
+    return await pending;
+  } finally {
+    pending = null;
+  }
+}
+
+/** The backend chosen by initBackend. */
+export function backendInfo(): BackendInfo {
+  if (!current) throw new Error('backendInfo(): call `await initBackend()` first');
+  return current;
+}
