@@ -1,0 +1,103 @@
+// Showing things in a notebook. In a tslab kernel (DENSITY_NOTEBOOK=1, set by scripts/tslab-kernel.js) output goes
+// to tslab's display as HTML; elsewhere (tests, scripts) the HTML is written to stdout so nothing is silently lost.
+import * as fs from 'fs';
+import * as path from 'path';
+import { projectRoot } from '../paths';
+
+/** A Plotly figure: data traces, layout and config, exactly as Plotly.newPlot takes them. */
+export interface Figure {
+  data: Record<string, unknown>[];
+  layout?: Record<string, unknown>;
+  config?: Record<string, unknown>;
+}
+
+function inKernel(): boolean {
+  return process.env.DENSITY_NOTEBOOK === '1';
+}
+
+/** Send HTML to the notebook output (or stdout outside a kernel). */
+export function showHtml(html: string): void {
+  if (inKernel()) {
+    // Required lazily: tslab's display only exists inside a running kernel.
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    const tslab = require('tslab') as typeof import('tslab');
+    tslab.display.html(html);
+  } else {
+    process.stdout.write(html + '\n');
+  }
+}
+
+export function escapeHtml(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+}
+
+let plotlyEmbedded = false;
+
+/**
+ * A <script> that defines window.Plotly from the installed plotly.js-dist, hiding AMD/CommonJS globals so
+ * the UMD wrapper always sets window.Plotly (require.js on a page would otherwise capture it).
+ */
+export function plotlyLibraryScript(): string {
+  const file = path.join(projectRoot, 'node_modules', 'plotly.js-dist', 'plotly.js');
+  const src = fs.readFileSync(file, 'utf8').replace(/<\/script/gi, '<\\/script');
+  return `<script type="text/javascript">if (!window.Plotly) { (function (define, module, exports) {\n${src}\n}).call(window); }</script>`;
+}
+
+/** Embed plotly.js once per kernel session (so once per rendered notebook); later calls do nothing. */
+export function ensurePlotly(): void {
+  if (plotlyEmbedded) return;
+  showHtml(plotlyLibraryScript());
+  plotlyEmbedded = true;
+}
+
+let figureCounter = 0;
+
+/** HTML for one interactive figure: a div and a script that draws it once Plotly is available. */
+export function figureHtml(fig: Figure, id = `density-fig-${process.pid}-${++figureCounter}-${Date.now().toString(36)}`): string {
+  const spec = JSON.stringify({ data: fig.data, layout: fig.layout ?? {}, config: { responsive: true, displaylogo: false, ...(fig.config ?? {}) } })
+    .replace(/<\//g, '<\\/');
+  const height = typeof fig.layout?.height === 'number' ? fig.layout.height : 420;
+  return `<div id="${id}" class="density-figure" style="width:100%;height:${height}px;"></div>
+<script type="text/javascript">(function () {
+  var spec = ${spec};
+  function draw() {
+    var el = document.getElementById(${JSON.stringify(id)});
+    if (!el) return;
+    if (!window.Plotly) { setTimeout(draw, 30); return; }
+    window.Plotly.newPlot(el, spec.data, spec.layout, spec.config);
+  }
+  draw();
+})();</script>`;
+}
+
+/** Show an interactive Plotly figure inline (embedding plotly.js first if this session has not yet). */
+export function showFigure(fig: Figure): void {
+  ensurePlotly();
+  showHtml(figureHtml(fig));
+}
+
+/** A plain HTML table from rows of objects (columns: the given keys or the first row's). */
+export function tableHtml(rows: Record<string, unknown>[], opts: { columns?: string[]; caption?: string; digits?: number } = {}): string {
+  const columns = opts.columns ?? (rows.length ? Object.keys(rows[0]) : []);
+  const digits = opts.digits ?? 3;
+  const fmt = (v: unknown): string => {
+    if (v === null || v === undefined) return '';
+    if (typeof v === 'number') return Number.isInteger(v) ? v.toLocaleString('en-US') : v.toFixed(digits);
+    return String(v);
+  };
+  const head = columns.map((c) => `<th>${escapeHtml(c)}</th>`).join('');
+  const body = rows.map((r) => `<tr>${columns.map((c) => `<td>${escapeHtml(fmt(r[c]))}</td>`).join('')}</tr>`).join('\n');
+  const caption = opts.caption ? `<caption style="caption-side:top;text-align:left">${escapeHtml(opts.caption)}</caption>` : '';
+  return `<table class="density-table">${caption}<thead><tr>${head}</tr></thead><tbody>${body}</tbody></table>`;
+}
+
+export function showTable(rows: Record<string, unknown>[], opts: { columns?: string[]; caption?: string; digits?: number } = {}): void {
+  showHtml(tableHtml(rows, opts));
+}
+
+/** A highlighted note (e.g. what is missing and the command that computes it). */
+export function showNote(text: string, kind: 'info' | 'warning' = 'info'): void {
+  const colour = kind === 'warning' ? '#fff4e5' : '#eef6ff';
+  const border = kind === 'warning' ? '#f0a030' : '#3b82f6';
+  showHtml(`<div class="density-note" style="background:${colour};border-left:4px solid ${border};padding:8px 12px;margin:6px 0;white-space:pre-wrap">${escapeHtml(text)}</div>`);
+}

@@ -1,0 +1,54 @@
+#!/usr/bin/env node
+// First step of `npm start`, `npm test` and `npm run render`: do whatever set-up is missing, then get out of the way.
+//  1. node_modules: `npm ci` when absent or older than package-lock.json.
+//  2. Jupyter nbconvert + nbclient: Debian packages when running as root with apt-get, else a clear message.
+//  3. The project-local tslab kernel spec (.jupyter/, put on JUPYTER_PATH by our commands only).
+// Plain JavaScript without dependencies: it runs before node_modules exists.
+'use strict';
+const { spawnSync } = require('child_process');
+const fs = require('fs');
+const path = require('path');
+const jenv = require('./jupyter-env');
+
+const root = jenv.projectRoot;
+const say = (msg) => process.stderr.write(`[setup] ${msg}\n`);
+
+function run(cmd, args, opts = {}) {
+  say(`$ ${cmd} ${args.join(' ')}`);
+  const r = spawnSync(cmd, args, { stdio: 'inherit', cwd: root, ...opts });
+  if (r.status !== 0) {
+    say(`'${cmd} ${args.join(' ')}' failed (exit ${r.status}${r.error ? `, ${r.error.message}` : ''})`);
+    process.exit(r.status || 1);
+  }
+}
+
+function ensureNodeModules() {
+  const marker = path.join(root, 'node_modules', '.package-lock.json');
+  const lock = path.join(root, 'package-lock.json');
+  const stale = !fs.existsSync(marker) || fs.statSync(marker).mtimeMs < fs.statSync(lock).mtimeMs;
+  if (stale) run('npm', ['ci', '--no-audit', '--no-fund']);
+}
+
+function ensureJupyter() {
+  if (process.env.DENSITY_SKIP_JUPYTER === '1') return;
+  if (jenv.findJupyterPython()) return;
+  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  const hasApt = fs.existsSync('/usr/bin/apt-get');
+  if (isRoot && hasApt) {
+    say('Jupyter nbconvert/nbclient not found: installing the Debian packages');
+    run('apt-get', ['update', '-qq']);
+    run('apt-get', ['install', '-y', '-qq', 'jupyter-nbconvert', 'python3-nbclient'], {
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    });
+    if (jenv.findJupyterPython()) return;
+  }
+  say('Jupyter (nbconvert + nbclient) is needed to execute and render the notebooks, and was not found.');
+  say('Install it with:   python3 -m pip install nbconvert nbclient jupyter_client ipykernel');
+  say('(or on Debian/Ubuntu as root: apt-get install -y jupyter-nbconvert python3-nbclient).');
+  say('Point DENSITY_PYTHON at the interpreter that has it if it is not /usr/bin/python3 or python3 on PATH.');
+  process.exit(1);
+}
+
+ensureNodeModules();
+ensureJupyter();
+if (jenv.ensureKernelSpec()) say(`kernel spec written: ${path.relative(root, jenv.kernelSpecFile)} (used via JUPYTER_PATH)`);
