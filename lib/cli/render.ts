@@ -41,6 +41,12 @@ export function resolveNotebooks(requested: string[]): string[] {
 export interface RenderResult { name: string; ok: boolean; seconds: number; html: string; error?: string }
 
 export function renderNotebook(name: string, opts: { profile?: string; timeoutSeconds?: number; outDir?: string } = {}): RenderResult {
+  return renderNotebookFile(path.join(notebooksDir, `${name}.ipynb`), opts);
+}
+
+/** Execute one .ipynb (anywhere) with the project kernel and write <outDir>/<basename>.html. */
+export function renderNotebookFile(file: string, opts: { profile?: string; timeoutSeconds?: number; outDir?: string } = {}): RenderResult {
+  const name = path.basename(file).replace(/\.ipynb$/, '');
   const python = jenv.findJupyterPython();
   if (!python) throw new Error('render: Jupyter nbconvert/nbclient not found (run `node scripts/ensure-setup.js`, or pip install nbconvert nbclient)');
   jenv.ensureKernelSpec();
@@ -55,7 +61,7 @@ export function renderNotebook(name: string, opts: { profile?: string; timeoutSe
     '--template', 'density',
     '--output-dir', outDir,
     '--output', name,
-    path.join(notebooksDir, `${name}.ipynb`),
+    file,
   ];
   const env = jenv.jupyterEnv({ ...process.env, ...(opts.profile ? { DENSITY_PROFILE: opts.profile } : {}), PYTHONWARNINGS: 'ignore' });
   const r = spawnSync(python, args, { cwd: projectRoot, env, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
