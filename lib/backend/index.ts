@@ -1,6 +1,8 @@
 // Chooses the fastest correct tfjs backend available: tensorflow (native, GPU first) > wasm > cpu.
 // Env DENSITY_BACKEND forces one. The choice is logged once and recorded in every run's provenance.
 import * as tf from '@tensorflow/tfjs';
+// Static import: a dynamic import('./wasm-kernels') becomes a native ESM import under tsx and fails to resolve.
+import { registerWasmKernelFixes } from './wasm-kernels';
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
 export const BACKEND_NAMES: readonly BackendName[] = ['tensorflow', 'wasm', 'cpu'];
@@ -45,7 +47,6 @@ async function tryWasm(): Promise<BackendInfo | null> {
     // Multithreaded wasm needs worker support that fails in Node; this machine runs single-threaded SIMD.
     if (!(await tf.setBackend('wasm'))) return null;
     await tf.ready();
-    const { registerWasmKernelFixes } = await import('./wasm-kernels');
     const kernelFixes = registerWasmKernelFixes();
     const simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
     void wasm;

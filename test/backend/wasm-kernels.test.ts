@@ -1,0 +1,342 @@
+// Each wasm kernel fix is checked against the cpu backend on seeded random inputs, at kernel level and
+// through tf.grad, plus a tiny conv+dense model. Leaves the backend as wasm (initBackend semantics).
+import { strict as assert } from 'assert';
+import * as tf from '@tensorflow/tfjs';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { initBackend } from '../../lib/backend';
+import { registerWasmKernelFixes, originalWasmKernel, WASM_KERNEL_FIXES } from '../../lib/backend/wasm-kernels';
+import { Rng } from '../../lib/rng';
+
+type Backend = 'cpu' | 'wasm';
+
+function randomArray(n: number, seed: number, scale = 1): Float32Array {
+  const r = new Rng(seed);
+  return Float32Array.from({ length: n }, () => r.normal() * scale);
+}
+
+/** Values of `f()` computed on one backend; `f` builds its own tensors so each backend gets fresh ones. */
+async function valuesOn(backend: Backend, f: () => tf.Tensor | tf.Tensor[]): Promise<Float32Array[]> {
+  await tf.setBackend(backend);
+  const out = tf.tidy(f);
+  const list = Array.isArray(out) ? out : [out];
+  const values = await Promise.all(list.map(async (t) => Float32Array.from(await t.data())));
+  tf.dispose(list);
+  return values;
+}
+
+function assertClose(ref: Float32Array, got: Float32Array, label: string): void {
+  assert.equal(got.length, ref.length, `${label}: length`);
+  let maxRef = 0, maxDiff = 0;
+  for (let i = 0; i < ref.length; i++) {
+    maxRef = Math.max(maxRef, Math.abs(ref[i]));
+    maxDiff = Math.max(maxDiff, Math.abs(ref[i] - got[i]));
+  }
+  assert.ok(maxRef > 0, `${label}: reference is all zeros, so the comparison would prove nothing`);
+  const tol = 1e-4 * maxRef + 1e-5;
+  assert.ok(maxDiff <= tol, `${label}: max |wasm - cpu| = ${maxDiff} > ${tol} (max |cpu| = ${maxRef})`);
+}
+
+async function compare(label: string, f: () => tf.Tensor | tf.Tensor[]): Promise<void> {
+  const ref = await valuesOn('cpu', f);
+  const got = await valuesOn('wasm', f);
+  assert.equal(got.length, ref.length);
+  ref.forEach((r, i) => assertClose(r, got[i], `${label} [output ${i}]`));
+}
+
+function wasmBackend(): BackendWasm {
+  return tf.engine().findBackend('wasm') as BackendWasm;
+}
+
+/** Run `f` on wasm and check every backend buffer it made is freed once its outputs are disposed. */
+async function assertNoLeak(label: string, f: () => tf.Tensor | tf.Tensor[]): Promise<void> {
+  await tf.setBackend('wasm');
+  tf.dispose(tf.tidy(f)); // warm up: first calls may cache things
+  const before = wasmBackend().numDataIds();
+  tf.dispose(tf.tidy(f));
+  assert.equal(wasmBackend().numDataIds(), before, `${label}: intermediate buffers leaked`);
+}
+
+// [batch, inH, inW, inC], [kH, kW, outC], stride, pad
+type ConvCase = [number[], number[], number | [number, number], 'same' | 'valid' | number | tf.backend_util.ExplicitPadding];
+const CONV_CASES: ConvCase[] = [
+  [[2, 7, 7, 3], [3, 3, 4], 1, 'same'],
+  [[2, 7, 7, 3], [3, 3, 4], 1, 'valid'],
+  [[2, 8, 8, 3], [3, 3, 4], 2, 'same'],
+  [[2, 7, 7, 3], [3, 3, 4], 2, 'same'],
+  [[2, 8, 8, 3], [3, 3, 4], 2, 'valid'],
+  [[2, 9, 9, 2], [3, 3, 5], 2, 'valid'],
+  [[3, 6, 5, 1], [2, 3, 2], [2, 1], 'same'],
+  [[1, 10, 10, 4], [5, 5, 3], 2, 'same'],
+  [[2, 6, 6, 2], [3, 3, 3], 1, 1],
+  [[2, 9, 8, 2], [3, 3, 3], 2, [[0, 0], [2, 1], [0, 3], [0, 0]]],
+  [[1, 6, 6, 2], [2, 2, 3], 1, [[0, 0], [3, 0], [0, 2], [0, 0]]],
+];
+
+function convCaseName([xs, ks, s, p]: ConvCase): string {
+  return `x ${xs.join('x')}, filter ${ks[0]}x${ks[1]}->${ks[2]}, stride ${JSON.stringify(s)}, pad ${JSON.stringify(p)}`;
+}
+
+function convShapes([xs, ks, s, p]: ConvCase) {
+  const filterShape = [ks[0], ks[1], xs[3], ks[2]] as [number, number, number, number];
+  const info = tf.backend_util.computeConv2DInfo(xs as [number, number, number, number], filterShape, s, 1, p);
+  return { xShape: xs as [number, number, number, number], filterShape, dyShape: info.outShape };
+}
+
+describe('backend/wasm-kernels', function () {
+  let fixes: string[] = [];
+
+  before(async () => {
+    const info = await initBackend('wasm');
+    assert.equal(info.name, 'wasm');
+    fixes = info.kernelFixes;
+  });
+
+  after(async () => {
+    await tf.setBackend('wasm');
+  });
+
+  it('registers every fix on wasm, idempotently, and reports them in BackendInfo', () => {
+    for (const name of WASM_KERNEL_FIXES) {
+      assert.ok(fixes.includes(name), `${name} missing from kernelFixes`);
+      assert.ok(tf.getKernel(name, 'wasm'), `${name} not registered on wasm`);
+    }
+    const configs = WASM_KERNEL_FIXES.map((n) => tf.getKernel(n, 'wasm'));
+    assert.deepEqual(registerWasmKernelFixes(), fixes);
+    WASM_KERNEL_FIXES.forEach((n, i) => assert.equal(tf.getKernel(n, 'wasm'), configs[i], `${n} re-registered`));
+  });
+
+  it('does not wrap its own wrappers when a second copy of the module registers again', () => {
+    const path = require.resolve('../../lib/backend/wasm-kernels');
+    const cached = require.cache[path];
+    const configs = WASM_KERNEL_FIXES.map((n) => tf.getKernel(n, 'wasm'));
+    try {
+      delete require.cache[path];
+      // eslint-disable-next-line @typescript-eslint/no-var-requires
+      const fresh = require(path) as typeof import('../../lib/backend/wasm-kernels');
+      fresh.registerWasmKernelFixes();
+      WASM_KERNEL_FIXES.forEach((n, i) => assert.equal(tf.getKernel(n, 'wasm'), configs[i], `${n} was wrapped twice`));
+    } finally {
+      require.cache[path] = cached;
+    }
+  });
+
+  it('runs single-threaded: WASM_HAS_MULTITHREAD_SUPPORT is never forced on (it fails in Node)', async () => {
+    assert.equal(await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT'), false);
+  });
+
+  describe('Conv2DBackpropFilter (missing upstream)', () => {
+    it('was not registered by tfjs-backend-wasm', () => {
+      assert.equal(originalWasmKernel('Conv2DBackpropFilter'), undefined);
+    });
+
+    CONV_CASES.forEach((c, i) => {
+      it(`matches cpu: ${convCaseName(c)}`, async () => {
+        const { xShape, filterShape, dyShape } = convShapes(c);
+        const x = randomArray(tf.util.sizeFromShape(xShape), 100 + i);
+        const dy = randomArray(tf.util.sizeFromShape(dyShape), 200 + i);
+        const f = () => tf.engine().runKernel('Conv2DBackpropFilter', { x: tf.tensor(x, xShape), dy: tf.tensor(dy, dyShape) },
+          { strides: c[2], pad: c[3], dataFormat: 'NHWC', filterShape } as unknown as tf.NamedAttrMap) as tf.Tensor;
+        await compare('dW', f);
+        if (i === 2) await assertNoLeak('Conv2DBackpropFilter', f);
+      });
+    });
+
+    it('throws a clear error for NCHW or dilations', async () => {
+      await tf.setBackend('wasm');
+      const x = tf.zeros([1, 5, 5, 2]), dy = tf.zeros([1, 5, 5, 3]);
+      assert.throws(() => tf.engine().runKernel('Conv2DBackpropFilter', { x, dy },
+        { strides: 1, pad: 'same', dataFormat: 'NCHW', filterShape: [3, 3, 2, 3] } as unknown as tf.NamedAttrMap), /NHWC/);
+      assert.throws(() => tf.engine().runKernel('Conv2DBackpropFilter', { x, dy },
+        { strides: 1, pad: 'same', dataFormat: 'NHWC', dilations: 2, filterShape: [3, 3, 2, 3] } as unknown as tf.NamedAttrMap), /dilation 1/);
+      tf.dispose([x, dy]);
+    });
+  });
+
+  describe('Conv2DBackpropInput (naive upstream)', () => {
+    it('replaces the upstream kernel', () => {
+      const original = originalWasmKernel('Conv2DBackpropInput');
+      assert.ok(original && tf.getKernel('Conv2DBackpropInput', 'wasm') !== original);
+    });
+
+    CONV_CASES.forEach((c, i) => {
+      it(`matches cpu: ${convCaseName(c)}`, async () => {
+        const { xShape, filterShape, dyShape } = convShapes(c);
+        const w = randomArray(tf.util.sizeFromShape(filterShape), 300 + i);
+        const dy = randomArray(tf.util.sizeFromShape(dyShape), 400 + i);
+        const f = () => tf.engine().runKernel('Conv2DBackpropInput', { dy: tf.tensor(dy, dyShape), filter: tf.tensor(w, filterShape) },
+          { strides: c[2], pad: c[3], dataFormat: 'NHWC', inputShape: xShape } as unknown as tf.NamedAttrMap) as tf.Tensor;
+        await compare('dx', f);
+        if (i === 2) await assertNoLeak('Conv2DBackpropInput', f);
+      });
+    });
+
+    it('conv2dTranspose (which runs this kernel) matches cpu', async () => {
+      const dy = randomArray(2 * 4 * 4 * 5, 11), w = randomArray(3 * 3 * 2 * 5, 12);
+      await compare('conv2dTranspose', () =>
+        tf.conv2dTranspose(tf.tensor4d(dy, [2, 4, 4, 5]), tf.tensor4d(w, [3, 3, 2, 5]), [2, 8, 8, 2], 2, 'same'));
+    });
+  });
+
+  describe('MaxPoolGrad (wrong upstream for windows <= 0)', () => {
+    // 4x4 single channel, 2x2/2 windows: all negative, mixed, all zero (a tie), positive.
+    const x = Float32Array.from([-1, -2, 5, 0.5, -3, -0.5, 1, 2, 0, 0, -1, 0, 0, 0, -2, -3]);
+    const weights = Float32Array.from([1, 2, 3, 4]);
+    const pooledLoss = (t: tf.Tensor) => tf.maxPool(t as tf.Tensor4D, 2, 2, 'valid').mul(tf.tensor4d(weights, [1, 2, 2, 1])).sum();
+
+    it('the upstream wasm kernel really is wrong for all-negative windows (remove this fix if this fails)', async () => {
+      const original = originalWasmKernel('MaxPoolGrad');
+      assert.ok(original, 'tfjs-backend-wasm no longer registers MaxPoolGrad');
+      await tf.setBackend('wasm');
+      const backend = wasmBackend();
+      const input = tf.tensor4d(x, [1, 4, 4, 1]);
+      const output = tf.maxPool(input, 2, 2, 'valid');
+      const dy = tf.tensor4d(weights, [1, 2, 2, 1]);
+      const dx = original.kernelFunc({ inputs: { dy, input, output }, backend, attrs: { filterSize: 2, strides: 2, pad: 'valid' } }) as tf.TensorInfo;
+      const upstream = backend.readSync(dx.dataId) as Float32Array;
+      backend.disposeData(dx.dataId);
+      tf.dispose([input, output, dy]);
+      // cpu routes window 0's gradient (max -0.5) to index 5; upstream wasm does not.
+      assert.notEqual(upstream[5], 1);
+    });
+
+    it('gives the cpu gradient on all-negative, tied and positive windows', async () => {
+      const [ref] = await valuesOn('cpu', () => tf.grad(pooledLoss)(tf.tensor4d(x, [1, 4, 4, 1])));
+      assert.deepEqual(Array.from(ref), [0, 0, 2, 0, 0, 1, 0, 0, 3, 0, 0, 4, 0, 0, 0, 0]);
+      await compare('maxPool grad', () => tf.grad(pooledLoss)(tf.tensor4d(x, [1, 4, 4, 1])));
+    });
+
+    const cases: [number[], number | [number, number], number | [number, number], 'same' | 'valid' | number][] = [
+      [[2, 8, 8, 3], 2, 2, 'valid'],
+      [[2, 7, 7, 3], 2, 2, 'same'],
+      [[2, 7, 7, 3], 3, 2, 'same'],
+      [[2, 9, 9, 2], 3, 2, 'valid'],
+      [[2, 6, 6, 4], 3, 1, 'same'],
+      [[1, 7, 6, 2], [3, 2], [2, 1], 'same'],
+      // Numeric pad only square: tfjs sizes a numeric-pad pool from the height alone, and wasm's forward
+      // MaxPool then writes past its output for non-square windows (upstream, not these fixes).
+      [[1, 7, 7, 2], 3, 2, 1],
+    ];
+    cases.forEach(([shape, size, stride, pad], i) => {
+      it(`matches cpu through tf.grad on relu'd random input: x ${shape.join('x')}, ${JSON.stringify(size)}/${JSON.stringify(stride)} ${pad}`, async () => {
+        const x = randomArray(tf.util.sizeFromShape(shape), 500 + i);
+        const dyW = randomArray(1000, 600 + i);
+        const f = () => tf.grad((t: tf.Tensor) => {
+          const y = tf.maxPool(tf.relu(t as tf.Tensor4D), size, stride, pad); // relu: many all-zero windows and ties
+          return y.mul(tf.tensor(dyW.subarray(0, y.size), y.shape)).sum();
+        })(tf.tensor4d(x, shape as [number, number, number, number]));
+        await compare('maxPool grad', f);
+        if (i === 0) await assertNoLeak('MaxPoolGrad', f);
+      });
+    });
+  });
+
+  describe('BatchMatMul and _FusedMatMul (transposes made explicit)', () => {
+    const combos: [boolean, boolean][] = [[false, false], [true, false], [false, true], [true, true]];
+
+    combos.forEach(([ta, tb]) => {
+      it(`matMul matches cpu, transposeA=${ta} transposeB=${tb}, rank 2 and batched rank 3`, async () => {
+        const [m, k, n] = [5, 7, 3];
+        const a2 = randomArray(m * k, 1), b2 = randomArray(k * n, 2);
+        const aShape = ta ? [k, m] : [m, k], bShape = tb ? [n, k] : [k, n];
+        await compare('matMul 2d', () => tf.matMul(tf.tensor2d(a2, aShape as [number, number]), tf.tensor2d(b2, bShape as [number, number]), ta, tb));
+        const a3 = randomArray(3 * m * k, 3), b3 = randomArray(3 * k * n, 4);
+        await compare('matMul 3d', () => tf.matMul(tf.tensor3d(a3, [3, ...aShape] as [number, number, number]), tf.tensor3d(b3, [3, ...bShape] as [number, number, number]), ta, tb));
+        // broadcast batch: [1,...] x [3,...]
+        await compare('matMul broadcast', () => tf.matMul(tf.tensor3d(a2, [1, ...aShape] as [number, number, number]), tf.tensor3d(b3, [3, ...bShape] as [number, number, number]), ta, tb));
+      });
+
+      it(`fused matMul (bias, relu) matches cpu, transposeA=${ta} transposeB=${tb}`, async () => {
+        const [m, k, n] = [6, 9, 4];
+        const a = randomArray(m * k, 5), b = randomArray(k * n, 6), bias = randomArray(n, 7);
+        const aShape = (ta ? [k, m] : [m, k]) as [number, number], bShape = (tb ? [n, k] : [k, n]) as [number, number];
+        await compare('fused matMul', () => tf.fused.matMul({ a: tf.tensor2d(a, aShape), b: tf.tensor2d(b, bShape), transposeA: ta, transposeB: tb, bias: tf.tensor1d(bias), activation: 'relu' }));
+      });
+    });
+
+    it('matMul gradients (all transposes) match cpu', async () => {
+      const a = randomArray(6 * 8, 8), b = randomArray(8 * 5, 9);
+      for (const [ta, tb] of combos) {
+        const aShape = (ta ? [8, 6] : [6, 8]) as [number, number], bShape = (tb ? [5, 8] : [8, 5]) as [number, number];
+        await compare(`matMul grads ta=${ta} tb=${tb}`, () =>
+          tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.matMul(x as tf.Tensor2D, y as tf.Tensor2D, ta, tb).square().sum())(
+            [tf.tensor2d(a, aShape), tf.tensor2d(b, bShape)]));
+      }
+    });
+
+    it('hands XNNPACK untransposed operands: the original kernel only ever sees transposeA=transposeB=false', async () => {
+      await tf.setBackend('wasm');
+      for (const name of ['BatchMatMul', '_FusedMatMul']) {
+        const original = originalWasmKernel(name);
+        assert.ok(original && tf.getKernel(name, 'wasm') !== original, `${name} is not wrapped`);
+        const seen: unknown[] = [];
+        const realFunc = original.kernelFunc;
+        original.kernelFunc = (params) => { seen.push([params.attrs?.transposeA, params.attrs?.transposeB]); return realFunc(params); };
+        try {
+          const a = tf.randomNormal([8, 6]), b = tf.randomNormal([5, 8]);
+          tf.dispose(name === 'BatchMatMul' ? tf.matMul(a, b, true, true) : tf.fused.matMul({ a, b, transposeA: true, transposeB: true, bias: tf.ones([5]) }));
+          tf.dispose([a, b]);
+        } finally {
+          original.kernelFunc = realFunc;
+        }
+        assert.deepEqual(seen, [[false, false]], name);
+      }
+    });
+
+    it('frees the transposed intermediates', async () => {
+      const a = randomArray(6 * 8, 8), b = randomArray(5 * 8, 9), bias = randomArray(5, 10);
+      await assertNoLeak('BatchMatMul', () => tf.matMul(tf.tensor2d(a, [8, 6]), tf.tensor2d(b, [5, 8]), true, true));
+      await assertNoLeak('_FusedMatMul', () => tf.fused.matMul({ a: tf.tensor2d(a, [8, 6]), b: tf.tensor2d(b, [5, 8]), transposeA: true, transposeB: true, bias: tf.tensor1d(bias) }));
+    });
+  });
+
+  describe('gradients through ops and a model', () => {
+    const gradCases: [number[], number[], number, 'same' | 'valid'][] = [
+      [[3, 8, 8, 2], [3, 3, 4], 1, 'same'],
+      [[3, 8, 8, 2], [3, 3, 4], 2, 'same'],
+      [[3, 9, 9, 2], [3, 3, 4], 2, 'valid'],
+      [[3, 9, 9, 2], [3, 3, 4], 1, 'valid'],
+    ];
+    gradCases.forEach(([xs, ks, s, p], i) => {
+      it(`tf.grad of conv2d and fused conv2d (bias) wrt x, filter, bias matches cpu: stride ${s}, ${p}`, async () => {
+        const fShape = [ks[0], ks[1], xs[3], ks[2]] as [number, number, number, number];
+        const x = randomArray(tf.util.sizeFromShape(xs), 700 + i), w = randomArray(tf.util.sizeFromShape(fShape), 800 + i), bias = randomArray(ks[2], 900 + i);
+        const target = randomArray(10000, 1000 + i);
+        const loss = (y: tf.Tensor) => y.sub(tf.tensor(target.subarray(0, y.size), y.shape)).square().sum();
+        await compare('conv2d grads', () => tf.grads((a: tf.Tensor, b: tf.Tensor) =>
+          loss(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, s, p)))([tf.tensor4d(x, xs as [number, number, number, number]), tf.tensor4d(w, fShape)]));
+        await compare('fused conv2d grads', () => tf.grads((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) =>
+          loss(tf.fused.conv2d({ x: a as tf.Tensor4D, filter: b as tf.Tensor4D, strides: s, pad: p, bias: c })))(
+          [tf.tensor4d(x, xs as [number, number, number, number]), tf.tensor4d(w, fShape), tf.tensor1d(bias)]));
+      });
+    });
+
+    it('a tiny conv + maxPool + dense model: loss and every weight gradient match cpu', async () => {
+      const build = () => {
+        const m = tf.sequential();
+        m.add(tf.layers.conv2d({ inputShape: [10, 10, 1], filters: 4, kernelSize: 3, activation: 'relu', padding: 'same' }));
+        m.add(tf.layers.maxPooling2d({ poolSize: 2 }));
+        m.add(tf.layers.conv2d({ filters: 6, kernelSize: 3, strides: 2, activation: 'relu' }));
+        m.add(tf.layers.flatten());
+        m.add(tf.layers.dense({ units: 8, activation: 'relu' }));
+        m.add(tf.layers.dense({ units: 3 })); // logits for softmaxCrossEntropy
+        return m;
+      };
+      const shapes = await (async () => { await tf.setBackend('cpu'); const m = build(); const s = m.getWeights().map((w) => w.shape); m.dispose(); return s; })();
+      const weights = shapes.map((s, i) => randomArray(tf.util.sizeFromShape(s), 1100 + i, 0.3));
+      const xs = randomArray(6 * 10 * 10, 1200);
+      const labels = Array.from({ length: 6 }, (_, i) => i % 3);
+      const f = () => {
+        const m = build();
+        m.setWeights(shapes.map((s, i) => tf.tensor(weights[i], s)));
+        const x = tf.tensor4d(xs, [6, 10, 10, 1]);
+        const y = tf.oneHot(tf.tensor1d(labels, 'int32'), 3);
+        const vars = m.trainableWeights.map((w) => w.read() as tf.Variable);
+        const { value, grads } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(y, m.apply(x) as tf.Tensor) as tf.Scalar, vars);
+        const out = [value, ...vars.map((v) => grads[v.name])];
+        m.dispose();
+        return out;
+      };
+      await compare('model loss and grads', f);
+    });
+  });
+});
