@@ -289,7 +289,7 @@ export function shortLabel(input: unknown): string {
 export interface AnalysisSettings {
   /** What the effective-density threshold is measured on. */
   metric: 'accuracy' | 'loss';
-  /** accuracy+points: percentage points below the unpruned accuracy; relative: percent of it; loss: absolute rise. */
+  /** In (0, 100]: accuracy points / percent of the unpruned accuracy, or loss units / percent of the unpruned loss (lib/analysis). */
   threshold: number;
   mode: 'points' | 'relative';
   /** Fraction of smallest-|w| weights compared between init and trained (Sec 5.1: 0.4). */
@@ -305,10 +305,10 @@ export function resolveAnalysisSettings(input: unknown = {}): AnalysisSettings {
   const metric = oneOf(input.metric ?? DEFAULT_ANALYSIS.metric, ['accuracy', 'loss'] as const, 'analysis.metric', 'metric');
   const mode = oneOf(input.mode ?? DEFAULT_ANALYSIS.mode, ['points', 'relative'] as const, 'analysis.mode', 'threshold mode');
   const threshold = input.threshold ?? DEFAULT_ANALYSIS.threshold;
-  // Accuracy is in percent: a drop of more than 100 points (or 100% of it) could never trigger.
-  const max = metric === 'accuracy' ? 100 : mode === 'relative' ? 100 : Infinity;
-  if (typeof threshold !== 'number' || !Number.isFinite(threshold) || threshold <= 0 || threshold >= max + (metric === 'accuracy' && mode === 'points' ? 1e-9 : 0)) {
-    throw new DescriptorError('analysis.threshold', threshold, metric === 'accuracy' && mode === 'points' ? 'a number of percentage points in (0, 100]' : max === Infinity ? 'a number > 0' : 'a percentage in (0, 100)');
+  // Same range as lib/analysis effectiveDensity: accuracy points/percent cannot drop by more than 100.
+  if (typeof threshold !== 'number' || !Number.isFinite(threshold) || threshold <= 0 || threshold > 100) {
+    const unit = metric === 'accuracy' ? (mode === 'points' ? 'percentage points of accuracy' : 'percent of the unpruned accuracy') : mode === 'points' ? 'loss units' : 'percent of the unpruned loss';
+    throw new DescriptorError('analysis.threshold', threshold, `a number in (0, 100] (${unit})`);
   }
   const q = input.overlapQuantile ?? DEFAULT_ANALYSIS.overlapQuantile;
   if (typeof q !== 'number' || !(q > 0 && q < 1)) throw new DescriptorError('analysis.overlapQuantile', q, 'a fraction in (0, 1)');

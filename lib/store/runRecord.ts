@@ -78,12 +78,12 @@ export interface TrainingSummary {
   wallSeconds: number;
   divergedAtStep?: number;
   bestEpoch?: number;
-  /** Validation accuracy (percent) and loss of the trained weights, before any pruning. */
+  /** Validation accuracy (fraction in [0,1], like lib/train and the trajectory) and loss of the trained weights, before any pruning. */
   validationAccuracy: number | null;
   validationLoss: number | null;
   /** Mean train loss per window (downsampled to at most CURVE_MAX_POINTS). */
   curve: { step: number; loss: number }[];
-  /** Per-epoch validation (Conv-2/ResNet stop rule); accuracy in percent. */
+  /** Validation after each epoch (bestValidationLoss) or once at the end (targetTrainLoss); accuracy as a fraction. */
   validation: { epoch: number; loss: number; accuracy: number }[];
 }
 
@@ -93,7 +93,9 @@ export interface WeightCounts {
 }
 
 export interface TrajectoryRecordPoint {
+  /** Percent of prunable weights remaining (100 first). */
   density: number;
+  /** Validation accuracy, fraction in [0,1]. */
   accuracy: number;
   loss: number;
   /** Unpruned weights per layer (kept only for small trajectories of few layers; see run.ts). */
@@ -119,9 +121,9 @@ export interface PruneStageRecord extends StageMeta {
 
 export interface ActivationStats {
   /** Mean over validation images of the Hoyer sparsity of the layer's activation vector (0 dense .. 1 one-hot). */
-  hoyer: number;
+  hoyer: number | null;
   /** Mean over units of the class selectivity index (CCMAS). */
-  selectivity: number;
+  selectivity: number | null;
   units: number;
 }
 

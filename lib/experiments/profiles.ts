@@ -1,0 +1,233 @@
+// Profiles as data: which runs a sweep makes, what it costs and exactly how it departs from the paper.
+// A profile is a list of groups; each group is a fixed part of a descriptor crossed with widths x inits x
+// init seeds x data seeds. The same shape can be given as a JSON file (`--profile path.json`).
+import * as fs from 'fs';
+import * as path from 'path';
+import type { ArchName } from '../models/types';
+import type { InitName } from '../train/init';
+import {
+  ARCHITECTURES, AnalysisSettings, Descriptor, DescriptorError, descriptorHash, DescriptorInput, INITS, resolveAnalysisSettings,
+  resolveDescriptor,
+} from '../store/descriptor';
+
+/** The part of a descriptor a group fixes (everything but the four crossed fields). */
+export type GroupBase = Omit<DescriptorInput, 'width' | 'init' | 'initSeed' | 'dataSeed'>;
+
+export interface ProfileGroup {
+  /** Short name, e.g. 'conv2-adam'. */
+  label: string;
+  base: GroupBase;
+  widths: number[];
+  inits: InitName[];
+  /** Explicit seeds, or a count n meaning seeds 0..n-1. */
+  initSeeds: number[] | number;
+  dataSeeds: number[] | number;
+}
+
+export interface Profile {
+  name: string;
+  description: string;
+  /** What the profile costs, in words (the `estimate` below is the machine's figure). */
+  budget: string;
+  /** Every way this profile departs from the paper's protocol. Empty only for a faithful replication. */
+  departures: string[];
+  groups: ProfileGroup[];
+  analysis: Partial<AnalysisSettings>;
+}
+
+const ALL_INITS: InitName[] = ['glorot', 'he'];
+
+/** The project's decisions where the paper lost numbers (PROTOCOL.md): every profile inherits them. */
+export const PROTOCOL_DEFAULTS_NOTE =
+  "Learning rates, batch size 128, Conv-2 layer sizes and the MLP's 100-step loss window are the project's defaults (PROTOCOL.md), not numbers from the paper.";
+
+export const PROFILES: Readonly<Record<string, Profile>> = {
+  smoke: {
+    name: 'smoke',
+    description: 'CI smoke test: every stage of every code path on tiny data, in minutes.',
+    budget: 'about 1-2 minutes on one wasm CPU core (4 runs; CIFAR-10 loading takes a part of it)',
+    departures: [
+      'MLP: 2,000 training images and 500 validation images (paper: 55,000 / 5,000)',
+      'MLP: stops after at most 5 epochs; loss window and check interval 10 steps (paper: until the training loss reaches 0.2; ours: 100 steps)',
+      'Conv-2: 500 training and 500 validation images, 1 epoch (paper: 45,000 / 5,000, 100 epochs)',
+      'widths 0.1 and 1 (MLP) and 0.1 (Conv-2) only; one init (Glorot), one init seed and one data seed (paper: 5 widths, both inits, 10 x 5 seeds)',
+      'no ResNet, no Adagrad',
+      PROTOCOL_DEFAULTS_NOTE,
+    ],
+    groups: [
+      { label: 'mlp', base: { architecture: 'mlp', trainSubset: 2000, validationSize: 500, stop: { kind: 'targetTrainLoss', target: 0.2, window: 10, checkEvery: 10, maxEpochs: 5 } }, widths: [0.1, 1], inits: ['glorot'], initSeeds: [0], dataSeeds: [0] },
+      { label: 'conv2-adam', base: { architecture: 'conv2', optimizer: 'adam', trainSubset: 500, validationSize: 500, stop: { kind: 'bestValidationLoss', epochs: 1 } }, widths: [0.1], inits: ['glorot'], initSeeds: [0], dataSeeds: [0] },
+    ],
+    analysis: {},
+  },
+  cpu: {
+    name: 'cpu',
+    description: "The paper's study scaled to a CPU: the MLP in full on MNIST; Conv-2 and ResNet on a CIFAR-10 subset with fewer seeds and epochs.",
+    budget: 'MLP part about 4-6 hours, Conv-2/ResNet part about a day on one wasm CPU core (see `npm run status -- --profile cpu` for the machine estimate); run with --arch to do it in pieces',
+    departures: [
+      'MLP: 5 init seeds x 2 data seeds (paper: 10 x 5); otherwise the paper protocol (full MNIST, 5,000 validation images, train to loss 0.2)',
+      'Conv-2 and ResNet: 10,000 training images and 2,000 validation images from CIFAR-10 (paper: 45,000 / 5,000)',
+      'Conv-2/Adam 10 epochs (paper 100), Conv-2/Adagrad 5 epochs (paper 25), ResNet 10 epochs (paper 90); the best-validation-loss epoch is kept as in the paper',
+      'Conv-2 and ResNet: widths 0.1, 0.5 and 1 (paper: 0.1-2), 2 init seeds x 1 data seed (paper: 10 x 5)',
+      'CIFAR-10 is the local JPEG-derived copy (PROTOCOL.md), not the official archive',
+      PROTOCOL_DEFAULTS_NOTE,
+    ],
+    groups: [
+      { label: 'mlp', base: { architecture: 'mlp' }, widths: [0.1, 0.5, 1, 2, 5], inits: ALL_INITS, initSeeds: 5, dataSeeds: 2 },
+      ...(['adam', 'adagrad'] as const).map((optimizer): ProfileGroup => ({
+        label: `conv2-${optimizer}`,
+        base: { architecture: 'conv2', optimizer, trainSubset: 10000, validationSize: 2000, stop: { kind: 'bestValidationLoss', epochs: optimizer === 'adam' ? 10 : 5 } },
+        widths: [0.1, 0.5, 1], inits: ALL_INITS, initSeeds: 2, dataSeeds: 1,
+      })),
+      { label: 'resnet', base: { architecture: 'resnet', trainSubset: 10000, validationSize: 2000, stop: { kind: 'bestValidationLoss', epochs: 10 } }, widths: [0.1, 0.5, 1], inits: ALL_INITS, initSeeds: 2, dataSeeds: 1 },
+    ],
+    analysis: {},
+  },
+  paper: {
+    name: 'paper',
+    description: "The paper's full protocol: 4 regimes x widths x 2 inits x 10 init seeds x 5 data seeds, full data and epochs. Needs a GPU.",
+    budget: 'GPU-days: 1,000 MLP runs and 2,400 Conv-2/ResNet runs of 25-100 epochs on 45,000 CIFAR-10 images',
+    departures: [
+      'CIFAR-10 is the local JPEG-derived copy (PROTOCOL.md) unless the official archive is put in its place',
+      "The MLP's epoch cap of 50 is ours (a safety net; the paper trains until the loss reaches 0.2)",
+      PROTOCOL_DEFAULTS_NOTE,
+    ],
+    groups: [
+      { label: 'mlp', base: { architecture: 'mlp' }, widths: [0.1, 0.5, 1, 2, 5], inits: ALL_INITS, initSeeds: 10, dataSeeds: 5 },
+      { label: 'conv2-adam', base: { architecture: 'conv2', optimizer: 'adam' }, widths: [0.1, 0.5, 1, 2], inits: ALL_INITS, initSeeds: 10, dataSeeds: 5 },
+      { label: 'conv2-adagrad', base: { architecture: 'conv2', optimizer: 'adagrad' }, widths: [0.1, 0.5, 1, 2], inits: ALL_INITS, initSeeds: 10, dataSeeds: 5 },
+      { label: 'resnet', base: { architecture: 'resnet' }, widths: [0.1, 0.5, 1, 2], inits: ALL_INITS, initSeeds: 10, dataSeeds: 5 },
+    ],
+    analysis: {},
+  },
+};
+
+export const PROFILE_NAMES = Object.keys(PROFILES);
+
+/** Environment variable naming the default profile (a built-in name or a JSON file path) for the CLIs. */
+export const PROFILE_ENV = 'DENSITY_PROFILE';
+
+function seedList(v: number[] | number, field: string): number[] {
+  if (typeof v === 'number') {
+    if (!Number.isInteger(v) || v < 1) throw new DescriptorError(field, v, 'a positive seed count or a list of seeds');
+    return Array.from({ length: v }, (_, i) => i);
+  }
+  if (!Array.isArray(v) || v.length === 0) throw new DescriptorError(field, v, 'a non-empty list of seeds or a count');
+  return v;
+}
+
+function isObj(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Check the shape of a profile (from a JSON file or code); errors name the field. Expands every group once. */
+export function validateProfile(p: unknown): Profile {
+  if (!isObj(p)) throw new DescriptorError('profile', p, 'an object with name, description, budget, departures, groups, analysis');
+  const allowed = ['name', 'description', 'budget', 'departures', 'groups', 'analysis'];
+  for (const k of Object.keys(p)) if (!allowed.includes(k)) throw new DescriptorError(`profile.${k}`, p[k], `no such field; known fields: ${allowed.join(', ')}`);
+  if (typeof p.name !== 'string' || !p.name) throw new DescriptorError('profile.name', p.name, 'a non-empty string');
+  if (!Array.isArray(p.departures) || p.departures.some((x) => typeof x !== 'string')) throw new DescriptorError('profile.departures', p.departures, 'a list of strings (how the profile departs from the paper)');
+  if (!Array.isArray(p.groups) || p.groups.length === 0) throw new DescriptorError('profile.groups', p.groups, 'a non-empty list of groups');
+  const groupKeys = ['label', 'base', 'widths', 'inits', 'initSeeds', 'dataSeeds'];
+  p.groups.forEach((g: unknown, i: number) => {
+    const where = `profile.groups[${i}]`;
+    if (!isObj(g)) throw new DescriptorError(where, g, 'an object');
+    for (const k of Object.keys(g)) if (!groupKeys.includes(k)) throw new DescriptorError(`${where}.${k}`, g[k], `no such field; known fields: ${groupKeys.join(', ')}`);
+    if (!isObj(g.base)) throw new DescriptorError(`${where}.base`, g.base, 'the fixed descriptor fields (at least architecture)');
+    if (!Array.isArray(g.widths) || g.widths.length === 0) throw new DescriptorError(`${where}.widths`, g.widths, 'a non-empty list of widths');
+    if (!Array.isArray(g.inits) || g.inits.length === 0) throw new DescriptorError(`${where}.inits`, g.inits, `a non-empty list of ${INITS.join('/')}`);
+  });
+  const analysis = resolveAnalysisSettings(p.analysis ?? {});
+  const profile: Profile = {
+    name: p.name, description: typeof p.description === 'string' ? p.description : '', budget: typeof p.budget === 'string' ? p.budget : 'not stated',
+    departures: p.departures as string[], groups: p.groups as ProfileGroup[], analysis,
+  };
+  expandProfile(profile); // every descriptor must be valid (throws naming the group and field)
+  return profile;
+}
+
+/** A built-in profile by name, or a profile JSON file by path. */
+export function loadProfile(spec: string): Profile {
+  if (Object.prototype.hasOwnProperty.call(PROFILES, spec)) return PROFILES[spec];
+  const looksLikePath = spec.endsWith('.json') || spec.includes('/') || spec.includes(path.sep);
+  if (!looksLikePath) throw new Error(`unknown profile '${spec}'; expected one of ${PROFILE_NAMES.join(', ')} or a path to a profile .json file`);
+  let text: string;
+  try {
+    text = fs.readFileSync(spec, 'utf8');
+  } catch (err) {
+    throw new Error(`cannot read profile file ${spec}: ${(err as Error).message}`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    throw new Error(`profile file ${spec} is not valid JSON: ${(err as Error).message}`);
+  }
+  try {
+    return validateProfile(parsed);
+  } catch (err) {
+    throw new Error(`profile file ${spec}: ${(err as Error).message}`);
+  }
+}
+
+export interface ProfileFilter {
+  arch?: ArchName | ArchName[];
+  widths?: number[];
+  /** Group labels (e.g. 'conv2-adagrad'). */
+  groups?: string[];
+}
+
+export interface ExpandedRun {
+  hash: string;
+  group: string;
+  descriptor: Descriptor;
+}
+
+/**
+ * The runs of a profile, in a stable order (group, width, init, init seed, data seed), without duplicates,
+ * optionally filtered by architecture, width and group.
+ */
+export function expandProfileRuns(profile: Profile | string, filter: ProfileFilter = {}): ExpandedRun[] {
+  const p = typeof profile === 'string' ? loadProfile(profile) : profile;
+  const archs = filter.arch === undefined ? undefined : Array.isArray(filter.arch) ? filter.arch : [filter.arch];
+  if (archs) for (const a of archs) if (!ARCHITECTURES.includes(a)) throw new DescriptorError('--arch', a, `one of ${ARCHITECTURES.join(', ')}`);
+  const seen = new Set<string>();
+  const out: ExpandedRun[] = [];
+  p.groups.forEach((g, gi) => {
+    if (filter.groups && !filter.groups.includes(g.label)) return;
+    const initSeeds = seedList(g.initSeeds, `profile.groups[${gi}].initSeeds`);
+    const dataSeeds = seedList(g.dataSeeds, `profile.groups[${gi}].dataSeeds`);
+    for (const width of g.widths) {
+      for (const init of g.inits) {
+        for (const initSeed of initSeeds) {
+          for (const dataSeed of dataSeeds) {
+            let d: Descriptor;
+            try {
+              d = resolveDescriptor({ ...g.base, width, init, initSeed, dataSeed });
+            } catch (err) {
+              throw new Error(`profile ${p.name}, group '${g.label}': ${(err as Error).message}`);
+            }
+            if (archs && !archs.includes(d.architecture)) continue;
+            if (filter.widths && !filter.widths.some((w) => Math.abs(w - d.width) < 1e-9)) continue;
+            const hash = descriptorHash(d);
+            if (seen.has(hash)) continue;
+            seen.add(hash);
+            out.push({ hash, group: g.label, descriptor: d });
+          }
+        }
+      }
+    }
+  });
+  return out;
+}
+
+/** The descriptors of a profile (see expandProfileRuns). */
+export function expandProfile(profile: Profile | string, filter: ProfileFilter = {}): Descriptor[] {
+  return expandProfileRuns(profile, filter).map((r) => r.descriptor);
+}
+
+/** The analysis settings of a profile, defaults filled. */
+export function profileAnalysis(profile: Profile | string): AnalysisSettings {
+  const p = typeof profile === 'string' ? loadProfile(profile) : profile;
+  return resolveAnalysisSettings(p.analysis);
+}
