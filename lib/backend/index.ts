@@ -27,14 +27,20 @@ function packageVersion(pkg: string): string {
   return (require(`${pkg}/package.json`) as { version: string }).version;
 }
 
+const NATIVE_PACKAGES = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'];
+/** Why each native package failed to load, for the error when 'tensorflow' is forced. */
+const nativeFailures: string[] = [];
+
 /** Try to load a native TensorFlow binding; returns the package name or null when none loads. */
 function loadNative(): string | null {
-  for (const pkg of ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node']) {
+  nativeFailures.length = 0;
+  for (const pkg of NATIVE_PACKAGES) {
     try {
       require(pkg); // registers the 'tensorflow' backend with the shared tfjs engine
       return pkg;
-    } catch {
+    } catch (err) {
       // not installed here (it needs a download at install time); fall through
+      nativeFailures.push(`${pkg}: ${((err as Error).message ?? String(err)).split('\n')[0]}`);
     }
   }
   return null;
@@ -77,6 +83,10 @@ async function select(prefer?: BackendName): Promise<BackendInfo> {
       await tf.setBackend('cpu');
       await tf.ready();
       return { name, package: '@tensorflow/tfjs-backend-cpu', version: packageVersion('@tensorflow/tfjs-backend-cpu'), gpu: false, threads: 1, simd: false, kernelFixes: [] };
+    }
+    if (forced === 'tensorflow') {
+      throw new Error(`backend 'tensorflow' was requested (DENSITY_BACKEND or initBackend) but no native binding loads here ` +
+        `(${nativeFailures.join('; ') || 'tf.setBackend failed'}); use DENSITY_BACKEND=wasm or cpu`);
     }
     if (forced) throw new Error(`DENSITY_BACKEND=${forced} was requested but that backend could not be loaded`);
   }
