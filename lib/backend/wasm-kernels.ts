@@ -5,9 +5,10 @@
 //    whose custom gradient calls the same kernel) throws. Built here as one XNNPACK Conv2D.
 //  - Conv2DBackpropInput: wasm has one, but it is a naive scalar loop. Replaced by a forward Conv2D on the
 //    stride-dilated dy with the flipped, transposed filter.
-//  - MaxPoolGrad: wasm's C++ kernel starts its running max at FLT_MIN (smallest positive float), so windows
-//    whose values are all <= 0 (common after relu) route no gradient to the right place. Replaced by a JS
-//    loop over the wasm heap with the cpu backend's semantics (first maximum in scan order wins ties).
+//  - MaxPoolGrad: wasm's C++ kernel starts its running max at FLT_MIN (smallest positive float), so a window
+//    whose values are all <= 0 sends its gradient to the wrong element (element 0 in the test case) instead
+//    of its maximum. Replaced by a JS loop over the wasm heap with the cpu backend's semantics (first
+//    maximum in scan order wins ties). (wasm's MaxPoolWithArgmax has the same FLT_MIN start; not used here.)
 //  - BatchMatMul / _FusedMatMul: XNNPACK is only used with no transposes, so every backprop matmul
 //    (transposeA or transposeB) falls to a scalar loop ~14x slower. Wrapped to transpose explicitly first.
 //
