@@ -1,0 +1,520 @@
+// The pruning trajectory: prune a trained model level by level (no retraining) and evaluate each level on
+// the validation set. Two evaluators compute the same numbers:
+//  - generic: writes each level's masked kernels into the model's own variables and runs model.predict
+//    (any architecture; the original kernels are written back at the end, also on error);
+//  - dense-stack fast path (mlpTrajectory): for plain Dense/ReLU stacks (the MLP, run hundreds of times in
+//    the study) it never touches the model. The first layer's pre-activations X·W1 + b1 are computed once
+//    and then updated per level only by the weights removed at that level (~2% of the product's cost, less
+//    on MNIST because ~80% of pixels are 0 and zero inputs are skipped); the remaining layers run in full.
+// Both score the model outputs with the same function (scoreOutputs), so they differ only by float rounding
+// in the products.
+import * as tf from '@tensorflow/tfjs';
+import type { ImageSet } from '../data';
+import { densityAt, remainingAt, strategies, stepFraction, fullLevel, type LayerWeights, type PruningPlan, type StrategyName } from './strategies';
+
+export interface TrajectoryPoint {
+  level: number;
+  /** Percent of all prunable weights remaining, from the exact counts (100 at level 0). */
+  density: number;
+  /** Fraction of validation images classified correctly. */
+  accuracy: number;
+  /** Mean softmax cross-entropy over the validation set. */
+  loss: number;
+  /** Unpruned weights per prunable layer. */
+  remaining: Record<string, number>;
+}
+
+export interface TrajectoryOptions {
+  strategy: StrategyName;
+  /** Fraction of each layer's original count pruned per level (globalMagnitude: of all weights). Default 0.02. */
+  step?: number;
+  /** Last level evaluated; default ceil(1 / step) (50 for step 0.02), where everything is pruned. */
+  levels?: number;
+  /** Seed of the random strategy. Default 0. */
+  seed?: number;
+  /** Images per forward pass; default sized from the model's activations (see defaultBatchSize). */
+  batchSize?: number;
+  /** Use the dense-stack fast path when the model qualifies (default true); false forces the generic path. */
+  fastPath?: boolean;
+  /**
+   * Fast path only: recompute the first layer's pre-activations in full every this many levels (0 = never,
+   * the default). Not needed in practice: the incremental updates accumulate in float64, so they add no
+   * error beyond the float32 rounding of the one full product (see the tests); kept as a safety valve.
+   */
+  refreshEvery?: number;
+}
+
+/** What a trajectory run needs besides the model: the plan and the kernels it was built from. */
+interface Prepared {
+  plan: PruningPlan;
+  kernels: LayerWeights[];
+  levels: number;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Scoring
+
+/**
+ * What the model's last layer emits: 'logits' (linear, the project's architectures) or 'probabilities'
+ * (a softmax layer).
+ */
+export type OutputKind = 'logits' | 'probabilities';
+
+/** Softmax probabilities are clipped like tfjs's categoricalCrossentropy so log(0) never occurs. */
+const PROBABILITY_EPSILON = 1e-7;
+
+/**
+ * Sum of per-image cross-entropy and number of correct argmax predictions for `count` rows of `out`
+ * (row-major, numClasses per row) against labels y[from..from+count). In float64.
+ * Logits: log-sum-exp minus the label's logit (= tf.losses.softmaxCrossEntropy, as lib/train reports).
+ * Probabilities: -log(clip(p_y / sum p, eps, 1 - eps)) (= tfjs categoricalCrossentropy).
+ * Argmax ties go to the lowest class index, like tf.argMax.
+ */
+export function scoreOutputs(out: Float32Array, y: Uint8Array, from: number, count: number, numClasses: number, kind: OutputKind): { lossSum: number; correct: number } {
+  let lossSum = 0;
+  let correct = 0;
+  for (let r = 0; r < count; r++) {
+    const row = r * numClasses;
+    const label = y[from + r];
+    if (label >= numClasses) throw new Error(`label ${label} of image ${from + r} is not a class of a ${numClasses}-class model`);
+    let best = 0;
+    let max = out[row];
+    for (let c = 1; c < numClasses; c++) {
+      if (out[row + c] > max) {
+        max = out[row + c];
+        best = c;
+      }
+    }
+    if (best === label) correct++;
+    if (kind === 'logits') {
+      let s = 0;
+      for (let c = 0; c < numClasses; c++) s += Math.exp(out[row + c] - max);
+      lossSum += Math.log(s) + max - out[row + label];
+    } else {
+      let s = 0;
+      for (let c = 0; c < numClasses; c++) s += out[row + c];
+      const p = Math.min(Math.max(out[row + label] / s, PROBABILITY_EPSILON), 1 - PROBABILITY_EPSILON);
+      lossSum -= Math.log(p);
+    }
+  }
+  return { lossSum, correct };
+}
+
+/** The activation name in a layer's config ('relu', 'linear', 'softmax', ...), or undefined. */
+function activationOf(layer: tf.layers.Layer): string | undefined {
+  const act = layer.getConfig().activation;
+  return typeof act === 'string' ? act : undefined;
+}
+
+/** 'probabilities' when the model's last layer applies a softmax, otherwise 'logits'. */
+export function outputKind(model: tf.LayersModel): OutputKind {
+  const last = model.outputLayers.length === 1 ? model.outputLayers[0] : undefined;
+  if (!last) throw new Error('pruning trajectory needs a single-output model');
+  return activationOf(last) === 'softmax' ? 'probabilities' : 'logits';
+}
+
+function shapeSize(shape: (number | null)[]): number {
+  return shape.reduce<number>((a, d) => a * (d ?? 1), 1);
+}
+
+/** The model's input shape without the batch axis; throws if it is not fully known. */
+function inputShapeOf(model: tf.LayersModel): number[] {
+  if (model.inputs.length !== 1) throw new Error('pruning trajectory needs a single-input model');
+  const dims = model.inputs[0].shape.slice(1);
+  if (dims.some((d) => d === null)) throw new Error(`model input shape ${JSON.stringify(model.inputs[0].shape)} is not fully known`);
+  return dims as number[];
+}
+
+/** Floats of activations one image produces across all layers: the basis of the default batch size. */
+function activationFloatsPerImage(model: tf.LayersModel): number {
+  let total = 0;
+  for (const layer of model.layers) {
+    const shape = layer.outputShape;
+    // A layer with several outputs reports a list of shapes.
+    const shapes = (Array.isArray(shape[0]) ? shape : [shape]) as (number | null)[][];
+    for (const s of shapes) total += shapeSize(s.slice(1));
+  }
+  return Math.max(1, total);
+}
+
+/** Activation budget of one forward pass, in floats (256 MB): big batches for the MLP, a few hundred images for the CIFAR convs. */
+const ACTIVATION_BUDGET_FLOATS = 64 * 1024 * 1024;
+
+/**
+ * Images per forward pass: as many as fit the activation budget, counting every layer's output (an upper
+ * bound: predict frees intermediates as it goes). MLP 1x on MNIST: the whole 5,000-image set at once;
+ * Conv-2 1x on CIFAR (~160k floats per image): ~400.
+ */
+export function defaultBatchSize(model: tf.LayersModel, n: number): number {
+  return Math.max(1, Math.min(n, Math.floor(ACTIVATION_BUDGET_FLOATS / activationFloatsPerImage(model))));
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Preparation
+
+function kernelVariable(model: tf.LayersModel, name: string): tf.Variable {
+  const layer = model.getLayer(name);
+  const lv = layer.weights[0];
+  if (!lv) throw new Error(`prunable layer '${name}' has no weights`);
+  const v = lv.read();
+  if (!(v instanceof tf.Variable)) throw new Error(`prunable layer '${name}': its first weight is not a variable`);
+  if (v.shape.length < 2) throw new Error(`prunable layer '${name}': first weight has shape [${v.shape}], not a kernel`);
+  return v;
+}
+
+async function readKernels(model: tf.LayersModel, names: string[]): Promise<LayerWeights[]> {
+  if (names.length === 0) throw new Error('pruning trajectory needs at least one prunable layer');
+  const out: LayerWeights[] = [];
+  for (const name of names) {
+    const data = await kernelVariable(model, name).data();
+    // slice(): some backends hand out their own storage; the plan and the restore need a private copy.
+    out.push({ name, values: (data as Float32Array).slice() });
+  }
+  return out;
+}
+
+function checkValidation(validation: ImageSet, inputSize: number): void {
+  if (!(validation.n > 0)) throw new Error('pruning trajectory needs a non-empty validation set');
+  if (validation.x.length !== validation.n * inputSize) {
+    throw new Error(`validation.x has ${validation.x.length} values; expected n * ${inputSize} = ${validation.n * inputSize}`);
+  }
+  if (validation.y.length < validation.n) throw new Error(`validation.y has ${validation.y.length} labels for n = ${validation.n}`);
+}
+
+async function prepare(model: tf.LayersModel, names: string[], opts: TrajectoryOptions): Promise<Prepared> {
+  const step = opts.step ?? 0.02;
+  const strategy = strategies[opts.strategy];
+  if (!strategy) throw new Error(`unknown pruning strategy '${opts.strategy}'`);
+  const levels = opts.levels ?? fullLevel(stepFraction(step));
+  if (!Number.isInteger(levels) || levels < 0) throw new Error(`levels must be an integer >= 0, got ${levels}`);
+  const kernels = await readKernels(model, names);
+  const plan = strategy(kernels, { step, seed: opts.seed ?? 0 });
+  return { plan, kernels, levels };
+}
+
+function point(plan: PruningPlan, level: number, lossSum: number, correct: number, n: number): TrajectoryPoint {
+  return { level, density: densityAt(plan, level), accuracy: correct / n, loss: lossSum / n, remaining: remainingAt(plan, level) };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Generic evaluator
+
+async function genericTrajectory(model: tf.LayersModel, prep: Prepared, validation: ImageSet, opts: TrajectoryOptions): Promise<TrajectoryPoint[]> {
+  const { plan, kernels, levels } = prep;
+  const inputShape = inputShapeOf(model);
+  const inputSize = shapeSize(inputShape);
+  checkValidation(validation, inputSize);
+  const kind = outputKind(model);
+  const numClasses = shapeSize(model.outputs[0].shape.slice(1));
+  const n = validation.n;
+  const batch = opts.batchSize ?? defaultBatchSize(model, n);
+
+  const variables = kernels.map((k) => kernelVariable(model, k.name));
+  const working = kernels.map((k) => k.values.slice());
+  const done = new Array<number>(kernels.length).fill(0);
+  const inputs: tf.Tensor[] = [];
+  const points: TrajectoryPoint[] = [];
+  try {
+    // Input batches are built once and reused at every level.
+    for (let from = 0; from < n; from += batch) {
+      const count = Math.min(batch, n - from);
+      inputs.push(tf.tensor(validation.x.subarray(from * inputSize, (from + count) * inputSize), [count, ...inputShape], 'float32'));
+    }
+    for (let level = 0; level <= levels; level++) {
+      const counts = plan.prunedCount(level);
+      kernels.forEach((k, li) => {
+        if (counts[li] === done[li]) return; // nothing new pruned in this layer at this level
+        const order = plan.order[li];
+        for (let j = done[li]; j < counts[li]; j++) working[li][order[j]] = 0;
+        done[li] = counts[li];
+        // A copy: the cpu backend keeps the array it is given, and `working` changes at the next level.
+        const t = tf.tensor(working[li].slice(), variables[li].shape, 'float32');
+        variables[li].assign(t); // the variable now shares t's data; disposing t only drops our reference
+        t.dispose();
+      });
+      let lossSum = 0, correct = 0, from = 0;
+      for (const xb of inputs) {
+        const out = model.predict(xb) as tf.Tensor;
+        const data = (await out.data()) as Float32Array;
+        out.dispose();
+        const s = scoreOutputs(data, validation.y, from, xb.shape[0], numClasses, kind);
+        lossSum += s.lossSum;
+        correct += s.correct;
+        from += xb.shape[0];
+      }
+      points.push(point(plan, level, lossSum, correct, n));
+    }
+  } finally {
+    for (const x of inputs) x.dispose();
+    // Restore the trained kernels exactly (our private copies were never modified).
+    kernels.forEach((k, li) => {
+      const t = tf.tensor(k.values, variables[li].shape, 'float32');
+      variables[li].assign(t);
+      t.dispose();
+    });
+  }
+  return points;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Dense-stack fast path
+
+interface DenseSpec {
+  name: string;
+  inDim: number;
+  outDim: number;
+  activation: 'relu' | 'linear' | 'softmax';
+  kernel: Float32Array;
+  bias: Float32Array;
+  /** Index into the plan's layers, or -1 when this layer is not pruned. */
+  planIndex: number;
+}
+
+/** Layer classes that are the identity at inference on a [n, features] tensor (Flatten reshapes NHWC row-major, as validation.x is). */
+const PASS_THROUGH = new Set(['InputLayer', 'Flatten', 'Dropout']);
+
+/**
+ * The model as a chain of Dense layers when it is one: a single input, layers connected one after the other,
+ * only InputLayer / Flatten / Dropout / Dense, hidden Dense activations relu or linear, the last layer a
+ * Dense with linear or softmax output, a Flatten before the first Dense when the input is not a vector,
+ * and every prunable name a Dense layer in the chain. Returns null otherwise (the generic path applies).
+ */
+export function denseStack(model: tf.LayersModel, prunableLayerNames: string[]): { name: string; activation: DenseSpec['activation'] }[] | null {
+  if (model.inputs.length !== 1 || model.outputs.length !== 1) return null;
+  const layers = model.layers;
+  const inputRank = model.inputs[0].shape.length;
+  let flattened = inputRank === 2;
+  const dense: { name: string; activation: DenseSpec['activation'] }[] = [];
+  for (let i = 0; i < layers.length; i++) {
+    const layer = layers[i];
+    const cls = layer.getClassName();
+    if (layer.inboundNodes.length !== 1) return null; // shared layers are not a plain chain
+    const inbound = layer.inboundNodes[0].inboundLayers;
+    if (i === 0) {
+      // tf.sequential leaves its InputLayer out of model.layers: the first layer may hang off one.
+      if (inbound.length > 1 || (inbound.length === 1 && inbound[0].getClassName() !== 'InputLayer')) return null;
+    } else if (inbound.length !== 1 || inbound[0] !== layers[i - 1]) {
+      return null;
+    }
+    if (cls === 'Flatten') {
+      flattened = true;
+    } else if (cls === 'Dense') {
+      if (!flattened) return null; // Dense on a rank>2 input acts on the last axis only
+      const act = activationOf(layer) ?? 'linear';
+      const last = i === layers.length - 1;
+      if (!(act === 'relu' || act === 'linear' || (last && act === 'softmax'))) return null;
+      dense.push({ name: layer.name, activation: act });
+    } else if (!PASS_THROUGH.has(cls)) {
+      return null;
+    }
+  }
+  const last = layers[layers.length - 1];
+  if (dense.length === 0 || last.getClassName() !== 'Dense' || model.outputLayers[0] !== last) return null;
+  const names = new Set(dense.map((d) => d.name));
+  if (!prunableLayerNames.every((n) => names.has(n))) return null;
+  return dense;
+}
+
+/** Nonzeros of X [n, d] grouped by input feature (column): feature i holds images img[p], values val[p] for p in start[i]..start[i+1]. */
+interface ColumnSparse {
+  start: Uint32Array;
+  img: Uint32Array;
+  val: Float32Array;
+}
+
+function columnSparse(x: Float32Array, n: number, d: number): ColumnSparse {
+  const start = new Uint32Array(d + 1);
+  for (let r = 0; r < n; r++) {
+    const row = r * d;
+    for (let i = 0; i < d; i++) if (x[row + i] !== 0) start[i + 1]++;
+  }
+  for (let i = 0; i < d; i++) start[i + 1] += start[i];
+  const nnz = start[d];
+  const img = new Uint32Array(nnz);
+  const val = new Float32Array(nnz);
+  const fill = start.slice(0, d);
+  for (let r = 0; r < n; r++) {
+    const row = r * d;
+    for (let i = 0; i < d; i++) {
+      const v = x[row + i];
+      if (v !== 0) {
+        const p = fill[i]++;
+        img[p] = r;
+        val[p] = v;
+      }
+    }
+  }
+  return { start, img, val };
+}
+
+/** pre[n, out] (float64) = X · W + b, by one float32 tfjs product per chunk of rows. */
+async function fullFirstLayer(x: Float32Array, n: number, spec: DenseSpec, kernel: Float32Array, chunk: number, pre: Float64Array): Promise<void> {
+  const w = tf.tensor2d(kernel, [spec.inDim, spec.outDim], 'float32');
+  const b = tf.tensor1d(spec.bias, 'float32');
+  try {
+    for (let from = 0; from < n; from += chunk) {
+      const count = Math.min(chunk, n - from);
+      const out = tf.tidy(() => tf.add(tf.matMul(tf.tensor2d(x.subarray(from * spec.inDim, (from + count) * spec.inDim), [count, spec.inDim]), w), b));
+      const data = (await out.data()) as Float32Array;
+      out.dispose();
+      pre.set(data, from * spec.outDim);
+    }
+  } finally {
+    w.dispose();
+    b.dispose();
+  }
+}
+
+/**
+ * pre -= X[:, i] · w for every first-layer weight (i, j, w) in order[from..to): the weights pruned at this
+ * level. Grouped by input row i so each feature's nonzero column of X is read once; zero inputs are skipped.
+ */
+function subtractRemoved(pre: Float64Array, xs: ColumnSparse, spec: DenseSpec, order: Uint32Array, from: number, to: number): void {
+  const d = spec.inDim, h = spec.outDim;
+  const m = to - from;
+  if (m <= 0) return;
+  // Counting sort of the removed weights by input row.
+  const rowStart = new Uint32Array(d + 1);
+  for (let t = from; t < to; t++) rowStart[Math.floor(order[t] / h) + 1]++;
+  for (let i = 0; i < d; i++) rowStart[i + 1] += rowStart[i];
+  const fill = rowStart.slice(0, d);
+  const cols = new Uint32Array(m);
+  const ws = new Float64Array(m);
+  for (let t = from; t < to; t++) {
+    const idx = order[t];
+    const i = Math.floor(idx / h);
+    const p = fill[i]++;
+    cols[p] = idx - i * h;
+    ws[p] = spec.kernel[idx];
+  }
+  const { start, img, val } = xs;
+  for (let i = 0; i < d; i++) {
+    const r0 = rowStart[i], r1 = rowStart[i + 1];
+    if (r0 === r1) continue;
+    for (let p = start[i]; p < start[i + 1]; p++) {
+      const base = img[p] * h;
+      const xv = val[p];
+      for (let t = r0; t < r1; t++) pre[base + cols[t]] -= ws[t] * xv;
+    }
+  }
+}
+
+async function denseTrajectory(model: tf.LayersModel, prep: Prepared, validation: ImageSet, opts: TrajectoryOptions,
+  stack: { name: string; activation: DenseSpec['activation'] }[]): Promise<TrajectoryPoint[]> {
+  const { plan, kernels, levels } = prep;
+  const inputSize = shapeSize(inputShapeOf(model));
+  checkValidation(validation, inputSize);
+  const n = validation.n;
+  const planIndex = new Map(kernels.map((k, i) => [k.name, i]));
+
+  const specs: DenseSpec[] = [];
+  for (const { name, activation } of stack) {
+    const weights = model.getLayer(name).getWeights();
+    const kshape = weights[0].shape as number[]; // a Dense kernel: [inDim, outDim]
+    const pi = planIndex.get(name) ?? -1;
+    const kernel = pi >= 0 ? kernels[pi].values : ((await weights[0].data()) as Float32Array).slice();
+    const bias = weights.length > 1 ? ((await weights[1].data()) as Float32Array).slice() : new Float32Array(kshape[1]);
+    specs.push({ name, inDim: kshape[0], outDim: kshape[1], activation, kernel, bias, planIndex: pi });
+  }
+  if (specs[0].inDim !== inputSize) throw new Error(`first dense layer takes ${specs[0].inDim} inputs, the model input has ${inputSize}`);
+  const numClasses = specs[specs.length - 1].outDim;
+  const kind: OutputKind = specs[specs.length - 1].activation === 'softmax' ? 'probabilities' : 'logits';
+  const widest = Math.max(...specs.map((s) => Math.max(s.inDim, s.outDim)));
+  // Chunk so the largest activation of one pass stays within the same budget as the generic path.
+  const chunk = opts.batchSize ?? Math.max(1, Math.min(n, Math.floor(ACTIVATION_BUDGET_FLOATS / (2 * widest))));
+  const refreshEvery = opts.refreshEvery ?? 0;
+
+  const first = specs[0];
+  const rest = specs.slice(1);
+  const xs = columnSparse(validation.x, n, first.inDim);
+  const pre = new Float64Array(n * first.outDim);
+  const firstWorking = first.kernel.slice();
+  await fullFirstLayer(validation.x, n, first, firstWorking, chunk, pre);
+  const hidden = new Float32Array(n * first.outDim);
+  const done = new Array<number>(kernels.length).fill(0);
+  const biases = rest.map((s) => tf.tensor1d(s.bias, 'float32'));
+  const points: TrajectoryPoint[] = [];
+  try {
+    for (let level = 0; level <= levels; level++) {
+      const counts = plan.prunedCount(level);
+      // First layer: incremental update of its pre-activations (or a full recompute every refreshEvery levels).
+      if (first.planIndex >= 0) {
+        const pi = first.planIndex;
+        const order = plan.order[pi];
+        for (let j = done[pi]; j < counts[pi]; j++) firstWorking[order[j]] = 0;
+        if (refreshEvery > 0 && level > 0 && level % refreshEvery === 0) await fullFirstLayer(validation.x, n, first, firstWorking, chunk, pre);
+        else subtractRemoved(pre, xs, first, order, done[pi], counts[pi]);
+      }
+      for (let p = 0; p < hidden.length; p++) hidden[p] = first.activation === 'relu' && pre[p] < 0 ? 0 : pre[p];
+      // Later layers: this level's masked kernels, then full products.
+      const ws = rest.map((s) => {
+        if (s.planIndex < 0) return tf.tensor2d(s.kernel, [s.inDim, s.outDim], 'float32');
+        const order = plan.order[s.planIndex];
+        const masked = s.kernel.slice();
+        for (let j = 0; j < counts[s.planIndex]; j++) masked[order[j]] = 0;
+        return tf.tensor2d(masked, [s.inDim, s.outDim], 'float32');
+      });
+      counts.forEach((c, i) => (done[i] = c));
+      let lossSum = 0, correct = 0;
+      try {
+        for (let from = 0; from < n; from += chunk) {
+          const count = Math.min(chunk, n - from);
+          const out = tf.tidy(() => {
+            let a: tf.Tensor2D = tf.tensor2d(hidden.subarray(from * first.outDim, (from + count) * first.outDim), [count, first.outDim]);
+            rest.forEach((s, li) => {
+              a = tf.add(tf.matMul(a, ws[li]), biases[li]);
+              if (s.activation === 'relu') a = tf.relu(a);
+            });
+            const lastAct = specs[specs.length - 1].activation;
+            return lastAct === 'softmax' ? tf.softmax(a) : a;
+          });
+          const data = (await out.data()) as Float32Array;
+          out.dispose();
+          const s = scoreOutputs(data, validation.y, from, count, numClasses, kind);
+          lossSum += s.lossSum;
+          correct += s.correct;
+        }
+      } finally {
+        for (const w of ws) w.dispose();
+      }
+      points.push(point(plan, level, lossSum, correct, n));
+    }
+  } finally {
+    for (const b of biases) b.dispose();
+  }
+  return points;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Entry points
+
+/**
+ * The prunable layers: their names in forward order, or an architecture (lib/models' `Architecture`, as in
+ * ARCHITECTURE.md's contract), whose prunable layer names do not depend on the width.
+ */
+export type PrunableLayers = string[] | { prunableLayers(width: number): { name: string }[] };
+
+function prunableNames(prunable: PrunableLayers): string[] {
+  return Array.isArray(prunable) ? prunable : prunable.prunableLayers(1).map((l) => l.name);
+}
+
+/**
+ * The trajectory of `model` pruned by `opts.strategy`: one point per level k = 0..levels (always all of them:
+ * the plots need the full curve). `prunableLayerNames` are the layers whose kernels (first weight) are pruned;
+ * biases and other weights are never pruned. Uses the dense-stack fast path when the model is a plain
+ * Dense/ReLU chain (unless `fastPath: false`), otherwise the generic evaluator. The model is unchanged afterwards.
+ */
+export async function pruningTrajectory(model: tf.LayersModel, prunable: PrunableLayers, validation: ImageSet, opts: TrajectoryOptions): Promise<TrajectoryPoint[]> {
+  const prunableLayerNames = prunableNames(prunable);
+  const prep = await prepare(model, prunableLayerNames, opts);
+  const stack = opts.fastPath === false ? null : denseStack(model, prunableLayerNames);
+  return stack ? denseTrajectory(model, prep, validation, opts, stack) : genericTrajectory(model, prep, validation, opts);
+}
+
+/** The dense-stack fast path, explicitly; throws when the model is not a plain Dense/ReLU chain. */
+export async function mlpTrajectory(model: tf.LayersModel, prunable: PrunableLayers, validation: ImageSet, opts: TrajectoryOptions): Promise<TrajectoryPoint[]> {
+  const prunableLayerNames = prunableNames(prunable);
+  const stack = denseStack(model, prunableLayerNames);
+  if (!stack) throw new Error('mlpTrajectory: the model is not a plain Dense/ReLU stack with the prunable layers in it; use pruningTrajectory');
+  return denseTrajectory(model, await prepare(model, prunableLayerNames, opts), validation, opts, stack);
+}
