@@ -1,0 +1,9 @@
+// Public API of lib/analysis: every analysis of the paper as functions of plain data (tfjs only in
+// hiddenActivations).
+export * from './effectiveDensity';
+export * from './nullHypothesis';
+export * from './stats';
+export * from './kde';
+export * from './overlap';
+export * from './activations';
+export * from './similarity';
