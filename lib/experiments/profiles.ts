@@ -86,7 +86,7 @@ export const PROFILES: Readonly<Record<string, Profile>> = {
   paper: {
     name: 'paper',
     description: "The paper's full protocol: 4 regimes x widths x 2 inits x 10 init seeds x 5 data seeds, full data and epochs. Needs a GPU.",
-    budget: 'GPU-days: 1,000 MLP runs and 2,400 Conv-2/ResNet runs of 25-100 epochs on 45,000 CIFAR-10 images',
+    budget: 'GPU-days: 500 MLP runs and 1,200 Conv-2/ResNet runs of 25-100 epochs on 45,000 CIFAR-10 images; far beyond one CPU',
     departures: [
       'CIFAR-10 is the local JPEG-derived copy (PROTOCOL.md) unless the official archive is put in its place',
       "The MLP's epoch cap of 50 is ours (a safety net; the paper trains until the loss reaches 0.2)",
@@ -230,4 +230,11 @@ export function expandProfile(profile: Profile | string, filter: ProfileFilter =
 export function profileAnalysis(profile: Profile | string): AnalysisSettings {
   const p = typeof profile === 'string' ? loadProfile(profile) : profile;
   return resolveAnalysisSettings(p.analysis);
+}
+
+/** The profile named on the command line, else by $DENSITY_PROFILE; a clear error when neither is given. */
+export function profileFromSpec(spec: string | undefined): Profile {
+  const s = spec ?? process.env[PROFILE_ENV];
+  if (!s) throw new Error(`no profile: give --profile <${PROFILE_NAMES.join('|')}|file.json> or set ${PROFILE_ENV}`);
+  return loadProfile(s);
 }

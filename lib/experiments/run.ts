@@ -245,7 +245,7 @@ export async function executeRun(input: unknown, opts: RunOptions = {}): Promise
       if (state.prune.state === 'done') {
         prune = state.prune.record;
       } else {
-        if (opts.shouldStop?.()) return { kind: 'interrupted', hash, stagesRun };
+        if (await stopRequested(opts)) return { kind: 'interrupted', hash, stagesRun };
         current = 'prune';
         if (state.prune.state === 'invalid') logEvent(dir, 'redo', { stage: 'prune', problem: state.prune.problem });
         opts.onStage?.('prune');
@@ -258,7 +258,7 @@ export async function executeRun(input: unknown, opts: RunOptions = {}): Promise
       if (state.analysis.state === 'done') {
         analysis = state.analysis.record;
       } else {
-        if (opts.shouldStop?.()) return { kind: 'interrupted', hash, stagesRun };
+        if (await stopRequested(opts)) return { kind: 'interrupted', hash, stagesRun };
         current = 'analysis';
         if (state.analysis.state === 'invalid') logEvent(dir, 'redo', { stage: 'analysis', problem: state.analysis.problem });
         opts.onStage?.('analysis');
@@ -284,6 +284,15 @@ export async function executeRun(input: unknown, opts: RunOptions = {}): Promise
   } finally {
     attempt.lock.release();
   }
+}
+
+/**
+ * Let pending I/O callbacks run (a signal handler, a 'stop' message from a supervisor: both are macrotasks
+ * that a chain of awaits on already-settled work would starve), then ask whether to stop.
+ */
+async function stopRequested(opts: RunOptions): Promise<boolean> {
+  await new Promise<void>((resolve) => setImmediate(resolve));
+  return opts.shouldStop?.() ?? false;
 }
 
 function readRunStatus(dir: string): RunRecord['status'] {

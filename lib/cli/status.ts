@@ -1,0 +1,68 @@
+// npm run status -- --profile <p>: how far a profile's sweep has come, overall and per architecture+width.
+import { ARCH_FLAG, CommandSpec, ENV_NOTES, GROUP_FLAG, PROFILE_FLAG, runCli, UsageError, WIDTHS_FLAG } from './args';
+import { expandProfileRuns, profileFromSpec } from '../experiments/profiles';
+import { runStatus, type RunState, type RunStatusInfo } from '../experiments/results';
+import type { ArchName } from '../models/types';
+
+const cmd: CommandSpec = {
+  command: 'status',
+  summary: 'Count the runs of a profile that are complete, diverged, running (locked by a live process), partial or missing.',
+  flags: [
+    PROFILE_FLAG, ARCH_FLAG, WIDTHS_FLAG, GROUP_FLAG,
+    { name: 'verbose', type: 'boolean', help: 'also list every unfinished run with its finished stages and problems' },
+    { name: 'json', type: 'boolean', help: 'print the counts as JSON on stdout' },
+  ],
+  notes: ['partial = some stages recorded (a sweep resumes after them); problems are records that will be redone.', '', ...ENV_NOTES],
+  examples: ['npm run status -- --profile cpu', 'npm run status -- --profile cpu --arch conv2 --verbose'],
+};
+
+const STATES: RunState[] = ['complete', 'diverged', 'running', 'partial', 'missing'];
+
+function counts(xs: RunStatusInfo[]): Record<RunState, number> {
+  const c = { complete: 0, diverged: 0, running: 0, partial: 0, missing: 0 } as Record<RunState, number>;
+  for (const x of xs) c[x.state]++;
+  return c;
+}
+
+runCli(cmd, async ({ values }) => {
+  const profile = profileFromSpec(values.profile as string | undefined);
+  const runs = expandProfileRuns(profile, { arch: values.arch as ArchName[] | undefined, widths: values.widths as number[] | undefined, groups: values.group as string[] | undefined });
+  if (runs.length === 0) throw new UsageError(`profile ${profile.name} has no runs matching the filters`);
+  const infos = runs.map(runStatus);
+  const total = counts(infos);
+  const groups = new Map<string, RunStatusInfo[]>();
+  for (const i of infos) {
+    const key = `${i.run.group}\t${i.run.descriptor.width}`;
+    groups.set(key, [...(groups.get(key) ?? []), i]);
+  }
+  if (values.json) {
+    const perGroup = [...groups.entries()].map(([k, xs]) => ({ group: k.split('\t')[0], width: Number(k.split('\t')[1]), total: xs.length, ...counts(xs) }));
+    process.stdout.write(JSON.stringify({ profile: profile.name, total: runs.length, ...total, perGroup }, null, 1) + '\n');
+    return 0;
+  }
+  const out: string[] = [];
+  out.push(`profile ${profile.name}: ${runs.length} runs: ${STATES.map((s) => `${total[s]} ${s}`).join(', ')}`);
+  out.push('');
+  const header = ['group', 'width', 'total', ...STATES];
+  const rows = [...groups.entries()].map(([k, xs]) => {
+    const c = counts(xs);
+    const [g, w] = k.split('\t');
+    return [g, `${w}x`, String(xs.length), ...STATES.map((s) => String(c[s]))];
+  });
+  const widths = header.map((h, j) => Math.max(h.length, ...rows.map((r) => r[j].length)));
+  const fmt = (r: string[]) => r.map((c, j) => (j < 2 ? c.padEnd(widths[j]) : c.padStart(widths[j]))).join('  ');
+  out.push(fmt(header), fmt(widths.map((w) => '-'.repeat(w))), ...rows.map(fmt));
+  if (values.verbose) {
+    out.push('');
+    for (const i of infos) {
+      if (i.state === 'complete' || i.state === 'diverged') continue;
+      const d = i.run.descriptor;
+      out.push(`${i.run.hash}  ${i.state.padEnd(8)} ${i.run.group} ${d.width}x ${d.init} i${d.initSeed} d${d.dataSeed}` +
+        (i.stagesDone.length ? `  stages done: ${i.stagesDone.join(',')}` : '') +
+        (i.holder ? `  (pid ${i.holder.pid} on ${i.holder.hostname} since ${i.holder.startedAt})` : '') +
+        (i.problems.length ? `  will redo: ${i.problems.join('; ')}` : ''));
+    }
+  }
+  process.stdout.write(out.join('\n') + '\n');
+  return 0;
+});

@@ -1,0 +1,83 @@
+// npm run sweep -- --profile <p> [--arch a] [--widths 0.1,1] [--jobs N]
+// A supervisor (this process, no tfjs) hands runs to worker processes (this file with --worker), so the
+// progress line stays live and Ctrl-C is answered even while a worker is inside a synchronous training loop.
+import { ARCH_FLAG, CommandSpec, ENV_NOTES, GROUP_FLAG, PROFILE_FLAG, runCli, UsageError, WIDTHS_FLAG } from './args';
+import { formatSummary, Progress } from './progress';
+import { expandProfileRuns, profileAnalysis, profileFromSpec, type ProfileFilter } from '../experiments/profiles';
+import { superviseSweep, workerLoop, type FromWorker } from '../experiments/sweep';
+import { resolveAnalysisSettings } from '../store/descriptor';
+import type { ArchName } from '../models/types';
+
+const cmd: CommandSpec = {
+  command: 'sweep',
+  summary:
+    'Train, prune and analyse every run of a profile that is not finished yet. Finished stages are skipped, so\n' +
+    'an interrupted sweep resumes where it stopped; runs locked by another sweep are left to it.',
+  flags: [
+    PROFILE_FLAG, ARCH_FLAG, WIDTHS_FLAG, GROUP_FLAG,
+    { name: 'jobs', type: 'integer', placeholder: '<N>', help: 'worker processes (default 1); each takes one run at a time' },
+    { name: 'dry-run', type: 'boolean', help: 'list the runs and their state, train nothing' },
+    { name: 'worker', type: 'boolean', hidden: true, help: 'internal: run as a worker of a supervisor' },
+    { name: 'worker-analysis', type: 'string', hidden: true, help: 'internal: the analysis settings (JSON)' },
+  ],
+  notes: [
+    'Progress goes to stderr: one line refreshed in place on a terminal, one line per run otherwise.',
+    'Ctrl-C once: finish the current stage, write it, exit 130. Twice: exit at once (files stay sound).',
+    'Exit codes: 0 all done, 1 some runs failed or are held by another process, 2 bad flags, 130 interrupted.',
+    '',
+    ...ENV_NOTES,
+  ],
+  examples: ['npm run sweep -- --profile smoke', 'npm run sweep -- --profile cpu --arch mlp --widths 0.1,1 --jobs 2', 'npm run sweep -- --profile my-profile.json'],
+};
+
+runCli(cmd, async ({ values }) => {
+  if (values.worker) {
+    if (!process.send) throw new UsageError('--worker is internal: it needs a supervisor (run without it)');
+    const send = process.send.bind(process);
+    const analysis = resolveAnalysisSettings(JSON.parse(String(values['worker-analysis'] ?? '{}')) as unknown);
+    await workerLoop(analysis, (m: FromWorker) => send(m), 'sweep worker');
+    return 0;
+  }
+  const profile = profileFromSpec(values.profile as string | undefined);
+  const filter: ProfileFilter = { arch: values.arch as ArchName[] | undefined, widths: values.widths as number[] | undefined, groups: values.group as string[] | undefined };
+  const runs = expandProfileRuns(profile, filter);
+  if (runs.length === 0) throw new UsageError(`profile ${profile.name} has no runs matching the filters`);
+  const jobs = (values.jobs as number | undefined) ?? 1;
+  if (jobs < 1) throw new UsageError(`--jobs: expected at least 1, got ${jobs}`);
+  const analysis = profileAnalysis(profile);
+  const tty = Boolean(process.stderr.isTTY);
+  process.stderr.write(`profile ${profile.name}: ${profile.description}\n  budget: ${profile.budget}\n`);
+
+  if (values['dry-run']) {
+    const { runStatus } = await import('../experiments/results');
+    for (const r of runs) process.stdout.write(`${r.hash}  ${runStatus(r).state.padEnd(9)} ${r.group} ${r.descriptor.width}x ${r.descriptor.init} i${r.descriptor.initSeed} d${r.descriptor.dataSeed}\n`);
+    return 0;
+  }
+
+  const progress = new Progress({ write: (s) => process.stderr.write(s), tty, columns: process.stderr.columns });
+  const sup = superviseSweep(runs, {
+    analysis, jobs, onEvent: (e) => progress.handle(e), purpose: `sweep --profile ${profile.name}`,
+    workerModule: __filename, workerArgs: ['--worker', '--worker-analysis', JSON.stringify(analysis)],
+  });
+  let interrupts = 0;
+  process.on('SIGINT', () => {
+    interrupts++;
+    if (interrupts === 1) {
+      progress.line('Ctrl-C: stopping after the current stage (press again to stop now)');
+      sup.requestStop();
+    } else {
+      progress.finish();
+      process.stderr.write('Ctrl-C again: stopping now; finished stages are kept\n');
+      sup.kill();
+      process.exit(130);
+    }
+  });
+  process.on('SIGTERM', () => {
+    sup.requestStop();
+  });
+  const summary = await sup.done;
+  progress.finish();
+  process.stderr.write(formatSummary(summary));
+  if (summary.interrupted) return 130;
+  return summary.failed.length > 0 || summary.runningElsewhere.length > 0 ? 1 : 0;
+});

@@ -1,0 +1,165 @@
+// Many run.json -> one tidy table (a row per run): what notebooks, `npm run results` and `status` read.
+// Reading never trains: missing runs are listed, and computed only when asked (`compute: true`).
+import * as path from 'path';
+import { coreSize } from '../analysis/nullHypothesis';
+import { effectiveDensity } from '../analysis/effectiveDensity';
+import { runDir } from '../paths';
+import type { AnalysisSettings, Descriptor } from '../store/descriptor';
+import { lockHolder, type LockInfo } from '../store/lock';
+import { inspectRun, RUN_FILE, type RunRecord, type StageName, STAGES } from '../store/runRecord';
+import { expandProfileRuns, loadProfile, profileAnalysis, type ExpandedRun, type Profile, type ProfileFilter } from './profiles';
+import { runSweep, type SweepEvent, type SweepSummary } from './sweep';
+
+/** One run, the columns notebooks use. Accuracies are fractions in [0,1]; densities are percent. */
+export interface ResultRow {
+  hash: string;
+  group: string;
+  arch: string;
+  dataset: string;
+  width: number;
+  init: string;
+  optimizer: string;
+  learningRate: number;
+  initSeed: number;
+  dataSeed: number;
+  /** Training images used (after the validation split and any subset). */
+  trainImages: number;
+  /** The descriptor's subset size, null = the full training split. */
+  trainSubset: number | null;
+  validationSize: number;
+  totalWeights: number;
+  trainSteps: number;
+  epochs: number;
+  stopReason: string;
+  status: string;
+  /** Validation accuracy of the trained, unpruned model. */
+  validationAccuracy: number | null;
+  /** At the profile's (or the caller's) analysis settings, recomputed from the stored trajectory. */
+  effectiveDensity: number | null;
+  coreSize: number | null;
+  backend: string;
+  commit: string | null;
+  dirty: boolean | null;
+  datasetSha256: string;
+  trainSeconds: number;
+}
+
+export const RESULT_COLUMNS: readonly (keyof ResultRow)[] = [
+  'hash', 'group', 'arch', 'dataset', 'width', 'init', 'optimizer', 'learningRate', 'initSeed', 'dataSeed', 'trainImages', 'trainSubset',
+  'validationSize', 'totalWeights', 'trainSteps', 'epochs', 'stopReason', 'status', 'validationAccuracy', 'effectiveDensity', 'coreSize',
+  'backend', 'commit', 'dirty', 'datasetSha256', 'trainSeconds',
+];
+
+/** The tidy row of one run. Effective density is recomputed at `analysis` (cheap; never needs weights). */
+export function resultRow(r: RunRecord, analysis: AnalysisSettings, group = ''): ResultRow {
+  const d = r.descriptor;
+  let ed: number | null = null;
+  if (r.status === 'complete' && r.trajectory && r.trajectory.length > 0) {
+    ed = effectiveDensity(r.trajectory, { metric: analysis.metric, threshold: analysis.threshold, mode: analysis.mode });
+  }
+  return {
+    hash: r.hash, group, arch: d.architecture, dataset: d.dataset, width: d.width, init: d.init, optimizer: d.optimizer, learningRate: d.learningRate,
+    initSeed: d.initSeed, dataSeed: d.dataSeed, trainImages: r.provenance.dataset.trainImages, trainSubset: d.trainSubset ?? null,
+    validationSize: d.validationSize, totalWeights: r.weightCounts.total, trainSteps: r.training.steps, epochs: r.training.epochs,
+    stopReason: r.training.stopReason, status: r.status, validationAccuracy: r.training.validationAccuracy,
+    effectiveDensity: ed, coreSize: ed === null ? null : coreSize(ed, r.weightCounts.total),
+    backend: r.provenance.backend.name, commit: r.provenance.commit, dirty: r.provenance.dirty, datasetSha256: r.provenance.datasetSha256,
+    trainSeconds: r.training.wallSeconds,
+  };
+}
+
+export type RunState = 'complete' | 'diverged' | 'missing' | 'partial' | 'running';
+
+export interface RunStatusInfo {
+  run: ExpandedRun;
+  state: RunState;
+  /** Stages with sound records (a partial run resumes after them). */
+  stagesDone: StageName[];
+  /** Unsound records that a sweep will redo. */
+  problems: string[];
+  holder: LockInfo | null;
+  record?: RunRecord;
+}
+
+/** Where one run stands. Any finished run.json counts (whatever analysis settings it was made with). */
+export function runStatus(run: ExpandedRun): RunStatusInfo {
+  const dir = runDir(run.hash);
+  const ins = inspectRun(dir, run.hash, null);
+  const stagesDone = STAGES.filter((s) => ins[s].state === 'done');
+  const problems = [ins.train, ins.prune, ins.analysis, ins.run].flatMap((c) => (c.state === 'invalid' ? [c.problem] : []));
+  const holder = lockHolder(dir);
+  if (ins.run.state === 'done') {
+    return { run, state: ins.run.record.status, stagesDone, problems, holder, record: ins.run.record };
+  }
+  const state: RunState = holder ? 'running' : stagesDone.length > 0 || problems.length > 0 ? 'partial' : 'missing';
+  return { run, state, stagesDone, problems, holder };
+}
+
+export interface LoadResultsOptions {
+  /** Compute missing runs in this process first (slow: trains). Default false. */
+  compute?: boolean;
+  filter?: ProfileFilter;
+  /** Override the profile's analysis settings (e.g. another threshold): rows are recomputed, nothing retrains. */
+  analysis?: AnalysisSettings;
+  onEvent?: (e: SweepEvent) => void;
+}
+
+export interface LoadedResults {
+  rows: ResultRow[];
+  runs: RunRecord[];
+  /** Runs of the profile without a finished run.json. */
+  missing: Descriptor[];
+  /** What the sweep did, when compute was true. */
+  sweep?: SweepSummary;
+}
+
+/** The profile's results as a tidy table, in the profile's run order. */
+export async function loadResults(profile: Profile | string, opts: LoadResultsOptions = {}): Promise<LoadedResults> {
+  const p = typeof profile === 'string' ? loadProfile(profile) : profile;
+  const analysis = opts.analysis ?? profileAnalysis(p);
+  const runs = expandProfileRuns(p, opts.filter);
+  let sweep: SweepSummary | undefined;
+  if (opts.compute) {
+    const todo = runs.filter((r) => runStatus(r).record === undefined);
+    if (todo.length) sweep = await runSweep(todo, { analysis: profileAnalysis(p), onEvent: opts.onEvent, purpose: 'loadResults' });
+  }
+  const rows: ResultRow[] = [];
+  const records: RunRecord[] = [];
+  const missing: Descriptor[] = [];
+  for (const r of runs) {
+    const s = runStatus(r);
+    if (s.record) {
+      records.push(s.record);
+      rows.push(resultRow(s.record, analysis, r.group));
+    } else {
+      missing.push(r.descriptor);
+    }
+  }
+  return { rows, runs: records, missing, ...(sweep ? { sweep } : {}) };
+}
+
+/** The rows as a danfo DataFrame (loaded on first use: danfo takes a second to import). */
+export function toDataFrame(rows: ResultRow[]): import('danfojs-node').DataFrame {
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  const dfd = require('danfojs-node') as typeof import('danfojs-node');
+  if (rows.length === 0) return new dfd.DataFrame([], { columns: [...RESULT_COLUMNS] });
+  return new dfd.DataFrame(rows.map((r) => ({ ...r })), { columns: [...RESULT_COLUMNS] });
+}
+
+function csvCell(v: unknown): string {
+  if (v === null || v === undefined) return '';
+  const s = typeof v === 'number' ? String(v) : String(v);
+  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+/** RFC 4180 CSV with a header row; null -> empty cell. */
+export function toCsv(rows: ResultRow[]): string {
+  const lines = [RESULT_COLUMNS.join(',')];
+  for (const r of rows) lines.push(RESULT_COLUMNS.map((c) => csvCell(r[c])).join(','));
+  return lines.join('\n') + '\n';
+}
+
+/** Path of a run's run.json (for notebooks that want the whole record). */
+export function runJsonPath(hash: string): string {
+  return path.join(runDir(hash), RUN_FILE);
+}
