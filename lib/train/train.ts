@@ -74,6 +74,11 @@ export function paperTrainConfig(arch: ArchName, optimizer: OptimizerName, shuff
   return { optimizer, learningRate: defaultLearningRate(arch, optimizer), batchSize: DEFAULT_BATCH_SIZE, stop: paperStopRule(arch, optimizer), shuffleSeed };
 }
 
+/** The order in which epoch `epoch` (0-based) visits the n training images: a seeded permutation per epoch. */
+export function epochOrder(shuffleSeed: number, epoch: number, n: number): Uint32Array {
+  return new Rng(deriveSeed(shuffleSeed, 'shuffle', epoch)).permutation(n);
+}
+
 /** Per-image input size and class count the model expects (the model's input is NHWC, output logits). */
 function modelDims(model: tf.LayersModel): { inputShape: number[]; inputSize: number; numClasses: number } {
   const inShape = model.inputs[0].shape.slice(1);
@@ -261,7 +266,7 @@ export async function trainModel(model: tf.LayersModel, data: TrainData, config:
   try {
     let epoch = 0;
     while (stopReason === undefined && step < maxSteps) {
-      const order = new Rng(deriveSeed(config.shuffleSeed, 'shuffle', epoch)).permutation(train.n);
+      const order = epochOrder(config.shuffleSeed, epoch, train.n);
       for (let from = 0; from < train.n && step < maxSteps; from += batchSize) {
         const count = Math.min(batchSize, train.n - from);
         gather(train, order, from, count, inputSize, numClasses, xBuf, yBuf);

@@ -93,25 +93,32 @@ export function hasSavedModel(dir: string): boolean {
   return fs.existsSync(path.join(dir, MODEL_JSON));
 }
 
-/** Read a model written by saveModel (or any single-shard tfjs layers model). Errors name the file. */
+/**
+ * Read a model written by saveModel (or any tfjs layers model.json with local weight files). The JSON is turned
+ * into model artifacts by tfjs's own parser (tf.io.getModelArtifactsForJSON, what its http and file loaders
+ * use). Errors name the directory; a weights.bin whose size differs from the manifest's is refused.
+ */
 export async function loadModel(dir: string): Promise<tf.LayersModel> {
   const jsonPath = path.join(dir, MODEL_JSON);
-  const parsed = JSON.parse(fs.readFileSync(jsonPath, 'utf8')) as Partial<ModelJson>;
+  const parsed = JSON.parse(fs.readFileSync(jsonPath, 'utf8')) as tf.io.ModelJSON;
   if (!parsed.modelTopology || !Array.isArray(parsed.weightsManifest)) {
     throw new Error(`${jsonPath}: not a tfjs layers model.json (needs modelTopology and weightsManifest)`);
   }
-  const specs: tf.io.WeightsManifestEntry[] = [];
-  const buffers: Buffer[] = [];
-  for (const group of parsed.weightsManifest) {
-    specs.push(...group.weights);
-    for (const p of group.paths) buffers.push(fs.readFileSync(path.join(dir, p)));
-  }
-  const all = Buffer.concat(buffers);
-  const expected = manifestBytes(specs);
-  if (all.byteLength !== expected) {
-    throw new Error(`${dir}: weight files hold ${all.byteLength} bytes but ${MODEL_JSON} describes ${expected}`);
-  }
-  // A standalone ArrayBuffer (a Buffer may be a view into a larger pool).
-  const weightData = all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength) as ArrayBuffer;
-  return tf.loadLayersModel(tf.io.fromMemory({ modelTopology: parsed.modelTopology, weightSpecs: specs, weightData }));
+  const loadWeights = async (manifest: tf.io.WeightsManifestConfig): Promise<[tf.io.WeightsManifestEntry[], ArrayBuffer]> => {
+    const specs: tf.io.WeightsManifestEntry[] = [];
+    const buffers: Buffer[] = [];
+    for (const group of manifest) {
+      specs.push(...group.weights);
+      for (const p of group.paths) buffers.push(fs.readFileSync(path.join(dir, p)));
+    }
+    const all = Buffer.concat(buffers);
+    const expected = manifestBytes(specs);
+    if (all.byteLength !== expected) {
+      throw new Error(`${dir}: weight files hold ${all.byteLength} bytes but ${MODEL_JSON} describes ${expected}`);
+    }
+    // A standalone ArrayBuffer (a Buffer may be a view into a larger pool).
+    return [specs, all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength) as ArrayBuffer];
+  };
+  const artifacts = await tf.io.getModelArtifactsForJSON(parsed, loadWeights);
+  return tf.loadLayersModel(tf.io.fromMemory(artifacts));
 }
