@@ -7,3 +7,4 @@ export * from './kde';
 export * from './overlap';
 export * from './activations';
 export * from './similarity';
+export * from './widthComparison';

@@ -35,18 +35,28 @@ export function nullHypothesisDensity(coreSizeOf1x: number, totalWeights: number
 
 /** The fields pairWithBaseline needs from a run row (a row of the results table fits structurally). */
 export interface NullHypothesisRow {
-  /** Architecture + training regime + task, e.g. 'mlp/sgd/mnist': rows are only paired within one regime. */
-  regime: string;
+  /**
+   * Architecture + training regime + task, e.g. 'mlp/sgd/mnist': rows are only paired within one regime.
+   * Optional because a table may not carry it: then pass `regimeOf`.
+   */
+  regime?: string;
   /** Width multiplier (0.1, 0.5, 1, 2, 5). */
   width: number;
   initSeed: number;
   dataSeed: number;
   /** Initialisation scheme ('glorot' | 'he'); part of the match because each scheme has its own 1x model. */
   init: string;
-  /** Observed effective density, percent. */
-  effectiveDensity: number;
+  /** Observed effective density, percent; null for a run without one (e.g. diverged). */
+  effectiveDensity: number | null;
   /** Prunable weights of this model (weights only, as in the paper's Table 1). */
   totalWeights: number;
+}
+
+export interface PairingOptions<T> {
+  /** Width of the reference models. Default 1. */
+  baselineWidth?: number;
+  /** The regime key of a row. Default: its `regime` field, which must then be a string. */
+  regimeOf?: (row: T) => string;
 }
 
 export interface PairedRow<T extends NullHypothesisRow> {
@@ -60,32 +70,38 @@ export interface PairedRow<T extends NullHypothesisRow> {
 export interface PairingResult<T extends NullHypothesisRow> {
   /** One entry per input row, in input order (1x rows are paired with themselves: null = observed). */
   paired: PairedRow<T>[];
-  /** The rows that had no 1x counterpart (their nullDensity is null). */
+  /** The rows that had no usable 1x counterpart (their nullDensity is null). */
   unmatched: T[];
 }
 
-function matchKey(r: NullHypothesisRow): string {
-  return JSON.stringify([r.regime, r.init, r.initSeed, r.dataSeed]);
+function defaultRegimeOf(row: NullHypothesisRow): string {
+  if (typeof row.regime !== 'string') {
+    fail('pairWithBaseline', 'row.regime', row.regime, 'is not a string: give rows a regime or pass opts.regimeOf');
+  }
+  return row.regime;
 }
 
 /**
- * Null-hypothesis density for every row, from the 1x run with the same regime, init scheme, init seed and
- * data seed. Throws if two baseline rows share a key (the pairing would be ambiguous).
+ * Null-hypothesis density for every row, from the baseline-width (1x) run with the same regime, init scheme,
+ * init seed and data seed. A 1x run without an effective density (null) is no baseline: its counterparts
+ * end up unmatched. Throws if two baseline rows share a key (the pairing would be ambiguous).
  */
-export function pairWithBaseline<T extends NullHypothesisRow>(rows: readonly T[], opts: { baselineWidth?: number } = {}): PairingResult<T> {
+export function pairWithBaseline<T extends NullHypothesisRow>(rows: readonly T[], opts: PairingOptions<T> = {}): PairingResult<T> {
   const baselineWidth = opts.baselineWidth ?? 1;
-  const baselines = new Map<string, number>();
+  const regimeOf = opts.regimeOf ?? defaultRegimeOf;
+  const key = (r: T): string => JSON.stringify([regimeOf(r), r.init, r.initSeed, r.dataSeed]);
+  const baselines = new Map<string, number | null>();
   for (const r of rows) {
     if (r.width !== baselineWidth) continue;
-    const key = matchKey(r);
-    if (baselines.has(key)) fail('pairWithBaseline', 'baseline key', key, `occurs twice among width-${baselineWidth} rows`);
-    baselines.set(key, coreSize(r.effectiveDensity, r.totalWeights));
+    const k = key(r);
+    if (baselines.has(k)) fail('pairWithBaseline', 'baseline key', k, `occurs twice among width-${baselineWidth} rows`);
+    baselines.set(k, r.effectiveDensity === null ? null : coreSize(r.effectiveDensity, r.totalWeights));
   }
   const paired: PairedRow<T>[] = [];
   const unmatched: T[] = [];
   for (const row of rows) {
-    const core = baselines.get(matchKey(row));
-    if (core === undefined) {
+    const core = baselines.get(key(row));
+    if (core === undefined || core === null) {
       unmatched.push(row);
       paired.push({ row, baselineCoreSize: null, nullDensity: null });
     } else {

@@ -23,25 +23,39 @@ export function smallestMask(values: Float32Array, q: number): Uint8Array {
   for (let i = 0; i < n; i++) {
     const v = values[i];
     if (Number.isNaN(v)) fail(`values[${i}]`, v, 'is NaN');
-    abs[i] = Math.abs(v);
+    abs[i] = Math.abs(v); // also turns -0 into +0
   }
-  // Native typed-array sort finds the k-th smallest magnitude fast even for millions of weights
-  // (a comparator argsort would be several times slower).
-  const cut = abs.slice().sort()[k - 1];
+  // For non-negative floats the IEEE-754 bit patterns order like the values, so the k-th smallest magnitude
+  // can be found by a two-pass radix select on the bits: O(n), ~10x faster than sorting millions of weights.
+  const bits = new Uint32Array(abs.buffer);
+  const cut = kthSmallestBits(bits, k);
   let taken = 0;
   for (let i = 0; i < n; i++) {
-    if (abs[i] < cut) {
+    if (bits[i] < cut) {
       mask[i] = 1;
       taken++;
     }
   }
   for (let i = 0; i < n && taken < k; i++) {
-    if (abs[i] === cut) {
+    if (bits[i] === cut) {
       mask[i] = 1;
       taken++;
     }
   }
   return mask;
+}
+
+/** The k-th smallest (1-based) of uint32 values: histogram of the high 16 bits, then of the low 16 within that bucket. */
+function kthSmallestBits(bits: Uint32Array, k: number): number {
+  const hist = new Uint32Array(65536);
+  for (let i = 0; i < bits.length; i++) hist[bits[i] >>> 16]++;
+  let rank = k, high = 0;
+  while (hist[high] < rank) rank -= hist[high++];
+  hist.fill(0);
+  for (let i = 0; i < bits.length; i++) if (bits[i] >>> 16 === high) hist[bits[i] & 0xffff]++;
+  let low = 0;
+  while (hist[low] < rank) rank -= hist[low++];
+  return ((high << 16) | low) >>> 0;
 }
 
 /**

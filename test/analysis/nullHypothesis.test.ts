@@ -58,6 +58,24 @@ describe('analysis/nullHypothesis', () => {
     assert.deepEqual(unmatched.map((r) => r.id), ['f', 'g', 'h']);
   });
 
+  it('pairWithBaseline takes the regime from opts.regimeOf, and skips baselines without an effective density', () => {
+    // results-table rows carry arch/optimizer/dataset rather than a regime field
+    type Row = Omit<NullHypothesisRow, 'regime'> & { arch: string; optimizer: string };
+    const base = { init: 'he', initSeed: 0, dataSeed: 0 };
+    const rows: Row[] = [
+      { ...base, arch: 'conv2', optimizer: 'adam', width: 1, effectiveDensity: 50, totalWeights: 1000 },
+      { ...base, arch: 'conv2', optimizer: 'adagrad', width: 1, effectiveDensity: 20, totalWeights: 1000 },
+      { ...base, arch: 'conv2', optimizer: 'adam', width: 2, effectiveDensity: 30, totalWeights: 4000 },
+      { ...base, arch: 'conv2', optimizer: 'adagrad', width: 2, effectiveDensity: 30, totalWeights: 4000 },
+      { ...base, arch: 'mlp', optimizer: 'sgd', width: 1, effectiveDensity: null, totalWeights: 1000 }, // diverged
+      { ...base, arch: 'mlp', optimizer: 'sgd', width: 2, effectiveDensity: 40, totalWeights: 4000 },
+    ];
+    const r = pairWithBaseline(rows, { regimeOf: (x) => `${x.arch}/${x.optimizer}` });
+    assert.deepEqual(r.paired.map((p) => p.nullDensity), [50, 20, 12.5, 5, null, null]); // 500/4000, 200/4000
+    assert.deepEqual(r.unmatched, [rows[4], rows[5]]);
+    assert.throws(() => pairWithBaseline(rows), /row\.regime = undefined .*opts\.regimeOf/);
+  });
+
   it('pairWithBaseline rejects ambiguous baselines', () => {
     const r: NullHypothesisRow = { regime: 'mlp', width: 1, init: 'he', initSeed: 0, dataSeed: 0, effectiveDensity: 40, totalWeights: 100 };
     assert.throws(() => pairWithBaseline([r, { ...r, effectiveDensity: 41 }]), /occurs twice/);

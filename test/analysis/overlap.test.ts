@@ -27,6 +27,22 @@ describe('analysis/overlap', () => {
     assert.throws(() => smallestMask(Float32Array.from([1, NaN, 2]), 0.5), /values\[1\] = NaN/);
   });
 
+  it('smallestMask agrees with an argsort reference (|w|, then index) on data full of ties', () => {
+    const rng = new Rng(5);
+    for (let t = 0; t < 300; t++) {
+      const n = 1 + rng.int(300);
+      // few distinct magnitudes (many ties), both signs, -0, tiny and huge values
+      const pool = [0, -0, 1e-30, -1e-30, 0.25, -0.25, 0.5, 1, -1, 3e38, -Infinity];
+      const v = Float32Array.from({ length: n }, () => pool[rng.int(pool.length)]);
+      const q = 0.01 + 0.99 * rng.next();
+      const k = Math.floor(q * n);
+      const order = Array.from({ length: n }, (_, i) => i).sort((x, y) => Math.abs(v[x]) - Math.abs(v[y]) || x - y);
+      const ref = new Uint8Array(n);
+      for (let i = 0; i < k; i++) ref[order[i]] = 1;
+      assert.deepEqual(smallestMask(v, q), ref, `case ${t}: n ${n}, q ${q}`);
+    }
+  });
+
   it('overlap is |S_init ∩ S_trained| / n in percent', () => {
     // n = 5, k = 2: init smallest {1, 3}; trained smallest {1, 4} -> 1 shared of 5 weights = 20%
     const init = Float32Array.from([0.5, -0.1, 0.3, -0.2, 0.9]);
