@@ -4,6 +4,7 @@
 import { ARCH_FLAG, CommandSpec, ENV_NOTES, GROUP_FLAG, PROFILE_FLAG, runCli, UsageError, WIDTHS_FLAG } from './args';
 import { formatSummary, Progress } from './progress';
 import { expandProfileRuns, profileAnalysis, profileFromSpec, type ProfileFilter } from '../experiments/profiles';
+import { runStatus } from '../experiments/results';
 import { superviseSweep, workerLoop, type FromWorker } from '../experiments/sweep';
 import { resolveAnalysisSettings } from '../store/descriptor';
 import type { ArchName } from '../models/types';
@@ -49,7 +50,6 @@ runCli(cmd, async ({ values }) => {
   process.stderr.write(`profile ${profile.name}: ${profile.description}\n  budget: ${profile.budget}\n`);
 
   if (values['dry-run']) {
-    const { runStatus } = await import('../experiments/results');
     for (const r of runs) process.stdout.write(`${r.hash}  ${runStatus(r).state.padEnd(9)} ${r.group} ${r.descriptor.width}x ${r.descriptor.init} i${r.descriptor.initSeed} d${r.descriptor.dataSeed}\n`);
     return 0;
   }

@@ -69,8 +69,8 @@ export function overlaps(initModel: tf.LayersModel, trainedModel: tf.LayersModel
   const a = getKernels(initModel, layers);
   const b = getKernels(trainedModel, layers);
   const out: Record<string, number> = {};
-  // smallestOverlap returns a fraction; run.json keeps percent like the paper's Tables 3-4.
-  for (let i = 0; i < layers.length; i++) out[layers[i].name] = 100 * smallestOverlap(a[i].values, b[i].values, q);
+  // Percent of all the layer's weights (chance = 100 q^2 = 16%), like the paper's Tables 3-4.
+  for (let i = 0; i < layers.length; i++) out[layers[i].name] = smallestOverlap(a[i].values, b[i].values, q);
   return out;
 }
 

@@ -8,6 +8,7 @@
 //    process can keep a progress line live, react to a second Ctrl-C at once, and run jobs in parallel.
 import { fork, type ChildProcess } from 'child_process';
 import * as path from 'path';
+import { initBackend } from '../backend';
 import { runDir } from '../paths';
 import type { AnalysisSettings, Descriptor } from '../store/descriptor';
 import { lockHolder, type LockInfo } from '../store/lock';
@@ -155,7 +156,6 @@ export type FromWorker =
 
 /** The worker side: take runs from the supervisor until told to exit. `send` is process.send. */
 export async function workerLoop(analysis: AnalysisSettings, send: (m: FromWorker) => void, purpose?: string): Promise<void> {
-  const { initBackend } = await import('../backend');
   const b = await initBackend();
   let stop = false;
   let queue: ToWorker[] = [];

@@ -229,12 +229,14 @@ function read<T>(file: string, validate: (v: unknown) => string | null): StageCh
 }
 
 /**
- * Classify each stage of the run in `dir` (named by `hash`), given the analysis settings wanted now.
+ * Classify each stage of the run in `dir` (named by `hash`), given the analysis settings wanted now
+ * (default: the defaults; null: whatever the records used).
  * A stage is 'done' only if its record parses, names this hash, its descriptor hashes to it, its inputs are
  * the current upstream records and (train) its weights are intact; 'invalid' records must be redone.
  */
-export function inspectRun(dir: string, hash: string, analysis?: AnalysisSettings): RunInspection {
-  const wanted = analysis ?? resolveAnalysisSettings();
+export function inspectRun(dir: string, hash: string, analysis?: AnalysisSettings | null): RunInspection {
+  // null: any analysis settings will do (reading results, which recompute what depends on them).
+  const wanted = analysis === null ? null : analysis ?? resolveAnalysisSettings();
   const train = read<TrainStageRecord>(path.join(dir, STAGE_FILE.train), (v) => {
     const p = checkMeta(v, 'train', hash);
     if (p) return p;
@@ -271,7 +273,7 @@ export function inspectRun(dir: string, hash: string, analysis?: AnalysisSetting
     if (p) return p;
     const r = v as AnalysisStageRecord;
     if (r.inputs.train !== trainId || r.inputs.prune !== pruneId) return 'computed from stage records that are no longer current';
-    if (!canonicalJsonEqual(r.settings, wanted)) return 'computed with other analysis settings';
+    if (wanted && !canonicalJsonEqual(r.settings, wanted)) return 'computed with other analysis settings';
     return null;
   });
   const analysisId = analysisCheck.state === 'done' ? analysisCheck.record.id : undefined;
@@ -287,11 +289,14 @@ export function inspectRun(dir: string, hash: string, analysis?: AnalysisSetting
     }
     if (r.status !== 'complete' && r.status !== 'diverged') return `status ${String(r.status)}`;
     if (!r.stages) return 'no stages';
-    // When the stage records are present they are the source of truth: run.json must be their assembly.
-    if (trainId !== undefined && r.stages.train?.id !== trainId) return 'assembled from an older training record';
-    if (r.status === 'complete' && pruneId !== undefined && r.stages.prune?.id !== pruneId) return 'assembled from an older prune record';
-    if (r.status === 'complete' && analysisId !== undefined && r.stages.analysis?.id !== analysisId) return 'assembled from an older analysis record';
-    if (!canonicalJsonEqual(r.analysis, wanted)) return 'analysed with other analysis settings';
+    // The stage records are the source of truth: run.json is only a result while it is the assembly of
+    // sound, current records (so damaged weights or a corrupt record make the run partial, to be redone).
+    if (trainId === undefined || r.stages.train?.id !== trainId) return 'not assembled from a sound, current training record';
+    if (r.status === 'complete') {
+      if (pruneId === undefined || r.stages.prune?.id !== pruneId) return 'not assembled from a sound, current prune record';
+      if (analysisId === undefined || r.stages.analysis?.id !== analysisId) return 'not assembled from a sound, current analysis record';
+    }
+    if (wanted && !canonicalJsonEqual(r.analysis, wanted)) return 'analysed with other analysis settings';
     return null;
   });
   return { dir, hash, train, prune, analysis: analysisCheck, run };

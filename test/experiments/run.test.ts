@@ -1,0 +1,142 @@
+// One run end to end on tiny MNIST data (real training; ~1-2 s per run on wasm).
+import { strict as assert } from 'assert';
+import * as fs from 'fs';
+import * as path from 'path';
+import { runDir } from '../../lib/paths';
+import { descriptorHash, resolveAnalysisSettings, type DescriptorInput } from '../../lib/store/descriptor';
+import { decodeBits } from '../../lib/store/bits';
+import { tryLock } from '../../lib/store/lock';
+import { inspectRun, readEvents, type RunRecord } from '../../lib/store/runRecord';
+import { downsample, executeRun, isRunDone } from '../../lib/experiments/run';
+
+const tiny = (initSeed: number, extra: Partial<DescriptorInput> = {}): DescriptorInput => ({
+  architecture: 'mlp', width: 0.1, init: 'glorot', initSeed, dataSeed: 0, trainSubset: 1000, validationSize: 500,
+  stop: { kind: 'targetTrainLoss', window: 10, checkEvery: 10, maxEpochs: 1 }, pruning: { levels: 10, step: 0.1 }, ...extra,
+});
+
+function readRun(hash: string): RunRecord {
+  return JSON.parse(fs.readFileSync(path.join(runDir(hash), 'run.json'), 'utf8')) as RunRecord;
+}
+function trainStarts(hash: string): number {
+  return readEvents(runDir(hash)).filter((e) => e.event === 'stage-start' && e.stage === 'train').length;
+}
+
+describe('experiments/run', function () {
+  this.timeout(120_000);
+
+  it('runs train, prune and analyse into a complete run.json', async () => {
+    const d = tiny(100, { pruning: { levels: 10, step: 0.1, strategies: ['layerwiseMagnitude', 'random'] } });
+    const out = await executeRun(d);
+    assert.equal(out.kind, 'completed');
+    assert.deepEqual(out.kind === 'completed' && out.stagesRun, ['train', 'prune', 'analysis']);
+    const hash = descriptorHash(d);
+    const r = readRun(hash);
+    assert.equal(r.hash, hash);
+    assert.equal(r.status, 'complete');
+    assert.equal(r.weightCounts.total, 784 * 30 + 30 * 10 + 10 * 10);
+    assert.equal(r.trajectory?.length, 11);
+    assert.equal(r.trajectory?.[0].density, 100);
+    assert.equal(r.trajectory?.[10].density, 0);
+    assert.equal(r.baselines.random?.length, 11);
+    assert.equal(r.trajectory?.[0].accuracy, r.training.validationAccuracy, 'unpruned point = trained model');
+    // The correctness vector is the trained model's per-image result: its mean is the validation accuracy.
+    const bits = decodeBits(r.correctness as { n: number; bits: string });
+    assert.equal(bits.length, 500);
+    assert.ok(Math.abs(bits.reduce((a, b) => a + b, 0) / 500 - (r.training.validationAccuracy as number)) < 1e-9);
+    assert.deepEqual(Object.keys(r.overlaps ?? {}), ['fc1', 'fc2', 'proj']);
+    assert.deepEqual(Object.keys(r.activations ?? {}), ['fc1', 'fc2']);
+    assert.equal(r.provenance.dataset.trainImages, 1000);
+    assert.equal(r.provenance.backend.name.length > 0, true);
+    assert.match(r.provenance.commit ?? '', /^[0-9a-f]{40}$/);
+    for (const w of ['init', 'trained']) assert.ok(fs.existsSync(path.join(runDir(hash), 'weights', w, 'model.json')));
+    assert.equal(fs.existsSync(path.join(runDir(hash), '.lock')), false, 'lock released');
+  });
+
+  it('skips a finished run without training again', async () => {
+    const d = tiny(101);
+    await executeRun(d);
+    const hash = descriptorHash(d);
+    const before = fs.statSync(path.join(runDir(hash), 'run.json')).mtimeMs;
+    const again = await executeRun(d);
+    assert.equal(again.kind, 'existing');
+    assert.equal(trainStarts(hash), 1);
+    assert.equal(fs.statSync(path.join(runDir(hash), 'run.json')).mtimeMs, before);
+    assert.ok(isRunDone(d));
+  });
+
+  it('redoes only the missing or unsound stages, with identical results', async () => {
+    const d = tiny(102);
+    const hash = descriptorHash(d);
+    const dir = runDir(hash);
+    await executeRun(d);
+    const first = readRun(hash);
+
+    fs.rmSync(path.join(dir, 'analysis.json'));
+    fs.rmSync(path.join(dir, 'run.json'));
+    let out = await executeRun(d);
+    assert.deepEqual(out.kind === 'completed' && out.stagesRun, ['analysis']);
+
+    fs.writeFileSync(path.join(dir, 'prune.json'), '{"stage": "prune", "trunc'); // a corrupt record
+    out = await executeRun(d);
+    assert.deepEqual(out.kind === 'completed' && out.stagesRun, ['prune', 'analysis'], 'prune redone, and analysis because its input changed');
+    assert.deepEqual(readRun(hash).trajectory, first.trajectory);
+    assert.equal(readRun(hash).effectiveDensity, first.effectiveDensity);
+
+    const bin = path.join(dir, 'weights', 'trained', 'weights.bin');
+    fs.truncateSync(bin, fs.statSync(bin).size - 4); // weights of a recorded stage damaged
+    assert.equal(inspectRun(dir, hash).train.state, 'invalid');
+    assert.equal(isRunDone(d), false, 'a run whose recorded weights are damaged is not a result');
+    out = await executeRun(d);
+    assert.deepEqual(out.kind === 'completed' && out.stagesRun, ['train', 'prune', 'analysis']);
+    assert.deepEqual(readRun(hash).trajectory, first.trajectory, 'training is deterministic: a redone run gives the same trajectory');
+    assert.deepEqual(readRun(hash).correctness, first.correctness);
+  });
+
+  it('re-analyses (never retrains) when the analysis settings change', async () => {
+    const d = tiny(103);
+    const hash = descriptorHash(d);
+    await executeRun(d);
+    const other = resolveAnalysisSettings({ threshold: 1 });
+    assert.equal(isRunDone(d, other), false);
+    const out = await executeRun(d, { analysis: other });
+    assert.deepEqual(out.kind === 'completed' && out.stagesRun, ['analysis']);
+    assert.equal(readRun(hash).analysis.threshold, 1);
+    assert.equal(trainStarts(hash), 1);
+  });
+
+  it('records a diverged run as finished with status diverged, and does not retry it', async () => {
+    const d = tiny(104, { learningRate: 1e6 });
+    const hash = descriptorHash(d);
+    const out = await executeRun(d);
+    assert.equal(out.kind === 'completed' && out.status, 'diverged');
+    const r = readRun(hash);
+    assert.equal(r.status, 'diverged');
+    assert.equal(r.training.stopReason, 'diverged');
+    assert.equal(r.trajectory, null);
+    assert.equal(r.effectiveDensity, null);
+    assert.equal((await executeRun(d)).kind, 'existing');
+    assert.equal(trainStarts(hash), 1);
+  });
+
+  it('leaves a run locked by another live process alone', async () => {
+    const d = tiny(105);
+    const hash = descriptorHash(d);
+    fs.mkdirSync(runDir(hash), { recursive: true });
+    fs.writeFileSync(path.join(runDir(hash), '.lock'), JSON.stringify({ pid: 1, hostname: require('os').hostname(), startedAt: new Date().toISOString() }));
+    const out = await executeRun(d);
+    assert.equal(out.kind, 'locked');
+    assert.equal(out.kind === 'locked' && out.holder?.pid, 1);
+    assert.equal(fs.existsSync(path.join(runDir(hash), 'train.json')), false);
+    fs.rmSync(path.join(runDir(hash), '.lock'));
+    assert.ok(tryLock(runDir(hash)).acquired);
+  });
+
+  it('thins long curves evenly, keeping both ends', () => {
+    const xs = Array.from({ length: 1001 }, (_, i) => i);
+    const ys = downsample(xs, 200);
+    assert.equal(ys.length, 200);
+    assert.equal(ys[0], 0);
+    assert.equal(ys[199], 1000);
+    assert.deepEqual(downsample([1, 2, 3], 200), [1, 2, 3]);
+  });
+});
