@@ -1,5 +1,7 @@
 // The architecture registry (mlp, conv2, resnet), the width rule and weight counts.
+import type * as tf from '@tensorflow/tfjs';
 import type { ArchName, Architecture, PrunableLayer } from './types';
+import { getLayerKernels, type LayerWeights } from './kernels';
 import { mlp } from './mlp';
 import { conv2 } from './conv2';
 import { resnet } from './resnet';
@@ -7,7 +9,7 @@ import { resnet } from './resnet';
 export type { ArchName, Architecture, PrunableLayer } from './types';
 export { ARCH_NAMES } from './types';
 export { hiddenWidth, assertWidth } from './width';
-export { getKernels, setKernels, applyInit, type LayerWeights } from './kernels';
+export { getLayerKernels, setKernels, applyInit, type LayerWeights } from './kernels';
 
 export const architectures: Record<ArchName, Architecture> = { mlp, conv2, resnet };
 
@@ -16,6 +18,19 @@ export function getArchitecture(name: ArchName): Architecture {
   const arch = (architectures as Record<string, Architecture | undefined>)[name];
   if (!arch) throw new Error(`unknown architecture '${String(name)}'; expected one of ${Object.keys(architectures).join(', ')}`);
   return arch;
+}
+
+/**
+ * Copies of the prunable kernels of `model` as Float32Array by layer name, in forward order; shapes checked.
+ * Give the layers (an architecture's prunableLayers(width)) or the architecture and width.
+ */
+export function getKernels(model: tf.LayersModel, layers: PrunableLayer[]): LayerWeights[];
+export function getKernels(model: tf.LayersModel, arch: ArchName | Architecture, width: number): LayerWeights[];
+export function getKernels(model: tf.LayersModel, what: PrunableLayer[] | ArchName | Architecture, width?: number): LayerWeights[] {
+  if (Array.isArray(what)) return getLayerKernels(model, what);
+  if (width === undefined) throw new Error('getKernels(model, arch, width): width is required with an architecture');
+  const arch = typeof what === 'string' ? getArchitecture(what) : what;
+  return getLayerKernels(model, arch.prunableLayers(width));
 }
 
 export interface WeightCounts {

@@ -20,7 +20,7 @@ function kernelVariable(model: tf.LayersModel, name: string): tf.LayerVariable {
  * Copies of the prunable kernels of `model`, in the order of `layers` (an architecture's
  * `prunableLayers(width)`); checks every shape against the description.
  */
-export function getKernels(model: tf.LayersModel, layers: PrunableLayer[]): LayerWeights[] {
+export function getLayerKernels(model: tf.LayersModel, layers: PrunableLayer[]): LayerWeights[] {
   return layers.map((l) => {
     const v = kernelVariable(model, l.name).read();
     if (v.size !== l.count || v.shape.join('x') !== l.shape.join('x')) {

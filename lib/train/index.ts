@@ -9,4 +9,4 @@ export {
   type StopRule, type TrainConfig, type TrainResult, type TrainData, type TrainProgress,
 } from './train';
 export { saveModel, loadModel, hasSavedModel, MODEL_JSON, WEIGHTS_BIN } from './weights';
-export { getKernels, setKernels, type LayerWeights } from '../models/kernels';
+export { getKernels, setKernels, type LayerWeights } from '../models';

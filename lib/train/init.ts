@@ -20,6 +20,11 @@ export const initializers: Record<InitName, Initializer> = {
   he: { name: 'he', bound: (fanIn) => Math.sqrt(6 / fanIn) },
 };
 
+/** Seeds are integers in [0, 2^32): Rng would silently truncate anything else (1.5 -> 1, -1 -> 2^32-1). */
+export function checkSeed(what: string, seed: number): void {
+  if (!Number.isInteger(seed) || seed < 0 || seed >= 2 ** 32) throw new Error(`${what} must be an integer in [0, 2^32), got ${seed}`);
+}
+
 /** The seed of one layer's init stream: depends on the init seed and the layer's name only. */
 export function initSeedFor(initSeed: number, layerName: string): number {
   return deriveSeed(initSeed, 'init', layerName);
@@ -33,6 +38,7 @@ export function initSeedFor(initSeed: number, layerName: string): number {
 export function initKernel(layer: PrunableLayer, init: InitName, initSeed: number): Float32Array {
   const initializer = initializers[init];
   if (!initializer) throw new Error(`unknown initialiser '${String(init)}'; expected one of ${INIT_NAMES.join(', ')}`);
+  checkSeed('initSeed', initSeed);
   const b = initializer.bound(layer.fanIn, layer.fanOut);
   const rng = new Rng(initSeedFor(initSeed, layer.name));
   const out = new Float32Array(layer.count);

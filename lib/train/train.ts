@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { ImageSet } from '../data';
 import { Rng, deriveSeed } from '../rng';
 import type { ArchName } from '../models/types';
+import { checkSeed } from './init';
 import { DEFAULT_BATCH_SIZE, defaultLearningRate, makeOptimizer, type OptimizerName } from './optimizers';
 
 export type StopRule =
@@ -24,7 +25,10 @@ export interface TrainConfig {
   curveWindow?: number;
   /** Batch size of validation passes (memory only; results do not depend on it beyond float rounding). Default 1000. */
   evalBatchSize?: number;
-  /** Called at every curve point and after every validation pass (progress display; must not throw). */
+  /**
+   * Called at every curve point and after every validation pass, while the model holds the weights of that
+   * moment (progress display; exceptions are swallowed so a display bug never ends a run).
+   */
   onProgress?: (p: TrainProgress) => void;
 }
 
@@ -77,6 +81,14 @@ export function paperTrainConfig(arch: ArchName, optimizer: OptimizerName, shuff
 /** The order in which epoch `epoch` (0-based) visits the n training images: a seeded permutation per epoch. */
 export function epochOrder(shuffleSeed: number, epoch: number, n: number): Uint32Array {
   return new Rng(deriveSeed(shuffleSeed, 'shuffle', epoch)).permutation(n);
+}
+
+/**
+ * Let timers and I/O run (progress output, lock heartbeats): a training can take minutes of synchronous
+ * backend work. Costs microseconds, done once per check.
+ */
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 /** Per-image input size and class count the model expects (the model's input is NHWC, output logits). */
@@ -182,7 +194,7 @@ export function correctness(model: tf.LayersModel, set: ImageSet, batchSize = 10
 function validateConfig(config: TrainConfig): void {
   const { batchSize, stop } = config;
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`batchSize must be a positive integer, got ${batchSize}`);
-  if (!Number.isFinite(config.shuffleSeed)) throw new Error(`shuffleSeed must be a finite number, got ${config.shuffleSeed}`);
+  checkSeed('shuffleSeed', config.shuffleSeed);
   if (stop.kind === 'targetTrainLoss') {
     for (const k of ['window', 'checkEvery'] as const) {
       if (!Number.isInteger(stop[k]) || stop[k] < 1) throw new Error(`stop.${k} must be a positive integer, got ${stop[k]}`);
@@ -281,6 +293,7 @@ export async function trainModel(model: tf.LayersModel, data: TrainData, config:
 
         if (step % checkEvery === 0 || step === maxSteps) {
           flush();
+          await yieldToEventLoop();
           if (divergedAtStep !== undefined) {
             stopReason = 'diverged';
             break;

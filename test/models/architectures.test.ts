@@ -176,6 +176,10 @@ describe('models: built tfjs models', function () {
     assert.notEqual(after[0].values[0], 12345);
     assert.deepEqual(after[0].values.subarray(1), fc1.values.subarray(1));
     assert.throws(() => setKernels(m, [{ name: 'fc2', values: new Float32Array(3) }]), /fc2.*3 values/);
+    // The (arch, width) form gives the same as the layer-list form.
+    assert.deepEqual(getKernels(m, 'mlp', 0.1), after);
+    assert.deepEqual(getKernels(m, architectures.mlp, 0.1), after);
+    assert.throws(() => getKernels(m, 'mlp', 0.2), /kernel shape 784x30 does not match 784x60/);
     m.dispose();
   });
 });

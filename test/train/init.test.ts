@@ -55,6 +55,11 @@ describe('train: initialisers', () => {
     for (let i = 0; i < 50; i++) assert.ok(Math.abs(h[i] - g[i] * ratio) < 1e-6);
   });
 
+  it('rejects seeds Rng would silently truncate', () => {
+    for (const seed of [1.5, -1, 2 ** 32, NaN]) assert.throws(() => initKernel(dense('x', 2, 2), 'he', seed), /initSeed must be an integer/);
+    assert.equal(initKernel(dense('x', 2, 2), 'he', 2 ** 32 - 1).length, 4);
+  });
+
   it('rejects an unknown initialiser', () => {
     assert.throws(() => initKernel(dense('x', 2, 2), 'lecun' as 'he', 0), /unknown initialiser 'lecun'/);
   });

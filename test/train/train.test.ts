@@ -97,6 +97,19 @@ describe('train: training loop', function () {
     assert.ok(r.wallSeconds > 0);
   });
 
+  it('lets timers run during a training (it yields to the event loop at every check)', async () => {
+    const m = architectures.mlp.build(0.1, 'he', 0);
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 0);
+    try {
+      await trainModel(m, mnist, sgd(0.1, { kind: 'targetTrainLoss', target: 0, window: 5, checkEvery: 5, maxEpochs: 2 }));
+    } finally {
+      clearInterval(timer);
+      m.dispose();
+    }
+    assert.ok(ticks >= 3, `timer ran ${ticks} times`);
+  });
+
   it('an unreachable target stops at the epoch cap (fractional cap allowed)', async () => {
     const m = architectures.mlp.build(0.1, 'he', 0);
     const r = await trainModel(m, mnist, sgd(0.1, { kind: 'targetTrainLoss', target: 0, window: 10, checkEvery: 10, maxEpochs: 1.5 }));
@@ -173,6 +186,7 @@ describe('train: training loop', function () {
     const m = architectures.mlp.build(0.1, 'he', 0);
     await assert.rejects(trainModel(m, mnist, sgd(0.1, { kind: 'bestValidationLoss', epochs: 0 })), /epochs.*got 0/);
     await assert.rejects(trainModel(m, mnist, sgd(0.1, { kind: 'bestValidationLoss', epochs: 1 }, { batchSize: 0 })), /batchSize.*got 0/);
+    await assert.rejects(trainModel(m, mnist, sgd(0.1, { kind: 'bestValidationLoss', epochs: 1 }, { shuffleSeed: -3 })), /shuffleSeed must be an integer.*got -3/);
     const cifarLike = syntheticImages(10, [32, 32, 3], 0);
     await assert.rejects(trainModel(m, { train: cifarLike, validation: cifarLike }, sgd(0.1, { kind: 'bestValidationLoss', epochs: 1 })), /training set: x has 30720 values, expected n\*784/);
     m.dispose();
