@@ -71,6 +71,16 @@ export function withSeededMathRandom<T>(seed: number, fn: () => T): T {
   }
 }
 
+/**
+ * tsne-js puts its metric's distance d straight into exp(-beta * d). Standard t-SNE (and scikit-learn) uses
+ * SQUARED Euclidean distance there; for 0/1 vectors that is the Hamming count, i.e. tsne-js's 'manhattan'.
+ */
+const AFFINITY_METRIC = 'manhattan';
+
+function affinities(data: TSNE.NdArray, perplexity: number): TSNE.NdArray {
+  return jointProbabilities(pairwiseDistances(data, AFFINITY_METRIC), perplexity);
+}
+
 // scikit-learn's TSNE optimisation schedule (sklearn/manifold/_t_sne.py, exact method): exploration with the
 // affinities multiplied by the early exaggeration and momentum 0.5 for 250 iterations, then momentum 0.8; gains
 // +0.2 where the update opposes the gradient, x0.8 elsewhere, floor 0.01; progress checked every 50 iterations,
@@ -87,15 +97,16 @@ const MIN_GRAD_NORM = 1e-7;
  * after an overshoot, and lowers it while the descent direction is consistent: the opposite of van der
  * Maaten's rule and scikit-learn's), and it stops an optimisation phase after 30 iterations without a new best
  * KL, which cuts early exaggeration short. On 24 vectors in two clusters (perplexity 5, learning rate 200,
- * 1000 iterations, 4 seeds) it ended at KL 1.6-2.4 with points thrown out of their cluster; correcting only the
- * gains sign still blew up mid-run. Everything else is tsne-js's: the pairwise distances, the perplexity-
+ * 1000 iterations, 4 seeds) it ended at KL 1.6-2.4 with points thrown out of their cluster (this optimiser:
+ * 0.24-0.27, clusters intact); correcting only the gains sign still blew up mid-run at learning rate 50
+ * (KL 0.32 -> 1.83). Everything else is tsne-js's: the pairwise distances, the perplexity-
  * calibrated affinities, the KL divergence and its gradient, and the initial embedding (N(0, 1e-4^2) from
  * Math.random in init()).
  */
 class SklearnScheduleTSNE extends TSNE {
   override run(): [number, number] {
     const alpha = Math.max(this.dim - 1, 1); // Student-t degrees of freedom, as tsne-js and scikit-learn
-    const P = jointProbabilities(pairwiseDistances(this.inputData, this.metric), this.perplexity);
+    const P = affinities(this.inputData, this.perplexity);
     const plain = P.data.slice();
     for (let k = 0; k < P.data.length; k++) P.data[k] *= this.earlyExaggeration;
     let [error, it] = this.descend(P, alpha, 0, Math.min(EXPLORATION_ITERATIONS, this.nIter), 0.5, EXPLORATION_ITERATIONS);
@@ -163,9 +174,8 @@ export interface TsneOptions {
  * one [x, y] per vector, in input order.
  * - Determinism: tsne-js draws its initial embedding from Math.random (dist/randn.js, in init()); the whole
  *   call runs under withSeededMathRandom(seed), so the same inputs and seed give the same embedding.
- * - Distances: tsne-js puts its metric's distance d straight into exp(-beta * d). Standard t-SNE (and
- *   scikit-learn) uses SQUARED Euclidean distance there; for 0/1 vectors that is the Hamming count, which is
- *   tsne-js's 'manhattan' metric, so that is the one used.
+ * - Distances: affinities use the Hamming count, i.e. squared Euclidean distance as in standard t-SNE
+ *   (see AFFINITY_METRIC and tsneAffinities).
  */
 export function tsneEmbedding(vectors: readonly Uint8Array[], opts: TsneOptions): [number, number][] {
   return tsneRun(vectors, opts).embedding;
@@ -198,10 +208,25 @@ export function tsneRun(vectors: readonly Uint8Array[], opts: TsneOptions): Tsne
 
   const data = vectors.map((v) => Array.from(v, (x) => (x ? 1 : 0)));
   const out = withSeededMathRandom(opts.seed, () => {
-    const model = new SklearnScheduleTSNE({ dim: 2, perplexity, earlyExaggeration, learningRate, nIter: iterations, metric: 'manhattan' });
+    const model = new SklearnScheduleTSNE({ dim: 2, perplexity, earlyExaggeration, learningRate, nIter: iterations, metric: AFFINITY_METRIC });
     model.init({ data, type: 'dense' });
     const [kl, lastIteration] = model.run();
     return { kl, iterations: lastIteration, points: model.getOutput() };
   });
   return { embedding: out.points.map((p): [number, number] => [p[0], p[1]]), kl: out.kl, iterations: out.iterations };
+}
+
+/**
+ * The joint probabilities p_ij (n x n, summing to 1) that tsneEmbedding fits: Gaussian affinities on the
+ * Hamming distance, each point's width calibrated to the perplexity. For inspection and tests.
+ */
+export function tsneAffinities(vectors: readonly Uint8Array[], perplexity: number): number[][] {
+  const n = vectors.length;
+  checkVectors('tsneAffinities', vectors);
+  if (!(perplexity > 0 && perplexity < n)) fail('tsneAffinities', 'perplexity', perplexity, `must be in (0, ${n})`);
+  const packer = new TSNE({ metric: AFFINITY_METRIC });
+  // init() packs the data into an ndarray; it also draws an embedding (unused here), so keep that seeded too.
+  withSeededMathRandom(0, () => packer.init({ data: vectors.map((v) => Array.from(v)), type: 'dense' }));
+  const P = affinities(packer.inputData, perplexity).data;
+  return Array.from({ length: n }, (_, i) => Array.from(P.subarray(i * n, (i + 1) * n)));
 }

@@ -6,6 +6,7 @@ import {
   agreementMatrix,
   tsneEmbedding,
   tsneRun,
+  tsneAffinities,
   withSeededMathRandom,
 } from '../../lib/analysis/similarity';
 import TSNE from 'tsne-js';
@@ -47,6 +48,29 @@ describe('analysis/similarity', () => {
     assert.equal(Math.random, original, 'restored after a throw');
     assert.throws(() => withSeededMathRandom(1, async () => 1), /must be synchronous/);
     assert.equal(Math.random, original);
+  });
+
+  it('tsneAffinities are Gaussian in the Hamming distance (squared Euclidean), calibrated to the perplexity', () => {
+    // A 6-cycle on the cube {0,1}^3: every vertex sees Hamming distances 1, 1, 2, 2, 3, so every point gets the
+    // same width and p_ij = exp(-beta d_ij) / Z. Then log(P1/P2) = log(P2/P3) = beta. With non-squared
+    // Euclidean distances (sqrt(d)) the ratio would be (sqrt2 - 1) / (sqrt3 - sqrt2) = 1.30 instead of 1.
+    const cycle = ['100', '110', '010', '011', '001', '101'].map((s) => Uint8Array.from(s, Number));
+    const P = tsneAffinities(cycle, 3);
+    const at = (d: number) => {
+      const vals: number[] = [];
+      for (let i = 0; i < 6; i++) for (let j = 0; j < 6; j++) if (i !== j && hammingDistance(cycle[i], cycle[j]) === d) vals.push(P[i][j]);
+      for (const v of vals) assert.ok(Math.abs(v / vals[0] - 1) < 1e-9, 'equal distances, equal affinities');
+      return vals[0];
+    };
+    const [p1, p2, p3] = [at(1), at(2), at(3)];
+    const ratio = Math.log(p1 / p2) / Math.log(p2 / p3);
+    assert.ok(Math.abs(ratio - 1) < 1e-9, `log-ratio ${ratio}`);
+    const total = P.flat().reduce((a, b) => a + b, 0);
+    assert.ok(Math.abs(total - 1) < 1e-9, `sum ${total}`);
+    // each row's conditional distribution p_{j|i} = 6 P_ij has perplexity exp(H) = 3 (tsne-js tolerance 1e-5 on H)
+    const row = [p1, p1, p2, p2, p3].map((p) => 6 * p);
+    const H = -row.reduce((h, p) => h + p * Math.log(p), 0);
+    assert.ok(Math.abs(H - Math.log(3)) < 1e-4, `entropy ${H} vs log 3`);
   });
 
   describe('tsneEmbedding', function () {
