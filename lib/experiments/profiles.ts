@@ -199,6 +199,10 @@ export function expandProfileRuns(profile: Profile | string, filter: ProfileFilt
   const out: ExpandedRun[] = [];
   p.groups.forEach((g, gi) => {
     if (filter.groups && !filter.groups.includes(g.label)) return;
+    for (const k of ['width', 'init', 'initSeed', 'dataSeed'] as const) {
+      // The crossed fields come from the group's lists; one in `base` would be silently overridden.
+      if (k in (g.base as object)) throw new DescriptorError(`profile ${p.name}, group '${g.label}': base.${k}`, (g.base as Record<string, unknown>)[k], `nothing: ${k} is set by the group's ${k === 'width' ? 'widths' : k === 'init' ? 'inits' : `${k}s`} list`);
+    }
     const initSeeds = seedList(g.initSeeds, `profile.groups[${gi}].initSeeds`);
     const dataSeeds = seedList(g.dataSeeds, `profile.groups[${gi}].dataSeeds`);
     for (const width of g.widths) {
