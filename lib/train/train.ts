@@ -1,5 +1,5 @@
-// The training loop and its stop rules (paper Sec 3.1 "Stopping Criteria"), hand-written because model.fit
-// costs more per step than the step itself on small models. One step: gather a batch from the typed arrays
+// The training loop and its stop rules (paper Sec 3.1 "Stopping Criteria"), hand-written rather than model.fit
+// so the step stays lean and the stop rules see every step's loss. One step: gather a batch from the typed arrays
 // into preallocated buffers, one tf.tensor each for images and one-hot labels, optimizer.minimize inside a
 // tidy. Per-step losses stay tensors until a check, so the backend is synced once per check, not per step.
 import * as tf from '@tensorflow/tfjs';
@@ -212,7 +212,10 @@ function validateConfig(config: TrainConfig): void {
  * Train `model` in place until its stop rule (see StopRule). Never throws for a diverging run: a NaN or
  * infinite training loss ends it with status 'diverged' and the first such step. Disposes everything it
  * creates (the optimiser, weight copies); the caller still owns (and disposes) the model.
- * For bestValidationLoss the model ends holding the best epoch's weights (BatchNorm statistics included).
+ * For bestValidationLoss the model ends holding the best epoch's weights (BatchNorm statistics included); a run
+ * that diverges after some epochs still restores the best epoch before the divergence (`bestEpoch` says which).
+ * Per-step losses stay on the backend as scalars and are read together at each check (one sync per check,
+ * and the exact first non-finite step is known).
  * Deterministic: same model weights, data, config and backend give bit-identical results.
  */
 export async function trainModel(model: tf.LayersModel, data: TrainData, config: TrainConfig): Promise<TrainResult> {
