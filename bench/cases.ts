@@ -1,0 +1,174 @@
+// The benchmark cases of `npm run bench`. Each case measures one thing a sweep spends its time on, with the
+// project's own code paths (trainModel, pruningTrajectory) on real data, so a figure here is what a run sees.
+// A case has a setup (data, model), a warm-up (first kernel calls, wasm heap growth; also sizes the work so one
+// repeat takes about `targetSeconds`), then `repeats` measured samples; the runner reports their median.
+import * as tf from '@tensorflow/tfjs';
+import { loadDataset, type ImageSet } from '../lib/data';
+import { takeRows, validationIndicesFor } from '../lib/data/split';
+import { architectures, type ArchName } from '../lib/models';
+import { trainModel, type TrainConfig } from '../lib/train';
+import type { OptimizerName } from '../lib/train/optimizers';
+import { defaultLearningRate } from '../lib/train/optimizers';
+import { pruningTrajectory } from '../lib/prune';
+
+export type Unit = 'samples/s' | 's' | 'MiB';
+
+export interface CaseOptions {
+  /** Seconds one measured repeat should take (cases that can choose their amount of work). */
+  targetSeconds: number;
+}
+
+/** A prepared case: `measure` returns one sample in the case's unit; `dispose` frees what setup made. */
+export interface PreparedCase {
+  /** Warm-up, excluded from the figures; may size the work of `measure`. */
+  warmup(): Promise<void>;
+  measure(): Promise<number>;
+  dispose(): void;
+  /** What one repeat does (shown in the text output), e.g. '40 steps of 128'. */
+  describe(): string;
+}
+
+export interface BenchCase {
+  name: string;
+  unit: Unit;
+  summary: string;
+  /** Most cases need several repeats; the peak-RSS case is a single reading. */
+  singleReading?: boolean;
+  prepare(opts: CaseOptions): Promise<PreparedCase>;
+}
+
+const BATCH = 128;
+
+function seconds(since: bigint): number {
+  return Number(process.hrtime.bigint() - since) / 1e9;
+}
+
+/** The 5,000 validation images of data seed 0 (lib/data's split), without writing the split record file. */
+async function validationImages(): Promise<ImageSet> {
+  const ds = await loadDataset('mnist');
+  return takeRows(ds.train, validationIndicesFor('mnist', ds.train.n, 0, 5000));
+}
+
+/**
+ * Training throughput through trainModel (the loop every run uses, with its automatic choices), `steps` full
+ * batches of 128 from the dataset's training set in a seeded shuffle. The stop rule is the MLP's
+ * (checked every 100 steps) with an unreachable target, so exactly `steps` steps run and nothing is evaluated.
+ */
+function trainCase(arch: ArchName, width: number, optimizer: OptimizerName, summary: string): BenchCase {
+  return {
+    name: `train/${arch}/${width}`,
+    unit: 'samples/s',
+    summary,
+    async prepare(opts) {
+      const a = architectures[arch];
+      const ds = await loadDataset(a.dataset);
+      const train = ds.train;
+      const stepsPerEpoch = Math.ceil(train.n / BATCH);
+      const empty: ImageSet = { x: new Float32Array(0), y: new Uint8Array(0), n: 0 };
+      let model: tf.LayersModel | null = null;
+      let steps = 3;
+      // Each repeat trains a fresh model from the same init: later repeats never see a different network.
+      const runSteps = async (n: number): Promise<number> => {
+        model?.dispose();
+        model = a.build(width, 'he', 0);
+        const config: TrainConfig = {
+          optimizer, learningRate: defaultLearningRate(arch, optimizer), batchSize: BATCH, shuffleSeed: 0,
+          // Cross-entropy is >= 0, so the target is never reached: the run ends at the step cap.
+          stop: { kind: 'targetTrainLoss', target: -1, window: 100, checkEvery: 100, maxEpochs: (n - 0.5) / stepsPerEpoch } // ceil(maxEpochs * stepsPerEpoch) = n,
+        };
+        const started = process.hrtime.bigint();
+        const r = await trainModel(model, { train, validation: empty }, config);
+        const s = seconds(started);
+        if (r.steps !== n) throw new Error(`${arch} ${width}x: expected ${n} steps, trainModel took ${r.steps}`);
+        return s;
+      };
+      return {
+        async warmup() {
+          await runSteps(2); // first calls: kernel setup, heap growth
+          // Size: double the steps until a run takes a quarter of the target, then scale to the target.
+          let n = 2;
+          let s = await runSteps(n);
+          while (s < opts.targetSeconds / 4 && n < 20 * stepsPerEpoch) s = await runSteps((n *= 2));
+          steps = Math.max(2, Math.round((n * opts.targetSeconds) / s));
+        },
+        async measure() {
+          // Images seen: whole epochs (whose last batch may be partial) plus full batches of the next one.
+          const samples = Math.floor(steps / stepsPerEpoch) * train.n + (steps % stepsPerEpoch) * BATCH;
+          return samples / (await runSteps(steps));
+        },
+        dispose() {
+          model?.dispose();
+        },
+        describe: () => `${steps} steps of ${BATCH}, ${optimizer}`,
+      };
+    },
+  };
+}
+
+/** Seconds for the full 51-level layer-wise magnitude trajectory of an MLP on 5,000 MNIST validation images. */
+function trajectoryCase(width: number, fastPath: boolean): BenchCase {
+  return {
+    name: `${fastPath ? 'trajectory' : 'trajectory-generic'}/mlp/${width}`,
+    unit: 's',
+    summary: `51-level layer-wise trajectory, MLP ${width}x, 5,000 validation images, ${fastPath ? 'dense-stack fast path' : 'generic path (model.predict per level)'}`,
+    async prepare() {
+      const validation = await validationImages();
+      // Untrained weights: the work per level depends on the plan's counts and the input, not the values.
+      const model = architectures.mlp.build(width, 'he', 0);
+      const run = (levels?: number) => pruningTrajectory(model, architectures.mlp, validation, { strategy: 'layerwiseMagnitude', fastPath, levels });
+      return {
+        async warmup() {
+          await run(2);
+        },
+        async measure() {
+          const started = process.hrtime.bigint();
+          const points = await run();
+          const s = seconds(started);
+          if (points.length !== 51) throw new Error(`expected 51 trajectory points, got ${points.length}`);
+          return s;
+        },
+        dispose() {
+          model.dispose();
+        },
+        describe: () => '51 levels x 5,000 images',
+      };
+    },
+  };
+}
+
+/** The process's peak resident set so far (maxRSS): everything the cases before it loaded and ran. */
+const peakRss: BenchCase = {
+  name: 'memory/peak-rss',
+  unit: 'MiB',
+  summary: 'peak resident memory of this bench process after the cases before it (datasets included)',
+  singleReading: true,
+  async prepare() {
+    return {
+      async warmup() {},
+      async measure() {
+        return process.resourceUsage().maxRSS / 1024; // maxRSS is in KiB
+      },
+      dispose() {},
+      describe: () => 'process.resourceUsage().maxRSS',
+    };
+  },
+};
+
+/** Every case, in the order they run (peak RSS last, so it covers the others). */
+export const CASES: BenchCase[] = [
+  trainCase('mlp', 0.1, 'sgd', 'MLP 0.1x training, SGD lr 0.1, batch 128, MNIST'),
+  trainCase('mlp', 1, 'sgd', 'MLP 1x training, SGD lr 0.1, batch 128, MNIST'),
+  trainCase('mlp', 5, 'sgd', 'MLP 5x training, SGD lr 0.1, batch 128, MNIST'),
+  trainCase('conv2', 0.5, 'adam', 'Conv-2 0.5x training, Adam lr 2e-4, batch 128, CIFAR-10'),
+  trainCase('resnet', 1, 'sgd', 'ResNet 1x training, SGD lr 0.1, batch 128, CIFAR-10 (BatchNorm in training mode)'),
+  trajectoryCase(1, true),
+  trajectoryCase(5, true),
+  trajectoryCase(1, false),
+  peakRss,
+];
+
+/** Cases whose name starts with one of `prefixes` (all cases when none are given). */
+export function selectCases(prefixes: string[] | undefined): BenchCase[] {
+  if (!prefixes || prefixes.length === 0) return CASES;
+  return CASES.filter((c) => prefixes.some((p) => c.name.startsWith(p)));
+}
