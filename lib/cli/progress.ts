@@ -141,7 +141,7 @@ export class Progress {
 export function formatSummary(s: SweepSummary): string {
   const lines = [
     `sweep ${s.interrupted ? 'STOPPED' : 'finished'} in ${formatDuration(s.wallSeconds)}: ${s.total} runs: ${s.done} done, ${s.skippedExisting} skipped (already done), ` +
-      `${s.diverged} diverged, ${s.failed.length} failed, ${s.runningElsewhere.length} running elsewhere, ${s.notStarted} not started`,
+      `${s.diverged} diverged, ${s.failed.length} failed, ${s.runningElsewhere.length} running elsewhere, ${s.notStarted} not finished`,
   ];
   for (const f of s.failed) lines.push(`  failed: ${f.hash} ${f.label} (${f.stage}): ${f.message}`);
   for (const r of s.runningElsewhere) lines.push(`  running elsewhere: ${r.hash} ${r.label}${r.holder ? ` (pid ${r.holder.pid} on ${r.holder.hostname} since ${r.holder.startedAt})` : ''}`);

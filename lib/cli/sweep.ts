@@ -23,8 +23,8 @@ const cmd: CommandSpec = {
   ],
   notes: [
     'Progress goes to stderr: one line refreshed in place on a terminal, one line per run otherwise.',
-    'Ctrl-C once: finish the current stage, write it, exit 130. Twice: exit at once (files stay sound).',
-    'Exit codes: 0 all done, 1 some runs failed or are held by another process, 2 bad flags, 130 interrupted.',
+    'Ctrl-C once: finish the current stage, write it, exit 130. Again (a second later or more): exit at once;\nfinished stages and files stay sound.',
+    'Exit codes: 0 all done, 1 some runs failed, were not started or are held by another process, 2 bad flags,\n130 interrupted.',
     '',
     ...ENV_NOTES,
   ],
@@ -59,13 +59,17 @@ runCli(cmd, async ({ values }) => {
     analysis, jobs, onEvent: (e) => progress.handle(e), purpose: `sweep --profile ${profile.name}`,
     workerModule: __filename, workerArgs: ['--worker', '--worker-analysis', JSON.stringify(analysis)],
   });
-  let interrupts = 0;
+  // A single Ctrl-C can arrive twice within milliseconds: the terminal signals the whole process group and
+  // the tsx wrapper relays it once more when this process is slow to acknowledge. Only a press at least
+  // a second after the first means "stop now".
+  let firstInterrupt: number | null = null;
   process.on('SIGINT', () => {
-    interrupts++;
-    if (interrupts === 1) {
+    const now = Date.now();
+    if (firstInterrupt === null) {
+      firstInterrupt = now;
       progress.line('Ctrl-C: stopping after the current stage (press again to stop now)');
       sup.requestStop();
-    } else {
+    } else if (now - firstInterrupt >= 1000) {
       progress.finish();
       process.stderr.write('Ctrl-C again: stopping now; finished stages are kept\n');
       sup.kill();
@@ -79,5 +83,5 @@ runCli(cmd, async ({ values }) => {
   progress.finish();
   process.stderr.write(formatSummary(summary));
   if (summary.interrupted) return 130;
-  return summary.failed.length > 0 || summary.runningElsewhere.length > 0 ? 1 : 0;
+  return summary.failed.length > 0 || summary.runningElsewhere.length > 0 || summary.notStarted > 0 ? 1 : 0;
 });

@@ -49,10 +49,24 @@ function pidAlive(pid: number): boolean {
   }
 }
 
+/** Linux process state letter (R, S, D, Z, ...) from /proc, or undefined where /proc is unavailable. */
+export function processState(pid: number): string | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
+  } catch {
+    return undefined;
+  }
+}
+
 /** Is the holder of this lock still running? Locks from another host cannot be checked, so count as live. */
 export function holderAlive(info: LockInfo): boolean {
   if (info.hostname !== os.hostname()) return true;
   if (!pidAlive(info.pid)) return false;
+  // A killed process whose parent died too can stay a zombie for good (a container's pid 1 may never reap
+  // it); kill(pid, 0) still succeeds on a zombie, but it holds nothing.
+  const state = processState(info.pid);
+  if (state === 'Z' || state === 'X') return false;
   if (info.pidStart !== undefined) {
     const now = processStartTicks(info.pid);
     if (now !== undefined && now !== info.pidStart) return false; // pid recycled by an unrelated process

@@ -110,6 +110,24 @@ describe('cli/sweep', function () {
     assertSound(outputs);
   });
 
+  it('--jobs 2 shares the runs between two worker processes, each run trained once', async () => {
+    const work = tempOutputs('cli-jobs');
+    const profile = writeTinyProfile(work, 4, { width: 0.5, trainSubset: 2000, maxEpochs: 1 });
+    const outputs = path.join(work, 'out');
+    const r = await spawnCli('sweep', ['--profile', profile, '--jobs', '2'], outputs).done;
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /4 to compute with 2 jobs/);
+    assert.match(r.stderr, /4 runs: 4 done, 0 skipped/);
+    const pids = new Set<number>();
+    for (const h of runsOf(profile)) {
+      const starts = readEvents(path.join(outputs, 'runs', h)).filter((e) => e.event === 'stage-start' && e.stage === 'train');
+      assert.equal(starts.length, 1);
+      pids.add(starts[0].pid);
+    }
+    assert.equal(pids.size, 2, 'both workers trained');
+    assertSound(outputs);
+  });
+
   it('stops after the current stage on SIGINT (exit 130) and resumes from there', async () => {
     const work = tempOutputs('cli-sigint');
     const profile = writeTinyProfile(work, 1, { width: 1, trainSubset: 3000, maxEpochs: 3 });
@@ -122,6 +140,9 @@ describe('cli/sweep', function () {
     assert.equal(r.code, 130, r.stderr);
     assert.match(r.stderr, /stopping after the current stage/);
     const dir = path.join(outputs, 'runs', h);
+    // Under load the tsx wrapper may SIGKILL the supervisor when it acknowledges the signal late; the worker
+    // then finishes its stage on its own. Either way the lock goes once the stage is written.
+    for (let i = 0; i < 1200 && fs.existsSync(path.join(dir, '.lock')); i++) await sleep(50);
     assert.ok(fs.existsSync(path.join(dir, 'train.json')), 'the stage in progress was finished and written');
     assert.equal(fs.existsSync(path.join(dir, 'run.json')), false, 'no further stage was started');
     assert.equal(fs.existsSync(path.join(dir, '.lock')), false, 'the lock was released');

@@ -91,3 +91,25 @@ describe('store/lock', () => {
     assert.equal(readLock(path.join(dir, LOCK_FILE))?.pid, 1);
   });
 });
+
+describe('store/lock with a zombie holder', () => {
+  it('treats a zombie (killed, not yet reaped) holder as dead', async function () {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'density-lock-z-'));
+    // A child that has exited but that we have not reaped stays a zombie while the parent (sh) sleeps.
+    const sh = spawn('sh', ['-c', 'sleep 0.01 & exec sleep 30']);
+    try {
+      await new Promise((r) => setTimeout(r, 300));
+      const { execFileSync } = await import('child_process');
+      const kids = execFileSync('ps', ['-o', 'pid=,stat=', '--ppid', String(sh.pid)], { encoding: 'utf8' }).trim().split('\n').map((l) => l.trim().split(/\s+/));
+      const zombie = kids.find(([, st]) => st.startsWith('Z'));
+      if (!zombie) this.skip();
+      writeLock(dir, { pid: Number(zombie[0]) });
+      const a = tryLock(dir);
+      assert.ok(a.acquired, 'a zombie holds no lock');
+      a.lock.release();
+    } finally {
+      sh.kill('SIGKILL');
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
