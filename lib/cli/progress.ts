@@ -55,7 +55,7 @@ export class Progress {
 
   private etaText(): string {
     const e = this.eta();
-    return e === null ? 'ETA after the first run' : `ETA ${formatDuration(e)}`;
+    return e === null ? 'ETA ?' : `ETA ${formatDuration(e)}`;
   }
 
   handle(e: SweepEvent): void {
