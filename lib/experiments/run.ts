@@ -15,7 +15,7 @@ import { AnalysisSettings, Descriptor, descriptorHash, resolveAnalysisSettings, 
 import { LockInfo, tryLock } from '../store/lock';
 import {
   AnalysisStageRecord, DESCRIPTOR_FILE, inspectRun, logEvent, PruneStageRecord, RUN_FILE, RUN_SCHEMA, RunInspection, RunRecord,
-  STAGE_FILE, StageMeta, StageName, TrainingSummary, TrainStageRecord, TrajectoryRecordPoint, weightsDir,
+  STAGE_FILE, StageMeta, StageName, TrainingSummary, TrainStageRecord, TrajectoryRecordPoint, weightsDir, weightsPresent,
 } from '../store/runRecord';
 import * as engine from './engine';
 import { gitState, provenance } from './provenance';
@@ -226,6 +226,14 @@ export async function executeRun(input: unknown, opts: RunOptions = {}): Promise
     await initBackend();
 
     let train: TrainStageRecord;
+    // Records shipped without weights (a clone) are results, but a stage still to run needs the weights: retrain
+    // (deterministic: same descriptor and backend give the same weights).
+    const needsWeights = state.train.state === 'done' && state.train.record.training.status === 'complete' &&
+      (state.prune.state !== 'done' || state.analysis.state !== 'done');
+    if (needsWeights && !weightsPresent(dir)) {
+      logEvent(dir, 'redo', { stage: 'train', problem: 'weights/ absent and a later stage needs them' });
+      state = { ...state, train: { state: 'missing' } };
+    }
     if (state.train.state === 'done') {
       train = state.train.record;
     } else {

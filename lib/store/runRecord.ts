@@ -168,6 +168,11 @@ export const DESCRIPTOR_FILE = 'descriptor.json';
 export const EVENTS_FILE = 'events.jsonl';
 export const WEIGHTS_DIR = 'weights';
 
+/** False when the run's weights/ folder is absent altogether (records shipped without weights, e.g. a clone). */
+export function weightsPresent(dir: string): boolean {
+  return fs.existsSync(path.join(dir, WEIGHTS_DIR));
+}
+
 export function weightsDir(dir: string, which: 'init' | 'trained'): string {
   return path.join(dir, WEIGHTS_DIR, which);
 }
@@ -250,6 +255,10 @@ export function inspectRun(dir: string, hash: string, analysis?: AnalysisSetting
     if (h !== hash) return `its descriptor hashes to ${h}, not ${hash}`;
     if (!r.training || (r.training.status !== 'complete' && r.training.status !== 'diverged')) return 'no training status';
     if (!r.weights) return 'no weights entry';
+    // Weights are git-ignored: a fresh clone has the records without weights/. That is a result (the notebooks
+    // need only the records); a stage that needs the weights retrains first (see executeRun). A weights/
+    // folder that is present but damaged is a partial run, redone.
+    if (!weightsPresent(dir)) return null;
     for (const which of ['init', 'trained'] as const) {
       if (r.weights[which]) {
         const problem = checkModelDir(weightsDir(dir, which));

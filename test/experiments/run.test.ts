@@ -92,6 +92,25 @@ describe('experiments/run', function () {
     assert.deepEqual(readRun(hash).correctness, first.correctness);
   });
 
+  it('counts records shipped without weights/ (a clone) as results; retrains only when a stage needs the weights', async () => {
+    const d = tiny(104);
+    const hash = descriptorHash(d);
+    const dir = runDir(hash);
+    await executeRun(d);
+    const first = readRun(hash);
+    fs.rmSync(path.join(dir, 'weights'), { recursive: true }); // what a fresh clone has: weights are git-ignored
+    assert.equal(inspectRun(dir, hash).train.state, 'done');
+    assert.ok(isRunDone(d), 'the committed records are a result without the weights');
+    assert.equal((await executeRun(d)).kind, 'existing');
+    assert.equal(trainStarts(hash), 1, 'nothing retrained for reading');
+
+    // New analysis settings need the weights (overlaps, activations): the run retrains, deterministically.
+    const out = await executeRun(d, { analysis: resolveAnalysisSettings({ threshold: 2 }) });
+    assert.deepEqual(out.kind === 'completed' && out.stagesRun, ['train', 'prune', 'analysis']);
+    assert.deepEqual(readRun(hash).trajectory, first.trajectory);
+    assert.ok(fs.existsSync(path.join(dir, 'weights', 'trained', 'model.json')));
+  });
+
   it('re-analyses (never retrains) when the analysis settings change', async () => {
     const d = tiny(103);
     const hash = descriptorHash(d);
