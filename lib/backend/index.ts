@@ -3,6 +3,7 @@
 import * as tf from '@tensorflow/tfjs';
 // Static import: a dynamic import('./wasm-kernels') becomes a native ESM import under tsx and fails to resolve.
 import { registerWasmKernelFixes } from './wasm-kernels';
+import { registerWasmGradientFixes } from './wasm-gradients';
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
 export const BACKEND_NAMES: readonly BackendName[] = ['tensorflow', 'wasm', 'cpu'];
@@ -15,7 +16,7 @@ export interface BackendInfo {
   gpu: boolean;
   threads: number;
   simd: boolean;
-  /** Kernels this project registered or replaced on this backend (see wasm-kernels.ts). */
+  /** Kernels this project registered or replaced on this backend (wasm-kernels.ts), then '<kernel> gradient' for replaced gradients (wasm-gradients.ts). */
   kernelFixes: string[];
 }
 
@@ -53,7 +54,7 @@ async function tryWasm(): Promise<BackendInfo | null> {
     // Multithreaded wasm needs worker support that fails in Node; this machine runs single-threaded SIMD.
     if (!(await tf.setBackend('wasm'))) return null;
     await tf.ready();
-    const kernelFixes = registerWasmKernelFixes();
+    const kernelFixes = [...registerWasmKernelFixes(), ...registerWasmGradientFixes().map((n) => `${n} gradient`)];
     const simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
     void wasm;
     return { name: 'wasm', package: '@tensorflow/tfjs-backend-wasm', version: packageVersion('@tensorflow/tfjs-backend-wasm'), gpu: false, threads: 1, simd, kernelFixes };

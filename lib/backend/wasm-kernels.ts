@@ -11,6 +11,16 @@
 //    maximum in scan order wins ties). (wasm's MaxPoolWithArgmax has the same FLT_MIN start; not used here.)
 //  - BatchMatMul / _FusedMatMul: XNNPACK is only used with no transposes, so every backprop matmul
 //    (transposeA or transposeB) falls to a scalar loop ~14x slower. Wrapped to transpose explicitly first.
+//  - Sum / Mean over leading axes (e.g. [0,1,2] of NHWC: BatchNorm moments, bias gradients): wasm transposes
+//    the reduced axes to the end first (~6 ms for a ResNet activation). Done as one XNNPACK average pooling
+//    window over the [1, outer, 1, inner] view instead (~0.5 ms); other axis patterns go to the original kernel.
+//  - Identity / Cast to the same dtype: wasm copies the data, although tensors are immutable (the cpu
+//    backend shares it). Shared by reference count here: tf.clone, moments' cast, layers' merges and every
+//    Cast gradient copied whole activations (~80 copies per ResNet step). Casts to bool were a raw typed-array
+//    copy (-1 -> 255, 0.5 -> 0); done as x != 0 like cpu.
+//  - Tile: wasm's C++ loop computes a multi-index per element (~85 ms to broadcast 16 values to a ResNet
+//    activation). When only leading axes repeat, the output is the input repeated back to back, written here
+//    with doubling copyWithin; other patterns go to the original kernel.
 //
 // Threads: WASM_HAS_MULTITHREAD_SUPPORT must never be forced on. The threaded binary needs worker support
 // that fails in Node here; the backend runs single-threaded SIMD, and nothing in this file changes that.
@@ -30,7 +40,9 @@ interface KernelArgs {
 const FIX_MARK = Symbol.for('density.wasmKernelFix');
 type MarkedConfig = tf.KernelConfig & { [FIX_MARK]?: true };
 
-export const WASM_KERNEL_FIXES = ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'MaxPoolGrad', 'BatchMatMul', '_FusedMatMul'] as const;
+export const WASM_KERNEL_FIXES = [
+  'Conv2DBackpropFilter', 'Conv2DBackpropInput', 'MaxPoolGrad', 'BatchMatMul', '_FusedMatMul', 'Sum', 'Mean', 'Identity', 'Cast', 'Tile',
+] as const;
 
 let registered: string[] | null = null;
 /** The configs the fixes replaced, kept for the wrappers, for tests that show the upstream bugs, and for before/after timing. */
@@ -225,6 +237,107 @@ function maxPoolGrad({ inputs, backend, attrs }: KernelArgs): Info {
   return out;
 }
 
+/** [outer, inner] when `axis` is exactly the leading axes 0..k-1 (0 < k < rank) of a float32 x with outer > 1; else null. */
+function leadingReduction(x: Info, axis: number | number[]): [number, number] | null {
+  if (x.dtype !== 'float32') return null;
+  const axes = tf.util.parseAxisParam(axis, x.shape).sort((a, b) => a - b);
+  const k = axes.length;
+  if (k === 0 || k >= x.shape.length || axes.some((a, i) => a !== i)) return null;
+  const outer = tf.util.sizeFromShape(x.shape.slice(0, k));
+  const inner = tf.util.sizeFromShape(x.shape.slice(k));
+  return outer > 1 && inner > 0 ? [outer, inner] : null;
+}
+
+/**
+ * Mean over the leading `outer` rows of x viewed as [outer, inner]: XNNPACK average pooling of the NHWC view
+ * [1, outer, 1, inner] with one window covering it (~10x faster than wasm's transpose-then-sum, and than a
+ * matmul with ones, whose packing of x costs as much as the transpose).
+ */
+function meanLeading(backend: BackendWasm, x: Info, outer: number, inner: number, outShape: number[]): Info {
+  const out = run(wasmKernel('AvgPool'), backend, { x: view(x, [1, outer, 1, inner]) }, { filterSize: [outer, 1], strides: [outer, 1], pad: 'valid' });
+  out.shape = outShape;
+  return out;
+}
+
+function reducedShape(x: Info, axis: number | number[], keepDims: boolean): number[] {
+  const axes = tf.util.parseAxisParam(axis, x.shape);
+  return keepDims ? x.shape.map((d, i) => (axes.includes(i) ? 1 : d)) : x.shape.filter((_, i) => !axes.includes(i));
+}
+
+function reduceLeadingOr(name: 'Sum' | 'Mean'): tf.KernelFunc {
+  return (params) => {
+    const backend = params.backend as BackendWasm;
+    const x = input(params.inputs, 'x');
+    const axis = params.attrs?.axis as number | number[];
+    const dims = leadingReduction(x, axis);
+    const original = originals.get(name);
+    if (!dims) {
+      if (!original) throw new Error(`wasm kernel ${name} has no original to fall back to`);
+      return original.kernelFunc(params);
+    }
+    const out = meanLeading(backend, x, dims[0], dims[1], reducedShape(x, axis, Boolean(params.attrs?.keepDims)));
+    if (name === 'Sum') {
+      // The pool's mean times the count: exact when the count is a power of two (batch 128), else within an ulp.
+      const v = backend.typedArrayFromHeap(out);
+      for (let i = 0; i < v.length; i++) v[i] *= dims[0];
+    }
+    return out;
+  };
+}
+
+/** A new reference to x's data (tensors are never written in place, so sharing is safe; cpu does the same). */
+function shareData(backend: BackendWasm, x: Info): Info {
+  backend.incRef(x.dataId);
+  return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype };
+}
+
+function identity({ inputs, backend }: KernelArgs): Info {
+  const x = input(inputs, 'x');
+  if (x.dtype === 'string') return run(originalOrThrow('Identity'), backend, inputs);
+  return shareData(backend, x);
+}
+
+function cast({ inputs, backend, attrs }: KernelArgs): Info {
+  const x = input(inputs, 'x');
+  if (x.dtype === attrs.dtype && x.dtype !== 'string') return shareData(backend, x);
+  if (attrs.dtype === 'bool' && (x.dtype === 'float32' || x.dtype === 'int32')) {
+    const out = backend.makeOutput(x.shape, 'bool');
+    const src = backend.typedArrayFromHeap(x); // after makeOutput: heap growth detaches earlier views
+    const dst = backend.typedArrayFromHeap(out);
+    for (let i = 0; i < src.length; i++) dst[i] = src[i] !== 0 ? 1 : 0;
+    return out;
+  }
+  return run(originalOrThrow('Cast'), backend, inputs, attrs);
+}
+
+// Tile with reps > 1 only on leading axes (reps [r0.., 1, .., 1] after the first axis that repeats): the output
+// is the input block repeated `copies` times back to back. First copy written, then doubled with copyWithin.
+function tile({ inputs, backend, attrs }: KernelArgs): Info {
+  const x = input(inputs, 'x');
+  const reps = attrs.reps as number[];
+  let last = -1; // last axis with reps > 1
+  reps.forEach((r, i) => { if (r !== 1) last = i; });
+  // Leading-only: every axis before `last` must have size 1 (else the repeats interleave with the data).
+  const leadingOnly = x.dtype !== 'string' && x.dtype !== 'complex64' && last >= 0 && x.shape.slice(0, last).every((d) => d === 1);
+  if (!leadingOnly) return run(originalOrThrow('Tile'), backend, inputs, attrs);
+  const outShape = x.shape.map((d, i) => d * reps[i]);
+  const out = backend.makeOutput(outShape, x.dtype);
+  const block = tf.util.sizeFromShape(x.shape);
+  const total = tf.util.sizeFromShape(outShape);
+  const src = backend.typedArrayFromHeap(x); // after makeOutput: heap growth detaches earlier views
+  const dst = backend.typedArrayFromHeap(out);
+  if (block === 0 || total === 0) return out;
+  dst.set(src);
+  for (let filled = block; filled < total; filled *= 2) dst.copyWithin(filled, 0, Math.min(filled, total - filled));
+  return out;
+}
+
+function originalOrThrow(name: string): tf.KernelConfig {
+  const k = originals.get(name);
+  if (!k) throw new Error(`wasm kernel ${name} has no original to fall back to`);
+  return k;
+}
+
 function swapLastTwo(rank: number): number[] {
   const perm = Array.from({ length: rank }, (_, i) => i);
   perm[rank - 2] = rank - 1;
@@ -268,7 +381,24 @@ function replace(name: string, kernelFunc: tf.KernelFunc): void {
   // Keep the original's setup/dispose: wrappers call into its cwrapped C++ function, which setupFunc binds
   // whenever the wasm backend is (re)initialised.
   const config: MarkedConfig = { kernelName: name, backendName: 'wasm', kernelFunc, setupFunc: original?.setupFunc, disposeFunc: original?.disposeFunc, [FIX_MARK]: true };
+  fixConfigs.set(name, config);
   tf.registerKernel(config);
+}
+
+/** Our registered configs by kernel name (to switch a fix back on). */
+const fixConfigs = new Map<string, MarkedConfig>();
+
+/**
+ * Switch one kernel fix off (the original wasm kernel registered again, or none for kernels wasm lacks) or back
+ * on. For side-by-side benchmarks only: wrappers that call a kernel by name (e.g. Sum -> BatchMatMul) see the
+ * switch too.
+ */
+export function setWasmKernelFix(name: (typeof WASM_KERNEL_FIXES)[number], enabled: boolean): void {
+  const mine = fixConfigs.get(name);
+  if (!mine) throw new Error(`kernel fix ${name} is not registered`);
+  if (tf.getKernel(name, 'wasm')) tf.unregisterKernel(name, 'wasm');
+  const config = enabled ? mine : originals.get(name);
+  if (config) tf.registerKernel(config);
 }
 
 /** Register every fix; returns the kernel names registered or replaced. Idempotent. */
@@ -282,6 +412,11 @@ export function registerWasmKernelFixes(): string[] {
     if (!original) throw new Error(`wasm kernel ${name} is not registered; cannot wrap it`);
     if (!original[FIX_MARK]) replace(name, withoutTransposes(original));
   }
+  replace('Sum', reduceLeadingOr('Sum'));
+  replace('Mean', reduceLeadingOr('Mean'));
+  replace('Identity', asKernelFunc(identity));
+  replace('Cast', asKernelFunc(cast));
+  replace('Tile', asKernelFunc(tile));
   registered = [...WASM_KERNEL_FIXES];
   return [...registered];
 }

@@ -4,6 +4,7 @@
 import { strict as assert } from 'assert';
 import * as tf from '@tensorflow/tfjs';
 import { WASM_KERNEL_FIXES } from '../../lib/backend/wasm-kernels';
+import { WASM_GRADIENT_FIXES } from '../../lib/backend/wasm-gradients';
 
 type BackendModule = typeof import('../../lib/backend');
 
@@ -55,7 +56,7 @@ describe('backend/select', () => {
     assert.equal(tf.getBackend(), 'wasm');
     assert.equal(info.package, '@tensorflow/tfjs-backend-wasm');
     assert.equal(info.threads, 1);
-    assert.deepEqual([...info.kernelFixes].sort(), [...WASM_KERNEL_FIXES].sort());
+    assert.deepEqual([...info.kernelFixes].sort(), [...WASM_KERNEL_FIXES, ...WASM_GRADIENT_FIXES.map((n) => `${n} gradient`)].sort());
     assert.equal(await m.initBackend(), info, 'a second call returns the same choice');
   });
 

@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { initBackend } from '../../lib/backend';
 import { registerWasmKernelFixes, originalWasmKernel, WASM_KERNEL_FIXES } from '../../lib/backend/wasm-kernels';
+import { registerWasmGradientFixes, upstreamGradient, WASM_GRADIENT_FIXES } from '../../lib/backend/wasm-gradients';
 import { Rng } from '../../lib/rng';
 
 type Backend = 'cpu' | 'wasm';
@@ -56,6 +57,22 @@ async function assertNoLeak(label: string, f: () => tf.Tensor | tf.Tensor[]): Pr
   assert.equal(wasmBackend().numDataIds(), before, `${label}: intermediate buffers leaked`);
 }
 
+/** How often the original (upstream) wasm kernel `name` ran while `f` ran on wasm (0: the fix handled it). */
+async function originalCalls(name: string, f: () => tf.Tensor | tf.Tensor[]): Promise<number> {
+  await tf.setBackend('wasm');
+  const original = originalWasmKernel(name);
+  if (!original) throw new Error(`${name} has no original wasm kernel`);
+  const real = original.kernelFunc;
+  let calls = 0;
+  original.kernelFunc = (params) => { calls++; return real(params); };
+  try {
+    tf.dispose(tf.tidy(f));
+  } finally {
+    original.kernelFunc = real;
+  }
+  return calls;
+}
+
 // [batch, inH, inW, inC], [kH, kW, outC], stride, pad
 type ConvCase = [number[], number[], number | [number, number], 'same' | 'valid' | number | tf.backend_util.ExplicitPadding];
 const CONV_CASES: ConvCase[] = [
@@ -101,7 +118,8 @@ describe('backend/wasm-kernels', function () {
       assert.ok(tf.getKernel(name, 'wasm'), `${name} not registered on wasm`);
     }
     const configs = WASM_KERNEL_FIXES.map((n) => tf.getKernel(n, 'wasm'));
-    assert.deepEqual(registerWasmKernelFixes(), fixes);
+    assert.deepEqual(registerWasmKernelFixes(), fixes.filter((f) => !f.endsWith(' gradient')));
+    assert.deepEqual(registerWasmGradientFixes().map((n) => `${n} gradient`), fixes.filter((f) => f.endsWith(' gradient')));
     WASM_KERNEL_FIXES.forEach((n, i) => assert.equal(tf.getKernel(n, 'wasm'), configs[i], `${n} re-registered`));
   });
 
@@ -334,6 +352,185 @@ describe('backend/wasm-kernels', function () {
         const y = tf.oneHot(tf.tensor1d(labels, 'int32'), 3);
         const vars = m.trainableWeights.map((w) => w.read() as tf.Variable);
         const { value, grads } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(y, m.apply(x) as tf.Tensor) as tf.Scalar, vars);
+        const out = [value, ...vars.map((v) => grads[v.name])];
+        m.dispose();
+        return out;
+      };
+      await compare('model loss and grads', f);
+    });
+  });
+
+  describe('Sum and Mean over leading axes (one average-pooling window instead of transpose + sum)', () => {
+    // [shape, axis, keepDims]; the first five take the fast path, the rest fall back to the original kernel.
+    const cases: [number[], number | number[], boolean, boolean][] = [
+      [[4, 5, 6, 3], [0, 1, 2], false, true],
+      [[7, 5], 0, false, true],
+      [[3, 5, 6, 2], [1, 0], true, true],
+      [[4, 5, 6, 3], [-4, -3, -2], false, true],
+      [[6, 5, 3], [1, 0], false, true],
+      [[4, 5, 6, 3], [1, 2], false, false],
+      [[4, 5], [0, 1], false, false],
+      [[1, 5], 0, false, false],
+    ];
+    cases.forEach(([shape, axis, keepDims, fast], i) => {
+      for (const op of ['sum', 'mean'] as const) {
+        it(`${op} of x ${shape.join('x')} over ${JSON.stringify(axis)}${keepDims ? ' keepDims' : ''} matches cpu (${fast ? 'fast path' : 'original kernel'})`, async () => {
+          const x = randomArray(tf.util.sizeFromShape(shape), 1300 + i);
+          const f = () => tf[op](tf.tensor(x, shape), axis, keepDims);
+          await compare(op, f);
+          const calls = await originalCalls(op === 'sum' ? 'Sum' : 'Mean', f);
+          assert.equal(calls, fast ? 0 : 1, fast ? 'the original kernel ran' : 'expected the original kernel');
+          if (i === 0) await assertNoLeak(op, f);
+        });
+      }
+    });
+
+    it('int32 sums keep the original kernel and stay exact', async () => {
+      const f = () => tf.sum(tf.tensor2d([1, 2, 3, 4, 5, 6], [3, 2], 'int32'), 0);
+      assert.deepEqual(Array.from((await valuesOn('wasm', f))[0]), [9, 12]);
+      assert.equal(await originalCalls('Sum', f), 1);
+    });
+  });
+
+  describe('Identity and Cast share data instead of copying', () => {
+    it('clone and same-dtype cast add no buffer, and outlive their source', async () => {
+      await tf.setBackend('wasm');
+      const x = tf.tensor1d([1.5, -2, 3]);
+      const before = wasmBackend().numDataIds();
+      const c = tf.clone(x);
+      const k = tf.cast(x, 'float32');
+      assert.equal(wasmBackend().numDataIds(), before, 'a copy was made');
+      x.dispose();
+      assert.deepEqual(Array.from(await c.data()), [1.5, -2, 3]);
+      assert.deepEqual(Array.from(await k.data()), [1.5, -2, 3]);
+      tf.dispose([c, k]);
+      assert.equal(wasmBackend().numDataIds(), before - 1, 'shared data not freed with its last tensor');
+    });
+
+    // Upstream wasm casts to bool by a raw typed-array copy (-1 -> 255, 0.5 -> 0, 256 -> 0); fixed here as x != 0.
+    it('casts to another dtype convert like cpu (to bool: x != 0)', async () => {
+      await compare('float32 -> int32', () => tf.cast(tf.cast(tf.tensor1d([1.7, -2.2, 3.5, 0]), 'int32'), 'float32'));
+      await compare('bool -> float32', () => tf.cast(tf.tensor1d([true, false, true], 'bool'), 'float32'));
+      await compare('int32 -> bool', () => tf.cast(tf.cast(tf.tensor1d([0, 3, -1, 256], 'int32'), 'bool'), 'float32'));
+      await compare('float32 -> bool', () => tf.cast(tf.cast(tf.tensor1d([0, 0.5, -1, 256, -0], 'float32'), 'bool'), 'float32'));
+    });
+  });
+
+  describe('Tile (leading-axis repeats by doubling copies)', () => {
+    // [shape, reps, fast path?]
+    const cases: [number[], number[], boolean][] = [
+      [[1, 1, 1, 5], [3, 4, 2, 1], true],
+      [[2, 3], [5, 1], true],
+      [[1, 3, 2], [7, 1, 1], true],
+      [[1, 4], [1, 1], false],
+      [[2, 3], [1, 2], false],
+      [[2, 1, 3], [2, 3, 1], false],
+    ];
+    cases.forEach(([shape, reps, fast], i) => {
+      it(`tile x ${shape.join('x')} by ${JSON.stringify(reps)} matches cpu (${fast ? 'fast path' : 'original kernel'})`, async () => {
+        const x = randomArray(tf.util.sizeFromShape(shape), 1400 + i);
+        const f = () => tf.tile(tf.tensor(x, shape), reps);
+        await compare('tile', f);
+        assert.equal(await originalCalls('Tile', f), fast ? 0 : 1);
+        if (i === 0) await assertNoLeak('Tile', f);
+      });
+    });
+
+    it('int32 and bool tiles and broadcastTo match cpu', async () => {
+      await compare('int32', () => tf.cast(tf.tile(tf.tensor2d([1, -2, 3], [1, 3], 'int32'), [4, 1]), 'float32'));
+      await compare('bool', () => tf.cast(tf.tile(tf.tensor2d([true, false], [1, 2], 'bool'), [3, 1]), 'float32'));
+      await compare('broadcastTo', () => tf.broadcastTo(tf.tensor1d([1, 2, 3]), [2, 4, 3]));
+    });
+  });
+
+  describe('FusedBatchNorm and Mean gradients (rewritten for wasm; cpu keeps upstream)', () => {
+    const shape: [number, number, number, number] = [4, 5, 6, 3];
+    const n = tf.util.sizeFromShape(shape);
+    const xs = randomArray(n, 1500).map((v) => 2 * v + 0.7); // a mean away from 0, like a conv output
+    const target = randomArray(n, 1501);
+    const gamma = Float32Array.from([0.5, -1.2, 2]), beta = Float32Array.from([0.1, 0, -0.3]);
+
+    // Scale and offset are always given: tfjs cannot differentiate a batchNorm without scale (it clones the
+    // missing input) and wasm's forward kernel needs both, so tf.layers always passes them.
+    const bn = (x: tf.Tensor, mean: tf.Tensor, variance: tf.Tensor, g: tf.Tensor, b: tf.Tensor, eps = 1e-5) =>
+      tf.batchNorm(x as tf.Tensor4D, mean as tf.Tensor1D, variance as tf.Tensor1D, b as tf.Tensor1D, g as tf.Tensor1D, eps);
+
+    // BatchNorm as tf.layers trains it: statistics from tf.moments of the same x, so gradients also flow through them.
+    it('batch statistics: d loss / d x, scale, offset match cpu', async () => {
+      await compare('bn grads', () => tf.grads((x: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
+        const { mean, variance } = tf.moments(x, [0, 1, 2]);
+        return bn(x, mean, variance, g, b).mul(tf.tensor(target, shape)).sum();
+      })([tf.tensor4d(xs, shape), tf.tensor1d(gamma), tf.tensor1d(beta)]));
+    });
+
+    it('independent statistics: gradients for x, mean, variance, scale and offset match cpu', async () => {
+      const mean = Float32Array.from([0.3, -0.2, 1]), variance = Float32Array.from([1.5, 0.4, 2.2]);
+      await compare('bn grads', () => tf.grads((x: tf.Tensor, m: tf.Tensor, v: tf.Tensor, g: tf.Tensor, b: tf.Tensor) =>
+        bn(x, m, v, g, b, 1e-3).mul(tf.tensor(target, shape)).sum())(
+        [tf.tensor4d(xs, shape), tf.tensor1d(mean), tf.tensor1d(variance), tf.tensor1d(gamma), tf.tensor1d(beta)]));
+    });
+
+    // (Statistics broadcast at rank 4 would take the upstream gradient, which tfjs 4.22 cannot compute for them.)
+    it('rank-2 input (dense BatchNorm) matches cpu', async () => {
+      const x2 = xs.subarray(0, 40 * 3);
+      await compare('rank 2', () => tf.grads((x: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
+        const { mean, variance } = tf.moments(x, [0]);
+        return tf.batchNorm(x as tf.Tensor2D, mean, variance, b as tf.Tensor1D, g as tf.Tensor1D, 1e-5).mul(tf.tensor(target.subarray(0, 120), [40, 3])).sum();
+      })([tf.tensor2d(x2, [40, 3]), tf.tensor1d(gamma), tf.tensor1d(beta)]));
+    });
+
+    it('runs the rewrite on wasm (no upstream gradient, no Tile) and the upstream gradient on cpu', async () => {
+      const up = upstreamGradient('FusedBatchNorm');
+      assert.ok(up && tf.getGradient('FusedBatchNorm') !== up, 'FusedBatchNorm gradient not replaced');
+      const realUp = up.gradFunc;
+      let upCalls = 0;
+      up.gradFunc = (...args) => { upCalls++; return realUp(...args); };
+      const f = () => tf.grad((x: tf.Tensor) => {
+        const { mean, variance } = tf.moments(x, [0, 1, 2]);
+        return bn(x, mean, variance, tf.tensor1d(gamma), tf.tensor1d(beta)).mul(tf.tensor(target, shape)).sum();
+      })(tf.tensor4d(xs, shape));
+      try {
+        const tileCalls = await originalCalls('Tile', f);
+        assert.equal(upCalls, 0, 'upstream gradient ran on wasm');
+        assert.equal(tileCalls, 0, 'slow Tile ran on wasm');
+        await valuesOn('cpu', f);
+        assert.equal(upCalls, 1, 'cpu must use the upstream gradient');
+      } finally {
+        up.gradFunc = realUp;
+      }
+      await assertNoLeak('bn grad', f);
+    });
+
+    it('Mean gradient over leading and other axes matches cpu', async () => {
+      for (const axes of [[0, 1, 2], [0], [1, 2], [0, 1, 2, 3]]) {
+        await compare(`mean grad ${JSON.stringify(axes)}`, () => tf.grad((x: tf.Tensor) => tf.mean(x, axes).mul(tf.tensor(target.subarray(0, tf.mean(x, axes).size), tf.mean(x, axes).shape)).sum())(tf.tensor4d(xs, shape)));
+      }
+      assert.ok(WASM_GRADIENT_FIXES.includes('Mean'));
+    });
+
+    it('a conv + BatchNorm (training mode) + residual + global pool model: loss and every gradient match cpu', async () => {
+      const build = () => {
+        const input = tf.input({ shape: [8, 8, 2] });
+        const c0 = tf.layers.conv2d({ filters: 4, kernelSize: 3, padding: 'same', useBias: false }).apply(input) as tf.SymbolicTensor;
+        const b0 = tf.layers.batchNormalization({ momentum: 0.9, epsilon: 1e-5 }).apply(c0) as tf.SymbolicTensor;
+        const r0 = tf.layers.activation({ activation: 'relu' }).apply(b0) as tf.SymbolicTensor;
+        const c1 = tf.layers.conv2d({ filters: 4, kernelSize: 3, padding: 'same', useBias: false }).apply(r0) as tf.SymbolicTensor;
+        const b1 = tf.layers.batchNormalization({ momentum: 0.9, epsilon: 1e-5 }).apply(c1) as tf.SymbolicTensor;
+        const sum = tf.layers.add().apply([b1, r0]) as tf.SymbolicTensor;
+        const pooled = tf.layers.globalAveragePooling2d({}).apply(tf.layers.activation({ activation: 'relu' }).apply(sum)) as tf.SymbolicTensor;
+        return tf.model({ inputs: input, outputs: tf.layers.dense({ units: 3 }).apply(pooled) as tf.SymbolicTensor });
+      };
+      const shapes = await (async () => { await tf.setBackend('cpu'); const m = build(); const s = m.getWeights().map((w) => w.shape); m.dispose(); return s; })();
+      // Weight order per BatchNorm: gamma, beta, moving mean, moving variance (indices 4 and 9: kept positive).
+      const weights = shapes.map((s, i) => randomArray(tf.util.sizeFromShape(s), 1600 + i, 0.4).map((v) => (i === 4 || i === 9 ? Math.abs(v) + 0.5 : v)));
+      const x = randomArray(6 * 8 * 8 * 2, 1700);
+      const labels = [0, 1, 2, 0, 1, 2];
+      const f = () => {
+        const m = build();
+        m.setWeights(shapes.map((s, i) => tf.tensor(weights[i], s)));
+        const y = tf.oneHot(tf.tensor1d(labels, 'int32'), 3);
+        const vars = m.trainableWeights.map((w) => w.read() as tf.Variable);
+        const { value, grads } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(y, m.apply(tf.tensor4d(x, [6, 8, 8, 2]), { training: true }) as tf.Tensor) as tf.Scalar, vars);
         const out = [value, ...vars.map((v) => grads[v.name])];
         m.dispose();
         return out;

@@ -1,0 +1,93 @@
+// npx tsx bench/ab.ts --case <bench case> --lever <name> [--rounds N]: one lever measured side by side in ONE
+// process. A = the lever off, B = on, interleaved A B A B ... after a warm-up of each, so machine noise (other
+// jobs on the shared cores) hits both alike. Prints each round and the median of the per-round ratios B/A
+// (for seconds, A/B: above 1 always means B is faster).
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../lib/backend';
+import { setWasmKernelFix, WASM_KERNEL_FIXES } from '../lib/backend/wasm-kernels';
+import { setWasmGradientFix, WASM_GRADIENT_FIXES, type WasmGradientFix } from '../lib/backend/wasm-gradients';
+import { runCli, UsageError, type CommandSpec } from '../lib/cli/args';
+import { CASES } from './cases';
+
+type KernelFix = (typeof WASM_KERNEL_FIXES)[number];
+
+export interface Lever {
+  name: string;
+  summary: string;
+  set(on: boolean): void;
+}
+
+function kernels(...names: KernelFix[]): (on: boolean) => void {
+  return (on) => names.forEach((n) => setWasmKernelFix(n, on));
+}
+function gradients(...names: WasmGradientFix[]): (on: boolean) => void {
+  return (on) => names.forEach((n) => setWasmGradientFix(n, on));
+}
+
+/** The levers: each switches a group of fixes; everything else stays as registered (on). */
+export const LEVERS: Lever[] = [
+  { name: 'tile', summary: 'Tile kernel fix (leading-axis broadcast by copyWithin)', set: kernels('Tile') },
+  { name: 'bn-grad', summary: 'FusedBatchNorm gradient rewrite (no Tile, 3 activation-sized ops)', set: gradients('FusedBatchNorm') },
+  { name: 'mean-grad', summary: 'Mean gradient as one broadcast', set: gradients('Mean') },
+  { name: 'reduce', summary: 'Sum/Mean over leading axes as one matmul with ones', set: kernels('Sum', 'Mean') },
+  { name: 'share', summary: 'Identity/Cast share data instead of copying', set: kernels('Identity', 'Cast') },
+  {
+    name: 'resnet-all', summary: 'all of tile, bn-grad, mean-grad, reduce, share',
+    set: (on) => { kernels('Tile', 'Sum', 'Mean', 'Identity', 'Cast')(on); gradients(...WASM_GRADIENT_FIXES)(on); },
+  },
+];
+
+const cmd: CommandSpec = {
+  command: 'ab',
+  summary: 'Measure one lever side by side (A = off, B = on) on one bench case, interleaved in one process.',
+  flags: [
+    { name: 'case', type: 'string', placeholder: '<case>', help: `the bench case (${CASES.map((c) => c.name).join(', ')})` },
+    { name: 'lever', type: 'string', placeholder: '<name>', help: `what to switch (${LEVERS.map((l) => l.name).join(', ')})` },
+    { name: 'rounds', type: 'integer', placeholder: '<N>', help: 'A/B pairs (default 5)' },
+    { name: 'seconds', type: 'number', placeholder: '<s>', help: 'target seconds per measurement (default 2)' },
+  ],
+  notes: LEVERS.map((l) => `  ${l.name.padEnd(12)} ${l.summary}`),
+};
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+runCli(cmd, async ({ values }) => {
+  const c = CASES.find((x) => x.name === values.case);
+  if (!c) throw new UsageError(`--case must be one of ${CASES.map((x) => x.name).join(', ')}`);
+  const lever = LEVERS.find((l) => l.name === values.lever);
+  if (!lever) throw new UsageError(`--lever must be one of ${LEVERS.map((l) => l.name).join(', ')}`);
+  const rounds = (values.rounds as number | undefined) ?? 5;
+  process.env.DENSITY_QUIET ??= '1';
+  const info = await initBackend();
+  if (info.name !== 'wasm') throw new Error(`levers switch wasm fixes; the backend is ${info.name}`);
+  const prepared = await c.prepare({ targetSeconds: (values.seconds as number | undefined) ?? 2 });
+  const higherIsBetter = c.unit === 'samples/s';
+  try {
+    lever.set(false);
+    await prepared.warmup(); // A's first calls (sizes the work too)
+    lever.set(true);
+    await prepared.warmup(); // B's first calls; the work is sized again under B
+    const a: number[] = [], b: number[] = [], ratios: number[] = [];
+    for (let i = 0; i < rounds; i++) {
+      lever.set(false);
+      const va = await prepared.measure();
+      lever.set(true);
+      const vb = await prepared.measure();
+      a.push(va);
+      b.push(vb);
+      ratios.push(higherIsBetter ? vb / va : va / vb);
+      process.stdout.write(`round ${i + 1}: A ${va.toPrecision(4)} ${c.unit}, B ${vb.toPrecision(4)} ${c.unit}, speed-up ${ratios[i].toFixed(2)}x\n`);
+    }
+    process.stdout.write(`${c.name} lever ${lever.name} (${prepared.describe()}): A median ${median(a).toPrecision(4)}, B median ${median(b).toPrecision(4)} ${c.unit}; ` +
+      `median per-round speed-up ${median(ratios).toFixed(2)}x (range ${Math.min(...ratios).toFixed(2)}-${Math.max(...ratios).toFixed(2)})\n`);
+  } finally {
+    lever.set(true);
+    prepared.dispose();
+    tf.disposeVariables();
+  }
+  return 0;
+});
