@@ -39,15 +39,13 @@ export async function checkPage(file: string, opts: { settleMs?: number } = {}):
     });
     await page.goto(`file://${path.resolve(file)}`, { waitUntil: 'load', timeout: 120000 });
     await page.waitForTimeout(opts.settleMs ?? 1500);
-    const counts = await page.evaluate(() => {
+    // Runs in the page (a string, so this Node-side file needs no DOM types). A drawn Plotly figure carries its
+    // data on the element (gd.data) and has an SVG main layer.
+    const counts = (await page.evaluate(`(() => {
       const figs = Array.from(document.querySelectorAll('.density-figure'));
-      // A drawn Plotly figure carries its data on the element (gd.data) and has an SVG/WebGL main layer.
-      const withData = figs.filter((el) => {
-        const gd = el as unknown as { data?: unknown[] };
-        return Array.isArray(gd.data) && gd.data.length > 0 && el.querySelector('.main-svg') !== null;
-      });
+      const withData = figs.filter((el) => Array.isArray(el.data) && el.data.length > 0 && el.querySelector('.main-svg') !== null);
       return { figures: figs.length, withData: withData.length };
-    });
+    })()`)) as { figures: number; withData: number };
     report.figures = counts.figures;
     report.figuresWithData = counts.withData;
   } finally {
