@@ -4,10 +4,11 @@
 // (for seconds, A/B: above 1 always means B is faster).
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../lib/backend';
-import { setWasmKernelFix, WASM_KERNEL_FIXES } from '../lib/backend/wasm-kernels';
+import { setWasmKernelFix, wasmKernelOptions, WASM_KERNEL_FIXES } from '../lib/backend/wasm-kernels';
 import { setWasmGradientFix, WASM_GRADIENT_FIXES, type WasmGradientFix } from '../lib/backend/wasm-gradients';
 import { runCli, UsageError, type CommandSpec } from '../lib/cli/args';
 import { CASES } from './cases';
+import { MICRO_CASES } from './micro';
 
 type KernelFix = (typeof WASM_KERNEL_FIXES)[number];
 
@@ -31,17 +32,20 @@ export const LEVERS: Lever[] = [
   { name: 'mean-grad', summary: 'Mean gradient as one broadcast', set: gradients('Mean') },
   { name: 'reduce', summary: 'Sum/Mean over leading axes as one matmul with ones', set: kernels('Sum', 'Mean') },
   { name: 'share', summary: 'Identity/Cast share data instead of copying', set: kernels('Identity', 'Cast') },
+  { name: 'maxpool-2x2', summary: 'MaxPoolGrad dedicated 2x2 stride-2 loop (off: the general loop)', set: (on) => { wasmKernelOptions.maxPoolGrad2x2 = on; } },
   {
     name: 'resnet-all', summary: 'all of tile, bn-grad, mean-grad, reduce, share',
     set: (on) => { kernels('Tile', 'Sum', 'Mean', 'Identity', 'Cast')(on); gradients(...WASM_GRADIENT_FIXES)(on); },
   },
 ];
 
+const ALL_CASES = [...CASES, ...MICRO_CASES];
+
 const cmd: CommandSpec = {
   command: 'ab',
   summary: 'Measure one lever side by side (A = off, B = on) on one bench case, interleaved in one process.',
   flags: [
-    { name: 'case', type: 'string', placeholder: '<case>', help: `the bench case (${CASES.map((c) => c.name).join(', ')})` },
+    { name: 'case', type: 'string', placeholder: '<case>', help: `the bench case (${ALL_CASES.map((c) => c.name).join(', ')})` },
     { name: 'lever', type: 'string', placeholder: '<name>', help: `what to switch (${LEVERS.map((l) => l.name).join(', ')})` },
     { name: 'rounds', type: 'integer', placeholder: '<N>', help: 'A/B pairs (default 5)' },
     { name: 'seconds', type: 'number', placeholder: '<s>', help: 'target seconds per measurement (default 2)' },
@@ -56,8 +60,8 @@ function median(xs: number[]): number {
 }
 
 runCli(cmd, async ({ values }) => {
-  const c = CASES.find((x) => x.name === values.case);
-  if (!c) throw new UsageError(`--case must be one of ${CASES.map((x) => x.name).join(', ')}`);
+  const c = ALL_CASES.find((x) => x.name === values.case);
+  if (!c) throw new UsageError(`--case must be one of ${ALL_CASES.map((x) => x.name).join(', ')}`);
   const lever = LEVERS.find((l) => l.name === values.lever);
   if (!lever) throw new UsageError(`--lever must be one of ${LEVERS.map((l) => l.name).join(', ')}`);
   const rounds = (values.rounds as number | undefined) ?? 5;

@@ -8,7 +8,8 @@
 //  - MaxPoolGrad: wasm's C++ kernel starts its running max at FLT_MIN (smallest positive float), so a window
 //    whose values are all <= 0 sends its gradient to the wrong element (element 0 in the test case) instead
 //    of its maximum. Replaced by a JS loop over the wasm heap with the cpu backend's semantics (first
-//    maximum in scan order wins ties). (wasm's MaxPoolWithArgmax has the same FLT_MIN start; not used here.)
+//    maximum in scan order wins ties), with a tighter loop for 2x2 windows of stride 2 without padding.
+//    (wasm's MaxPoolWithArgmax has the same FLT_MIN start; not used here.)
 //  - BatchMatMul / _FusedMatMul: XNNPACK is only used with no transposes, so every backprop matmul
 //    (transposeA or transposeB) falls to a scalar loop ~14x slower. Wrapped to transpose explicitly first.
 //  - Sum / Mean over leading axes (e.g. [0,1,2] of NHWC: BatchNorm moments, bias gradients): wasm transposes
@@ -43,6 +44,12 @@ type MarkedConfig = tf.KernelConfig & { [FIX_MARK]?: true };
 export const WASM_KERNEL_FIXES = [
   'Conv2DBackpropFilter', 'Conv2DBackpropInput', 'MaxPoolGrad', 'BatchMatMul', '_FusedMatMul', 'Sum', 'Mean', 'Identity', 'Cast', 'Tile',
 ] as const;
+
+/** Switches inside the fixes, for side-by-side benchmarks (bench/ab.ts); never changed by the project's code. */
+export const wasmKernelOptions = {
+  /** MaxPoolGrad: the dedicated loop for 2x2 windows of stride 2 (off: the general loop, same results). */
+  maxPoolGrad2x2: true,
+};
 
 let registered: string[] | null = null;
 /** The configs the fixes replaced, kept for the wrappers, for tests that show the upstream bugs, and for before/after timing. */
@@ -202,6 +209,11 @@ function maxPoolGrad({ inputs, backend, attrs }: KernelArgs): Info {
   const x = backend.typedArrayFromHeap(x0);
   const g = backend.typedArrayFromHeap(dy);
   const dx = backend.typedArrayFromHeap(out);
+  if (wasmKernelOptions.maxPoolGrad2x2 && fH === 2 && fW === 2 && strideHeight === 2 && strideWidth === 2 && top === 0 && left === 0 &&
+    2 * outHeight <= inHeight && 2 * outWidth <= inWidth) {
+    maxPoolGrad2x2(x, g, dx, batchSize, inHeight, inWidth, C, outHeight, outWidth);
+    return out;
+  }
   dx.fill(0);
   const best = new Float64Array(C);
   const arg = new Int32Array(C);
@@ -336,6 +348,38 @@ function originalOrThrow(name: string): tf.KernelConfig {
   const k = originals.get(name);
   if (!k) throw new Error(`wasm kernel ${name} has no original to fall back to`);
   return k;
+}
+
+/**
+ * maxPoolGrad for 2x2 windows with stride 2 and no padding (Conv-2's pool): windows do not overlap, so each
+ * window writes one element (into a zero-filled output: no accumulation), its four candidates compared in
+ * locals. Same rule as the general loop: the first maximum in scan order (strict >, from -Infinity) gets dy;
+ * a window with no maximum (all NaN or -Infinity) passes nothing. `+ 0` stores +0 for a -0 gradient, as the
+ * general loop's 0 + g and cpu's sum do.
+ */
+function maxPoolGrad2x2(x: Float32Array | Int32Array | Uint8Array, g: Float32Array | Int32Array | Uint8Array, dx: Float32Array | Int32Array | Uint8Array,
+  batch: number, inH: number, inW: number, C: number, outH: number, outW: number): void {
+  dx.fill(0); // also the rows/columns no window covers (odd input sizes)
+  const row = inW * C;
+  let gi = 0; // dy is visited in its own order: [b, yR, yC, d]
+  for (let b = 0; b < batch; b++) {
+    for (let yR = 0; yR < outH; yR++) {
+      let i00 = (b * inH + 2 * yR) * row;
+      for (let yC = 0; yC < outW; yC++, i00 += 2 * C) {
+        const i01 = i00 + C, i10 = i00 + row, i11 = i10 + C;
+        for (let d = 0; d < C; d++, gi++) {
+          let best = x[i00 + d], k = i00 + d;
+          if (!(best > -Infinity)) { best = -Infinity; k = -1; }
+          let v = x[i01 + d];
+          if (v > best) { best = v; k = i01 + d; }
+          v = x[i10 + d];
+          if (v > best) { best = v; k = i10 + d; }
+          if (x[i11 + d] > best) k = i11 + d;
+          if (k >= 0) dx[k] = g[gi] + 0;
+        }
+      }
+    }
+  }
 }
 
 function swapLastTwo(rank: number): number[] {

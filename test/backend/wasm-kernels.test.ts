@@ -225,6 +225,8 @@ describe('backend/wasm-kernels', function () {
 
     const cases: [number[], number | [number, number], number | [number, number], 'same' | 'valid' | number][] = [
       [[2, 8, 8, 3], 2, 2, 'valid'],
+      [[1, 7, 9, 2], 2, 2, 'valid'], // 2x2/2 path with a row and a column no window covers
+      [[2, 6, 6, 4], 2, 2, 'same'], // 2x2/2 path: even sizes need no padding
       [[2, 7, 7, 3], 2, 2, 'same'],
       [[2, 7, 7, 3], 3, 2, 'same'],
       [[2, 9, 9, 2], 3, 2, 'valid'],
@@ -234,6 +236,18 @@ describe('backend/wasm-kernels', function () {
       // MaxPool then writes past its output for non-square windows (upstream, not these fixes).
       [[1, 7, 7, 2], 3, 2, 1],
     ];
+    it('2x2/2 windows of NaN, -Infinity, ties and -0 gradients match cpu', async () => {
+      // Windows (2x2 each): all NaN; all -Infinity; NaN then 1; a tie of 2s; -Infinity then 0 (dy -0).
+      const xv = [NaN, NaN, -Infinity, -Infinity, NaN, 1, 2, 2, -Infinity, 0,
+        NaN, NaN, -Infinity, -Infinity, -3, NaN, 0, 2, -Infinity, -Infinity];
+      const dyv = [1, 2, 3, 4, -0];
+      await compare('maxPool grad specials', () => tf.grad((t: tf.Tensor) => tf.maxPool(t as tf.Tensor4D, 2, 2, 'valid').mul(tf.tensor4d(dyv, [1, 1, 5, 1])).sum())(
+        tf.tensor4d(xv, [1, 2, 10, 1])).add(tf.scalar(1e-3))); // + 1e-3: a reference of zeros and one 2 would still prove little
+      const [ref] = await valuesOn('cpu', () => tf.grad((t: tf.Tensor) => tf.maxPool(t as tf.Tensor4D, 2, 2, 'valid').mul(tf.tensor4d(dyv, [1, 1, 5, 1])).sum())(tf.tensor4d(xv, [1, 2, 10, 1])));
+      const [got] = await valuesOn('wasm', () => tf.grad((t: tf.Tensor) => tf.maxPool(t as tf.Tensor4D, 2, 2, 'valid').mul(tf.tensor4d(dyv, [1, 1, 5, 1])).sum())(tf.tensor4d(xv, [1, 2, 10, 1])));
+      assert.deepEqual(Array.from(got).map((v) => Object.is(v, -0) ? '-0' : v), Array.from(ref).map((v) => Object.is(v, -0) ? '-0' : v));
+    });
+
     cases.forEach(([shape, size, stride, pad], i) => {
       it(`matches cpu through tf.grad on mostly negative random input: x ${shape.join('x')}, ${JSON.stringify(size)}/${JSON.stringify(stride)} ${pad}`, async () => {
         // Shifted by -1.2 so most windows are all negative, the case upstream gets wrong (a relu before
