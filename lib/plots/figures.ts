@@ -134,3 +134,39 @@ export function heatmapFigure(z: number[][], xLabels: string[], yLabels: string[
     layout: baseLayout(opts.title, opts.source, { xaxis: { title: { text: opts.xTitle }, type: 'category' }, yaxis: { title: { text: opts.yTitle }, type: 'category' } }),
   };
 }
+
+export interface CurveTrace {
+  name: string;
+  x: number[];
+  y: number[];
+  colour?: string;
+  /** Traces sharing a group toggle together in the legend; only those with showLegend appear in it. */
+  group?: string;
+  showLegend?: boolean;
+  mode?: 'lines' | 'markers' | 'lines+markers';
+  symbol?: string;
+  size?: number;
+  dash?: 'solid' | 'dash' | 'dot';
+  opacity?: number;
+  text?: string[];
+}
+
+/** Many lines and/or marker sets with legend groups (e.g. one training curve per run, grouped by width, stops marked). */
+export function curvesFigure(traces: CurveTrace[], opts: { title: string; xTitle: string; yTitle: string; source?: string; logX?: boolean; logY?: boolean; yRange?: [number, number] }): Figure {
+  return {
+    data: traces.map((t, i) => {
+      const colour = t.colour ?? colourFor(t.name, i);
+      const mode = t.mode ?? 'lines';
+      return {
+        x: t.x, y: t.y, text: t.text, type: 'scatter', mode, name: t.name, opacity: t.opacity ?? 1,
+        legendgroup: t.group ?? t.name, showlegend: t.showLegend ?? true,
+        line: { color: colour, dash: t.dash ?? 'solid', width: 1.5 },
+        ...(mode !== 'lines' ? { marker: { color: colour, symbol: t.symbol ?? 'circle', size: t.size ?? 8 } } : {}),
+      };
+    }),
+    layout: baseLayout(opts.title, opts.source, {
+      xaxis: { title: { text: opts.xTitle }, type: opts.logX ? 'log' : 'linear' },
+      yaxis: { title: { text: opts.yTitle }, type: opts.logY ? 'log' : 'linear', ...(opts.yRange ? { range: opts.yRange } : {}) },
+    }),
+  };
+}

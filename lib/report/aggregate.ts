@@ -1,0 +1,233 @@
+// Notebook-level aggregation across runs: grouping by regime and width, mean and sd bands of pruning
+// trajectories over seeds, KDE curves, paired tests, trends. Pure functions of plain data (no display), so
+// each is tested in test/report/aggregate.test.ts.
+import { kde, kdeBandwidth } from '../analysis/kde';
+import { mean, sd, tTwoTailed } from '../analysis/stats';
+import { colourFor, type BandSeries } from '../plots/figures';
+import { PAPER_REGIME_TITLES, paperRegimeOf, type PaperRegime } from './paperNumbers';
+import type { TrajectoryPoint } from './runtime';
+import type { StudyRun } from './study';
+
+/** Mean and sample sd (sd null below 2 values; both null with none). */
+export interface MeanSd {
+  n: number;
+  mean: number | null;
+  sd: number | null;
+}
+
+export function meanSd(xs: readonly number[]): MeanSd {
+  return { n: xs.length, mean: xs.length ? mean(xs) : null, sd: xs.length >= 2 ? sd(xs) : null };
+}
+
+/** Group items by key, keeping the order in which keys first appear. */
+export function groupBy<T, K>(items: readonly T[], key: (t: T) => K): Map<K, T[]> {
+  const out = new Map<K, T[]>();
+  for (const it of items) {
+    const k = key(it);
+    const list = out.get(k);
+    if (list) list.push(it);
+    else out.set(k, [it]);
+  }
+  return out;
+}
+
+/** Distinct numbers, ascending. */
+export function uniqueSorted(xs: readonly number[]): number[] {
+  return [...new Set(xs)].sort((a, b) => a - b);
+}
+
+/** "0.1x", "1x", "5x". */
+export function widthLabel(w: number): string {
+  return `${w}x`;
+}
+
+const ARCH_TITLES: Record<string, string> = { mlp: 'MLP', conv2: 'Conv-2', resnet: 'ResNet' };
+const OPT_TITLES: Record<string, string> = { sgd: 'SGD', adam: 'Adam', adagrad: 'Adagrad' };
+const DATASET_TITLES: Record<string, string> = { mnist: 'MNIST', cifar10: 'CIFAR-10' };
+
+/** A regime: one profile group (architecture + optimizer + task + training settings) and its runs. */
+export interface Regime {
+  /** The profile group label (regimes are never mixed across groups). */
+  key: string;
+  title: string;
+  arch: string;
+  optimizer: string;
+  dataset: string;
+  /** The paper's matching regime, for its numbers; null if the paper has none. */
+  paper: PaperRegime | null;
+  runs: StudyRun[];
+}
+
+/** Runs grouped into regimes (by profile group), in the order the groups first appear. */
+export function regimesOf(runs: readonly StudyRun[]): Regime[] {
+  const groups = groupBy(runs, (r) => r.row.group);
+  const out: Regime[] = [];
+  for (const [key, list] of groups) {
+    const { arch, optimizer, dataset } = list[0].row;
+    const paper = paperRegimeOf(arch, optimizer);
+    const standard = paper ? PAPER_REGIME_TITLES[paper] : `${ARCH_TITLES[arch] ?? arch} (${OPT_TITLES[optimizer] ?? optimizer}, ${DATASET_TITLES[dataset] ?? dataset})`;
+    // Two groups of one paper regime in a profile (e.g. two learning rates) keep apart by their labels.
+    const sameRegime = [...groups.values()].filter((l) => l[0].row.arch === arch && l[0].row.optimizer === optimizer).length;
+    out.push({ key, title: sameRegime > 1 ? `${standard} [${key}]` : standard, arch, optimizer, dataset, paper, runs: list });
+  }
+  return out;
+}
+
+/** Runs grouped by width, ascending. */
+export function byWidth<T extends { row: { width: number } }>(runs: readonly T[]): { width: number; runs: T[] }[] {
+  const g = groupBy(runs, (r) => r.row.width);
+  return [...g.keys()].sort((a, b) => a - b).map((width) => ({ width, runs: g.get(width) as T[] }));
+}
+
+// ---- pruning trajectories: mean and +-1 sd over seeds ----
+
+export interface TrajectoryBand {
+  width: number;
+  /** Runs averaged. */
+  n: number;
+  /** Density (percent) per pruning level. */
+  density: number[];
+  mean: number[];
+  /** Sample sd per level; null with a single run. */
+  sd: (number | null)[];
+  lower: number[];
+  upper: number[];
+}
+
+/**
+ * Mean and +-1 sd of validation accuracy (in percent) or loss at each pruning level, over the runs of each
+ * width. Levels are matched by index: runs of one width and pruning settings share their density levels
+ * (a level prunes floor(k * n / levels) of every layer); the density shown is their mean. Runs with
+ * trajectories of different lengths are cut to the shortest.
+ */
+export function trajectoryBands(
+  runs: readonly { width: number; trajectory: readonly TrajectoryPoint[] | null }[],
+  metric: 'accuracy' | 'loss' = 'accuracy',
+): TrajectoryBand[] {
+  const withTraj = runs.filter((r): r is { width: number; trajectory: readonly TrajectoryPoint[] } => Array.isArray(r.trajectory) && r.trajectory.length > 0);
+  const groups = groupBy(withTraj, (r) => r.width);
+  return [...groups.keys()].sort((a, b) => a - b).map((width) => {
+    const list = groups.get(width) as { trajectory: readonly TrajectoryPoint[] }[];
+    const levels = Math.min(...list.map((r) => r.trajectory.length));
+    const band: TrajectoryBand = { width, n: list.length, density: [], mean: [], sd: [], lower: [], upper: [] };
+    for (let k = 0; k < levels; k++) {
+      const ys = list.map((r) => (metric === 'accuracy' ? 100 * r.trajectory[k].accuracy : r.trajectory[k].loss));
+      const s = meanSd(ys);
+      const m = s.mean as number;
+      band.density.push(mean(list.map((r) => r.trajectory[k].density)));
+      band.mean.push(m);
+      band.sd.push(s.sd);
+      band.lower.push(m - (s.sd ?? 0));
+      band.upper.push(m + (s.sd ?? 0));
+    }
+    return band;
+  });
+}
+
+/** Bands as lineBandFigure series, coloured by width; a single run has no band. */
+export function bandSeries(bands: readonly TrajectoryBand[], label: (b: TrajectoryBand) => string = (b) => `${widthLabel(b.width)} (n=${b.n})`): BandSeries[] {
+  return bands.map((b) => ({
+    name: label(b), x: b.density, mean: b.mean, colour: colourFor(b.width),
+    ...(b.n >= 2 ? { lower: b.lower, upper: b.upper } : {}),
+  }));
+}
+
+/**
+ * How far apart the widths' mean curves are: at each level index, the sd across widths of the width means,
+ * averaged over levels (percentage points for accuracy). 0 when every width has the same mean curve;
+ * null with fewer than two widths.
+ */
+export function curveSpread(bands: readonly TrajectoryBand[]): number | null {
+  if (bands.length < 2) return null;
+  const levels = Math.min(...bands.map((b) => b.mean.length));
+  if (levels === 0) return null;
+  let s = 0;
+  for (let k = 0; k < levels; k++) s += sd(bands.map((b) => b.mean[k]));
+  return s / levels;
+}
+
+// ---- distributions ----
+
+export interface KdeCurve {
+  x: number[];
+  y: number[];
+  /** The kernel sd used. */
+  bandwidth: number;
+  /** 'scott' normally; 'fixed' when the samples have no spread (one run, or all equal) and Scott's rule gives 0. */
+  rule: 'scott' | 'fixed';
+}
+
+/** Kernel sd used when Scott's rule cannot be (fewer than two distinct values): 2 density points, one pruning step. */
+export const FALLBACK_BANDWIDTH = 2;
+
+/** Gaussian KDE of effective densities (percent) on a grid over [0, 100], as the paper's Fig 5 (scipy/seaborn's Scott rule). */
+export function effectiveDensityKde(values: readonly number[], gridPoints = 201): KdeCurve {
+  const x = Array.from({ length: gridPoints }, (_, i) => (100 * i) / (gridPoints - 1));
+  let bandwidth = FALLBACK_BANDWIDTH;
+  let rule: KdeCurve['rule'] = 'fixed';
+  if (new Set(values).size >= 2) {
+    bandwidth = kdeBandwidth(values, 'scott');
+    rule = 'scott';
+  }
+  return { x, y: kde(values, x, bandwidth), bandwidth, rule };
+}
+
+// ---- tests and trends ----
+
+export interface PairedTest {
+  /** Pairs used. */
+  n: number;
+  /** Mean of b - a. */
+  meanDiff: number;
+  sdDiff: number | null;
+  t: number | null;
+  df: number | null;
+  /** Two-tailed; null below two pairs (or NaN when every difference is 0). */
+  p: number | null;
+}
+
+/**
+ * Paired two-tailed t-test of b - a over pairs matched by key (e.g. init seed and data seed). Unmatched
+ * items are ignored. With all differences equal and non-zero, t is infinite and p = 0.
+ */
+export function pairedTTest<T>(a: readonly T[], b: readonly T[], key: (t: T) => string, value: (t: T) => number | null): PairedTest {
+  const left = new Map<string, number>();
+  for (const x of a) {
+    const v = value(x);
+    if (v !== null && Number.isFinite(v)) left.set(key(x), v);
+  }
+  const diffs: number[] = [];
+  for (const y of b) {
+    const v = value(y);
+    const u = left.get(key(y));
+    if (u !== undefined && v !== null && Number.isFinite(v)) diffs.push(v - u);
+  }
+  const n = diffs.length;
+  if (n === 0) return { n, meanDiff: NaN, sdDiff: null, t: null, df: null, p: null };
+  const m = mean(diffs);
+  if (n < 2) return { n, meanDiff: m, sdDiff: null, t: null, df: null, p: null };
+  const s = sd(diffs);
+  const t = s === 0 ? (m === 0 ? NaN : m > 0 ? Infinity : -Infinity) : m / (s / Math.sqrt(n));
+  return { n, meanDiff: m, sdDiff: s, t, df: n - 1, p: Number.isNaN(t) ? NaN : tTwoTailed(t, n - 1) };
+}
+
+export type Trend = 'increasing' | 'decreasing' | 'mixed' | 'flat' | 'one width only';
+
+/** Direction of ys along ascending xs: every step up, every step down, no change, or mixed. */
+export function trend(points: readonly { x: number; y: number }[]): Trend {
+  const sorted = [...points].sort((a, b) => a.x - b.x);
+  if (sorted.length < 2) return 'one width only';
+  const steps = sorted.slice(1).map((p, i) => p.y - sorted[i].y);
+  if (steps.every((d) => d === 0)) return 'flat';
+  if (steps.every((d) => d >= 0)) return 'increasing';
+  if (steps.every((d) => d <= 0)) return 'decreasing';
+  return 'mixed';
+}
+
+/** "p = 0.012", "p < 1e-16", "p = 3.1e-5"; "n/a" when there is no p-value. */
+export function formatP(p: number | null): string {
+  if (p === null || Number.isNaN(p)) return 'n/a';
+  if (p === 0 || p < 1e-16) return 'p < 1e-16';
+  if (p < 0.001) return `p = ${p.toExponential(1)}`;
+  return `p = ${p.toFixed(3)}`;
+}
