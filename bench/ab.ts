@@ -7,7 +7,7 @@ import { initBackend } from '../lib/backend';
 import { setWasmKernelFix, wasmKernelOptions, WASM_KERNEL_FIXES } from '../lib/backend/wasm-kernels';
 import { setWasmGradientFix, WASM_GRADIENT_FIXES, type WasmGradientFix } from '../lib/backend/wasm-gradients';
 import { runCli, UsageError, type CommandSpec } from '../lib/cli/args';
-import { CASES } from './cases';
+import { CASES, caseSettings } from './cases';
 import { MICRO_CASES } from './micro';
 
 type KernelFix = (typeof WASM_KERNEL_FIXES)[number];
@@ -33,6 +33,7 @@ export const LEVERS: Lever[] = [
   { name: 'reduce', summary: 'Sum/Mean over leading axes as one matmul with ones', set: kernels('Sum', 'Mean') },
   { name: 'share', summary: 'Identity/Cast share data instead of copying', set: kernels('Identity', 'Cast') },
   { name: 'maxpool-2x2', summary: 'MaxPoolGrad dedicated 2x2 stride-2 loop (off: the general loop)', set: (on) => { wasmKernelOptions.maxPoolGrad2x2 = on; } },
+  { name: 'dense-trainer', summary: "trainModel's dense SGD step for Dense stacks (off: trainer 'generic')", set: (on) => { caseSettings.trainer = on ? 'auto' : 'generic'; } },
   {
     name: 'resnet-all', summary: 'all of tile, bn-grad, mean-grad, reduce, share',
     set: (on) => { kernels('Tile', 'Sum', 'Mean', 'Identity', 'Cast')(on); gradients(...WASM_GRADIENT_FIXES)(on); },

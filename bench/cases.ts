@@ -39,6 +39,9 @@ export interface BenchCase {
 
 const BATCH = 128;
 
+/** Switches read at every repeat, for bench/ab.ts levers (npm run bench always runs the defaults). */
+export const caseSettings: { trainer: 'auto' | 'generic' } = { trainer: 'auto' };
+
 function seconds(since: bigint): number {
   return Number(process.hrtime.bigint() - since) / 1e9;
 }
@@ -72,7 +75,7 @@ function trainCase(arch: ArchName, width: number, optimizer: OptimizerName, summ
         model?.dispose();
         model = a.build(width, 'he', 0);
         const config: TrainConfig = {
-          optimizer, learningRate: defaultLearningRate(arch, optimizer), batchSize: BATCH, shuffleSeed: 0,
+          optimizer, learningRate: defaultLearningRate(arch, optimizer), batchSize: BATCH, shuffleSeed: 0, trainer: caseSettings.trainer,
           // Cross-entropy is >= 0, so the target is never reached: the run ends at the step cap.
           stop: { kind: 'targetTrainLoss', target: -1, window: 100, checkEvery: 100, maxEpochs: (n - 0.5) / stepsPerEpoch } // ceil(maxEpochs * stepsPerEpoch) = n,
         };

@@ -2,12 +2,15 @@
 // so the step stays lean and the stop rules see every step's loss. One step: gather a batch from the typed arrays
 // into preallocated buffers, one tf.tensor each for images and one-hot labels, optimizer.minimize inside a
 // tidy. Per-step losses stay tensors until a check, so the backend is synced once per check, not per step.
+// Plain Dense stacks trained with SGD (the MLP) take a hand-written step instead (dense-sgd.ts): the same kernels
+// on the same inputs, so the same bits, without the tape and layer overhead; `trainer: 'generic'` turns it off.
 import * as tf from '@tensorflow/tfjs';
 import type { ImageSet } from '../data';
 import { Rng, deriveSeed } from '../rng';
 import type { ArchName } from '../models/types';
 import { checkSeed } from './init';
 import { DEFAULT_BATCH_SIZE, defaultLearningRate, makeOptimizer, type OptimizerName } from './optimizers';
+import { DenseSgdTrainer, denseTrainingStack } from './dense-sgd';
 
 export type StopRule =
   /** Stop when the mean training loss over the last `window` steps is <= target, checked every `checkEvery` steps. */
@@ -26,6 +29,11 @@ export interface TrainConfig {
   /** Batch size of validation passes (memory only; results do not depend on it beyond float rounding). Default 1000. */
   evalBatchSize?: number;
   /**
+   * 'auto' (default): the dense SGD step for plain Dense stacks with SGD (same results, faster), else the generic
+   * step. 'generic': always optimizer.minimize over the model (e.g. to compare the two).
+   */
+  trainer?: 'auto' | 'generic';
+  /**
    * Called at every curve point and after every validation pass, while the model holds the weights of that
    * moment (progress display; exceptions are swallowed so a display bug never ends a run).
    */
@@ -41,6 +49,8 @@ export interface TrainProgress {
 
 export interface TrainResult {
   status: 'complete' | 'diverged';
+  /** Which step ran: the dense SGD step (dense-sgd.ts) or optimizer.minimize over the model. */
+  trainer: 'dense-sgd' | 'generic';
   stopReason: 'targetReached' | 'bestValidationLoss' | 'epochCap' | 'diverged';
   /** Optimiser steps taken (all of them, including those after the best epoch of a bestValidationLoss run). */
   steps: number;
@@ -235,7 +245,9 @@ export async function trainModel(model: tf.LayersModel, data: TrainData, config:
   const checkEvery = stop.kind === 'targetTrainLoss' ? stop.checkEvery : window;
   const maxSteps = stop.kind === 'targetTrainLoss' ? Math.ceil(stop.maxEpochs * stepsPerEpoch) : stop.epochs * stepsPerEpoch;
 
-  const optimizer = makeOptimizer(config.optimizer, config.learningRate);
+  const optimizer = makeOptimizer(config.optimizer, config.learningRate); // also validates the learning rate
+  const stack = config.trainer !== 'generic' && config.optimizer === 'sgd' ? denseTrainingStack(model) : null;
+  const dense = stack ? new DenseSgdTrainer(stack, config.learningRate, batchSize) : null;
   // The variables behind the trainable LayerVariables (BatchNorm moving statistics are not trainable).
   const varList = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const xBuf = new Float32Array(batchSize * inputSize);
@@ -285,7 +297,7 @@ export async function trainModel(model: tf.LayersModel, data: TrainData, config:
       for (let from = 0; from < train.n && step < maxSteps; from += batchSize) {
         const count = Math.min(batchSize, train.n - from);
         gather(train, order, from, count, inputSize, numClasses, xBuf, yBuf);
-        const cost = tf.tidy(() => {
+        const cost = dense ? dense.step(xBuf, yBuf, count) : tf.tidy(() => {
           // tf.tensor copies (wasm) or holds (cpu) the buffer view; either way it is disposed before the next fill.
           const xs = tf.tensor(xBuf.subarray(0, count * inputSize), [count, ...inputShape], 'float32');
           const ys = tf.tensor2d(yBuf.subarray(0, count * numClasses), [count, numClasses], 'float32');
@@ -353,10 +365,12 @@ export async function trainModel(model: tf.LayersModel, data: TrainData, config:
     tf.dispose(pending);
     if (best) tf.dispose(best.weights);
     optimizer.dispose();
+    dense?.dispose();
   }
 
   const result: TrainResult = {
     status: stopReason === 'diverged' ? 'diverged' : 'complete',
+    trainer: dense ? 'dense-sgd' : 'generic',
     stopReason,
     steps: step,
     epochs: fractionalEpochs(),

@@ -406,6 +406,36 @@ describe('backend/wasm-kernels', function () {
     });
   });
 
+  describe('GatherV2 (one copy per gathered slice)', () => {
+    // [x shape, indices, axis, fast path?]
+    const cases: [number[], number[], number, boolean][] = [
+      [[7, 5], [3, 0, 6, 3], 0, true],
+      [[4, 6, 3], [5, 0, 2], 1, true],
+      [[3, 4, 5], [4, 4, 1], 2, true],
+      [[6, 2], [], 0, true],
+    ];
+    cases.forEach(([shape, idx, axis, fast], i) => {
+      it(`gather x ${shape.join('x')} at ${JSON.stringify(idx)} on axis ${axis} matches cpu`, async () => {
+        const x = randomArray(tf.util.sizeFromShape(shape), 1450 + i);
+        const f = () => tf.gather(tf.tensor(x, shape), tf.tensor1d(idx, 'int32'), axis).add(tf.scalar(1)); // + 1: an empty gather still compares shapes
+        if (idx.length > 0) await compare('gather', f);
+        assert.deepEqual((await valuesOn('wasm', () => tf.gather(tf.tensor(x, shape), tf.tensor1d(idx, 'int32'), axis)))[0].length, idx.length * tf.util.sizeFromShape(shape) / shape[axis]);
+        assert.equal(await originalCalls('GatherV2', f), fast ? 0 : 1);
+        if (i === 0) await assertNoLeak('GatherV2', f);
+      });
+    });
+
+    it('2-d indices, int32 values and batchDims (original kernel) match cpu; out-of-range indices throw', async () => {
+      await compare('2-d indices', () => tf.gather(tf.tensor2d(randomArray(12, 1460), [4, 3]), tf.tensor2d([1, 3, 0, 2], [2, 2], 'int32')));
+      await compare('int32', () => tf.cast(tf.gather(tf.tensor2d([1, 2, 3, 4, 5, 6], [3, 2], 'int32'), tf.tensor1d([2, 0], 'int32')), 'float32'));
+      const batched = () => tf.gather(tf.tensor2d(randomArray(12, 1461), [2, 6]), tf.tensor2d([1, 5, 0, 2], [2, 2], 'int32'), 1, 1);
+      await compare('batchDims 1', batched);
+      assert.equal(await originalCalls('GatherV2', batched), 1);
+      await tf.setBackend('wasm');
+      assert.throws(() => tf.gather(tf.tensor2d([1, 2, 3, 4], [2, 2]), tf.tensor1d([2], 'int32')), /index value 2 is not in \[0, 1\]/);
+    });
+  });
+
   describe('Identity and Cast share data instead of copying', () => {
     it('clone and same-dtype cast add no buffer, and outlive their source', async () => {
       await tf.setBackend('wasm');
