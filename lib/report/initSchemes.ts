@@ -64,7 +64,9 @@ export function initVerdicts(cmp: readonly InitWidthComparison[], alpha = 0.05):
   }
   const diffs = cmp.filter((c) => c.paired.n > 0).map((c) => ({ x: c.width, y: c.paired.meanDiff }));
   const higher = diffs.filter((d) => d.y > 0).length;
-  out.push(`He gives the higher mean effective density at ${higher} of ${diffs.length} width(s) (paper: He higher); the He - Glorot gap is ${trend(diffs)} with width (paper: grows with width).`);
+  const gap = trend(diffs);
+  out.push(`He gives the higher mean effective density at ${higher} of ${diffs.length} width(s) (paper: He higher); ` +
+    `${gap === 'one width only' ? 'one width only, so no trend of the He - Glorot gap' : `the He - Glorot gap is ${gap} with width`} (paper: grows with width).`);
   const faster = cmp.filter((c) => c.glorotEpochs !== null && c.heEpochs !== null);
   if (faster.length) out.push(`He trains in fewer epochs than Glorot at ${faster.filter((c) => (c.heEpochs as number) < (c.glorotEpochs as number)).length} of ${faster.length} width(s) (paper: He converges faster).`);
   return out;

@@ -54,7 +54,8 @@ export function coreSizeFigure(study: Study, regime: Regime): Figure {
     const span = [totals[0], totals[totals.length - 1]];
     lines.push({ name: 'unpruned (core = all weights)', x: span, mean: span, colour: '#999999', dash: 'dot' as const });
     const base = baselineCoreSize(regime);
-    if (base !== null) lines.push({ name: 'null hypothesis: core of the 1x models at every width', x: span, mean: [base, base], colour: '#d62728', dash: 'dash' as const });
+    // Capped at the architecture's size, as the paper caps the null-hypothesis density at 100%.
+    if (base !== null) lines.push({ name: 'null hypothesis: core of the 1x models at every width (capped at the size)', x: totals, mean: totals.map((t) => Math.min(base, t)), colour: '#d62728', dash: 'dash' as const });
   }
   return scatterFigure(groups, {
     title: `${regime.title}: absolute core size against architecture size`, xTitle: 'weights in the architecture (log)', yTitle: 'weights left at the effective density (log)',

@@ -134,4 +134,32 @@ describe('report/study and sections', () => {
       process.env.DENSITY_OUTPUTS = saved;
     }
   });
+
+  it('loadStudy with compute: trains the missing runs in this process, logs each, and returns them (a profile file works too)', async function () {
+    this.timeout(120000);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'density-report-compute-'));
+    const file = path.join(dir, 'tiny.json');
+    fs.writeFileSync(file, JSON.stringify({
+      name: 'tiny', description: 'one tiny MLP', budget: 'seconds', departures: ['tiny'], analysis: {},
+      groups: [{ label: 'mlp', base: { architecture: 'mlp', trainSubset: 500, validationSize: 200, stop: { kind: 'targetTrainLoss', target: 0.01, window: 4, checkEvery: 4, maxEpochs: 1 }, pruning: { levels: 5, step: 0.2 } }, widths: [0.1], inits: ['glorot'], initSeeds: 1, dataSeeds: 1 }],
+    }));
+    const saved = process.env.DENSITY_OUTPUTS;
+    process.env.DENSITY_OUTPUTS = path.join(dir, 'outputs');
+    try {
+      const lines: string[] = [];
+      const before = await loadStudy(file, { log: (l) => lines.push(l) });
+      assert.equal(before.missing.length, 1);
+      assert.equal(lines.length, 0, 'nothing computed without compute: true');
+      const study = await loadStudy(file, { compute: true, log: (l) => lines.push(l) });
+      assert.equal(study.runs.length, 1);
+      assert.equal(study.missing.length, 0);
+      assert.equal(study.sweep?.done, 1);
+      assert.match(lines.join('\n'), /^\[sweep\] finished mlp 0\.1x glorot i0 d0 in \d+ s$/);
+      assert.equal(study.runs[0].record.trajectory?.length, 6);
+      assert.equal(study.profileSpec, file);
+      assert.match(provenanceSummary(study).profile, /^tiny \(.*tiny\.json\)$/);
+    } finally {
+      process.env.DENSITY_OUTPUTS = saved;
+    }
+  });
 });

@@ -26,8 +26,9 @@ describe('report/trajectories', () => {
     const nullLine = fig.data.find((t) => String(t.name).startsWith('null hypothesis'));
     const base = (0.5 * 266_200 + 0.46 * 266_200) / 2;
     assert.equal(baselineCoreSize(regime), base);
-    assert.deepEqual(nullLine?.y, [base, base]);
-    assert.deepEqual(nullLine?.x, [23_920, 1_931_000]);
+    // capped at the architecture's size: the 0.1x model cannot keep more weights than it has
+    assert.deepEqual(nullLine?.x, [23_920, 266_200, 1_931_000]);
+    assert.deepEqual(nullLine?.y, [23_920, base, base]);
     const layout = fig.layout as { xaxis: { type: string }; yaxis: { type: string }; annotations: { text: string }[] };
     assert.equal(layout.xaxis.type, 'log');
     assert.equal(layout.yaxis.type, 'log');
