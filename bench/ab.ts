@@ -8,6 +8,7 @@ import { setWasmKernelFix, wasmKernelOptions, WASM_KERNEL_FIXES } from '../lib/b
 import { setWasmGradientFix, WASM_GRADIENT_FIXES, type WasmGradientFix } from '../lib/backend/wasm-gradients';
 import { runCli, UsageError, type CommandSpec } from '../lib/cli/args';
 import { CASES, caseSettings } from './cases';
+import { denseSgdDefaults } from '../lib/train/dense-sgd';
 import { MICRO_CASES } from './micro';
 
 type KernelFix = (typeof WASM_KERNEL_FIXES)[number];
@@ -34,6 +35,8 @@ export const LEVERS: Lever[] = [
   { name: 'share', summary: 'Identity/Cast share data instead of copying', set: kernels('Identity', 'Cast') },
   { name: 'maxpool-2x2', summary: 'MaxPoolGrad dedicated 2x2 stride-2 loop (off: the general loop)', set: (on) => { wasmKernelOptions.maxPoolGrad2x2 = on; } },
   { name: 'dense-trainer', summary: "trainModel's dense SGD step for Dense stacks (off: trainer 'generic')", set: (on) => { caseSettings.trainer = on ? 'auto' : 'generic'; } },
+  { name: 'sparse-first', summary: "dense step's first layer as a sparse product (off: XNNPACK over the batch's nonzero columns)", set: (on) => { denseSgdDefaults.firstLayer = on ? undefined : 'columns'; } },
+  { name: 'zero-skip', summary: "dense step's first layer skipping zeros at all (off: every column, XNNPACK)", set: (on) => { denseSgdDefaults.firstLayer = on ? undefined : 'dense'; } },
   {
     name: 'resnet-all', summary: 'all of tile, bn-grad, mean-grad, reduce, share',
     set: (on) => { kernels('Tile', 'Sum', 'Mean', 'Identity', 'Cast')(on); gradients(...WASM_GRADIENT_FIXES)(on); },

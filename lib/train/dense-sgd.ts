@@ -4,11 +4,14 @@
 // the overhead around them: the gradient tape, layer calls, the optimizer's per-variable bookkeeping, and (wasm)
 // transposing the input batch for the first layer's weight gradient.
 //
-// On wasm it also skips the batch's all-zero pixel columns in the first layer (MNIST: ~1/3 of the 784 in a batch
-// of 128): X W1 and X^T dZ1 over the nonzero columns only, and only those rows of W1 updated. That is exact on
-// wasm because XNNPACK accumulates each output over k in order, so dropping terms that are 0 changes no sum
-// (checked bitwise in the tests); the rows of W1 for zero columns get a zero gradient in the generic step, which
-// leaves them unchanged. Other backends may block their sums over k, so they use every column.
+// On wasm the first layer skips the batch's zero pixels, which changes no bit: XNNPACK accumulates each output
+// over k in order from +0 (multiply, then add), so dropping terms that are 0 changes no sum; and a weight whose
+// gradient is 0 is left as it was either way. Two ways (tests check both bit for bit against the generic step):
+//  - sparse (a relu first layer, the MLP): X W1 and X^T dZ1 as sparse x dense products over the nonzero pixels
+//    only (lib/backend/wasm-sparse.ts; MNIST batches are ~80% zeros, so ~3.4x fewer multiply-adds);
+//  - columns (otherwise, e.g. a linear first layer, where tfjs adds the bias inside the product): XNNPACK over
+//    the columns that are nonzero somewhere in the batch (~2/3 of MNIST's 784), only those rows of W1 updated.
+// Other backends may block their sums over k, so they use every column.
 //
 // The generic step, op by op (tfjs 4.22 during tf.variableGrads, where hidden layers are not fused):
 //   hidden:  z = add(matMul(h, W), b); h' = relu(z)         backward: dz = mul(dh, step(z)); db = sum(dz, 0);
@@ -17,6 +20,7 @@
 //   loss:    mean(sum(-(logits - logSumExp(logits)) * y, 1)) backward: dlogits = (1/c) * (exp(logits - lse) - y)
 //   SGD:     W = add(mul(-lr, dW), W)
 import * as tf from '@tensorflow/tfjs';
+import { csrMatMulOp, hasCsrMatMul } from '../backend/wasm-sparse';
 
 export interface DenseLayerSpec {
   kernel: tf.Variable;
@@ -83,15 +87,21 @@ export function denseTrainingStack(model: tf.LayersModel): DenseLayerSpec[] | nu
 }
 
 export interface DenseSgdOptions {
-  /** Skip all-zero input columns in the first layer (exact only where matMul sums over k in order: wasm). Default: on wasm. */
-  skipZeroColumns?: boolean;
+  /**
+   * How the first layer treats zero inputs (see the header): 'sparse' (needs the backend's sparse product and a
+   * relu first layer), 'columns', or 'dense'. Default: 'sparse' where possible, else 'columns' on wasm, else 'dense'.
+   */
+  firstLayer?: 'sparse' | 'columns' | 'dense';
 }
+
+/** Defaults of DenseSgdOptions, switchable for side-by-side benchmarks (bench/ab.ts); never changed by the project's code. */
+export const denseSgdDefaults: DenseSgdOptions = {};
 
 /** One SGD step at a time on a dense stack (see the header); `dispose` frees what it keeps. */
 export class DenseSgdTrainer {
   private readonly specs: DenseLayerSpec[];
   private readonly negLr: tf.Scalar;
-  private readonly skipZeroColumns: boolean;
+  private readonly firstLayer: 'sparse' | 'columns' | 'dense';
   private readonly inDim: number;
   /** d loss / d per-image loss for a batch of c images, as the generic step's Mean gradient makes it (per c). */
   private readonly meanGrad = new Map<number, tf.Tensor>();
@@ -103,12 +113,57 @@ export class DenseSgdTrainer {
   constructor(specs: DenseLayerSpec[], learningRate: number, batchSize: number, opts: DenseSgdOptions = {}) {
     this.specs = specs;
     this.negLr = tf.keep(tf.scalar(-learningRate)); // the SGD optimizer's own constant: scalar(-lr)
-    this.skipZeroColumns = opts.skipZeroColumns ?? tf.getBackend() === 'wasm';
+    const sparseOk = hasCsrMatMul() && specs[0].activation === 'relu';
+    const firstLayer = opts.firstLayer ?? denseSgdDefaults.firstLayer ?? (sparseOk ? 'sparse' : tf.getBackend() === 'wasm' ? 'columns' : 'dense');
+    if (firstLayer === 'sparse' && !sparseOk) throw new Error(`firstLayer 'sparse' needs a relu first layer and the sparse product (backend ${tf.getBackend()} has none)`);
+    this.firstLayer = firstLayer;
     this.inDim = specs[0].inDim;
-    this.active = new Uint8Array(this.inDim);
-    this.columns = new Int32Array(this.inDim);
-    this.xCompact = new Float32Array(batchSize * this.inDim);
-    this.xCompactT = new Float32Array(batchSize * this.inDim);
+    const d = this.inDim;
+    const cells = firstLayer === 'dense' ? 0 : batchSize * d;
+    this.active = new Uint8Array(d);
+    this.columns = new Int32Array(d);
+    this.xCompact = new Float32Array(firstLayer === 'columns' ? cells : 0);
+    this.xCompactT = new Float32Array(firstLayer === 'columns' ? cells : 0);
+    const nnz = firstLayer === 'sparse' ? cells : 0;
+    this.csr = {
+      rowPtr: new Int32Array(firstLayer === 'sparse' ? batchSize + 1 : 0), idx: new Int32Array(nnz), vals: new Float32Array(nnz),
+      colPtr: new Int32Array(firstLayer === 'sparse' ? d + 1 : 0), rows: new Int32Array(nnz), colVals: new Float32Array(nnz), fill: new Int32Array(firstLayer === 'sparse' ? d : 0),
+    };
+  }
+
+  /** The batch's nonzero inputs as CSR of X (rows by image) and of X^T (rows by pixel, images in order). */
+  private readonly csr: { rowPtr: Int32Array; idx: Int32Array; vals: Float32Array; colPtr: Int32Array; rows: Int32Array; colVals: Float32Array; fill: Int32Array };
+
+  private buildCsr(x: Float32Array, count: number): number {
+    const d = this.inDim;
+    const { rowPtr, idx, vals, colPtr, rows, colVals, fill } = this.csr;
+    fill.fill(0); // counts per pixel first
+    let q = 0;
+    for (let r = 0; r < count; r++) {
+      const row = r * d;
+      for (let j = 0; j < d; j++) {
+        const v = x[row + j];
+        if (v !== 0) {
+          idx[q] = j;
+          vals[q++] = v;
+          fill[j]++;
+        }
+      }
+      rowPtr[r + 1] = q;
+    }
+    colPtr[0] = 0;
+    for (let j = 0; j < d; j++) {
+      colPtr[j + 1] = colPtr[j] + fill[j];
+      fill[j] = colPtr[j];
+    }
+    for (let r = 0; r < count; r++) {
+      for (let p = rowPtr[r]; p < rowPtr[r + 1]; p++) {
+        const t = fill[idx[p]]++;
+        rows[t] = r;
+        colVals[t] = vals[p];
+      }
+    }
+    return q;
   }
 
   private meanGradFor(count: number): tf.Tensor {
@@ -127,7 +182,7 @@ export class DenseSgdTrainer {
    */
   private compact(x: Float32Array, count: number): number {
     const d = this.inDim;
-    if (!this.skipZeroColumns) return d;
+    if (this.firstLayer !== 'columns') return d;
     const active = this.active;
     active.fill(0);
     for (let r = 0; r < count; r++) {
@@ -159,13 +214,27 @@ export class DenseSgdTrainer {
     const classes = specs[specs.length - 1].outDim;
     const p = this.compact(x, count);
     const sparse = p < d;
+    const nnz = this.firstLayer === 'sparse' ? this.buildCsr(x, count) : 0;
     const updates: tf.Tensor[] = [];
     const loss = tf.tidy(() => {
-      let input: tf.Tensor2D;
-      let inputT: tf.Tensor2D;
+      let input: tf.Tensor2D | null = null;
+      let inputT: tf.Tensor2D | null = null;
       let w1: tf.Tensor2D = specs[0].kernel as tf.Tensor2D;
       let cols: tf.Tensor1D | null = null;
-      if (sparse) {
+      // First-layer products: X W1 (forward) and X^T dZ1 (its weight gradient).
+      let firstProduct = (w: tf.Tensor2D) => tf.matMul(input as tf.Tensor2D, w);
+      let firstGradient = (dz: tf.Tensor2D) => tf.matMul(inputT as tf.Tensor2D, dz);
+      if (this.firstLayer === 'sparse') {
+        const c = this.csr;
+        const xPtr = tf.tensor1d(c.rowPtr.subarray(0, count + 1), 'int32');
+        const xIdx = tf.tensor1d(c.idx.subarray(0, nnz), 'int32');
+        const xVal = tf.tensor1d(c.vals.subarray(0, nnz), 'float32');
+        const tPtr = tf.tensor1d(c.colPtr, 'int32');
+        const tIdx = tf.tensor1d(c.rows.subarray(0, nnz), 'int32');
+        const tVal = tf.tensor1d(c.colVals.subarray(0, nnz), 'float32');
+        firstProduct = (w) => csrMatMulOp(xPtr, xIdx, xVal, w);
+        firstGradient = (dz) => csrMatMulOp(tPtr, tIdx, tVal, dz);
+      } else if (sparse) {
         input = tf.tensor2d(this.xCompact.subarray(0, count * p), [count, p]);
         inputT = tf.tensor2d(this.xCompactT.subarray(0, count * p), [p, count]);
         cols = tf.tensor1d(this.columns.subarray(0, p), 'int32');
@@ -178,21 +247,23 @@ export class DenseSgdTrainer {
 
       // Forward, keeping each layer's input and (relu layers) pre-activation. Under the tape tfjs fuses only
       // linear layers (bias inside the product); relu layers run matMul, add, relu.
-      const inputs: tf.Tensor2D[] = [];
+      const inputs: (tf.Tensor2D | null)[] = [];
       const pre: (tf.Tensor2D | null)[] = [];
-      let h = input;
+      let h: tf.Tensor2D | null = input;
       specs.forEach((s, i) => {
         inputs.push(h);
         const w = i === 0 ? w1 : (s.kernel as tf.Tensor2D);
         if (s.activation === 'linear') {
-          h = tf.fused.matMul({ a: h, b: w, bias: s.bias, activation: 'linear' }) as tf.Tensor2D;
+          // Never the sparse first layer: that one is relu (a fused bias would be added before the sum).
+          h = tf.fused.matMul({ a: h as tf.Tensor2D, b: w, bias: s.bias, activation: 'linear' }) as tf.Tensor2D;
           pre.push(null);
         } else {
-          const z = tf.add(tf.matMul(h, w), s.bias) as tf.Tensor2D;
+          const z = tf.add(i === 0 ? firstProduct(w) : tf.matMul(h as tf.Tensor2D, w), s.bias) as tf.Tensor2D;
           pre.push(z);
           h = tf.relu(z);
         }
       });
+      if (!h) throw new Error('dense stack without layers');
       const logits = h;
       const logResult = tf.sub(tf.cast(logits, 'float32'), tf.logSumExp(logits, [1], true));
       const lossValue = tf.mean(tf.sum(tf.neg(tf.mul(logResult, ys)), [1]));
@@ -205,7 +276,7 @@ export class DenseSgdTrainer {
         if (z) dz = tf.mul(dz, tf.step(tf.cast(z, 'float32'))); // relu's gradient
         // Bias gradient: the fused product reduces its rank-3 [1, c, out] gradient, add's reduces [c, out].
         const db = tf.reshape(z ? tf.sum(dz, [0]) : tf.sum(tf.reshape(dz, [1, count, s.outDim]), [0, 1]), [s.outDim]);
-        const dw = i === 0 ? tf.matMul(inputT, dz) : tf.matMul(inputs[i], dz, true, false);
+        const dw = i === 0 ? firstGradient(dz) : tf.matMul(inputs[i] as tf.Tensor2D, dz, true, false);
         if (i > 0) dz = tf.matMul(dz, s.kernel as tf.Tensor2D, false, true);
         const newW = tf.add(tf.mul(this.negLr, dw), i === 0 ? w1 : s.kernel);
         updates.push(tf.keep(i === 0 && cols ? tf.tensorScatterUpdate(s.kernel, tf.reshape(cols, [p, 1]), newW) : newW));

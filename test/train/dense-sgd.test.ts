@@ -82,7 +82,7 @@ describe('train/dense-sgd: the dense SGD step', function () {
     assert.ok(sameBits(weights[0], weights[1]), `linear hidden layer: differ by ${maxAbsDiff(weights[0], weights[1])}`);
   });
 
-  it('skipping all-zero input columns changes no bit (wasm), and leaks no tensors', async () => {
+  it('the first layer\'s zero-skipping modes (sparse product, nonzero columns) change no bit, and leak no tensors', async () => {
     const x = mnist.train.x.subarray(0, 96 * 784);
     const y = new Float32Array(96 * 10);
     for (let i = 0; i < 96; i++) y[i * 10 + mnist.train.y[i]] = 1;
@@ -91,9 +91,10 @@ describe('train/dense-sgd: the dense SGD step', function () {
     assert.ok(zeroColumns > 100, `the batch must have zero columns to skip (${zeroColumns})`);
     const before = tf.memory().numTensors;
     const results: { w: Float32Array[]; losses: number[] }[] = [];
-    for (const skip of [false, true]) {
+    const modes = tf.getBackend() === 'wasm' ? (['dense', 'columns', 'sparse'] as const) : (['dense'] as const);
+    for (const firstLayer of modes) {
       const m = architectures.mlp.build(1, 'glorot', 7);
-      const t = new DenseSgdTrainer(denseTrainingStack(m)!, 0.1, 96, { skipZeroColumns: skip });
+      const t = new DenseSgdTrainer(denseTrainingStack(m)!, 0.1, 96, { firstLayer });
       const losses: number[] = [];
       for (let s = 0; s < 3; s++) {
         const loss = t.step(x, y, 96 - s * 10); // shrinking batches: several batch sizes
@@ -105,8 +106,14 @@ describe('train/dense-sgd: the dense SGD step', function () {
       m.dispose();
     }
     assert.equal(tf.memory().numTensors, before, 'tensors leaked');
-    assert.deepEqual(results[1].losses, results[0].losses);
-    assert.ok(sameBits(results[1].w, results[0].w), `differ by ${maxAbsDiff(results[1].w, results[0].w)}`);
+    for (let k = 1; k < results.length; k++) {
+      assert.deepEqual(results[k].losses, results[0].losses, modes[k]);
+      assert.ok(sameBits(results[k].w, results[0].w), `${modes[k]}: differ by ${maxAbsDiff(results[k].w, results[0].w)}`);
+    }
+    const m = architectures.mlp.build(0.1, 'he', 0);
+    const linearFirst = denseTrainingStack(m)!.map((s, i) => (i === 0 ? { ...s, activation: 'linear' as const } : s));
+    assert.throws(() => new DenseSgdTrainer(linearFirst, 0.1, 8, { firstLayer: 'sparse' }), /relu first layer/);
+    m.dispose();
   });
 
   it('diverges at the same step as the generic step', async () => {

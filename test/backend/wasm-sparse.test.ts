@@ -1,0 +1,67 @@
+// The sparse x dense product (lib/backend/wasm-sparse.ts) against tf.matMul of the same dense matrices on wasm:
+// equal bit for bit (both sum over k in order with separate multiply and add), for every column-block path.
+import { strict as assert } from 'assert';
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../../lib/backend';
+import { csrMatMulOp, hasCsrMatMul, CSR_MATMUL } from '../../lib/backend/wasm-sparse';
+import { Rng } from '../../lib/rng';
+
+/** A seeded m x k matrix with about `density` of its entries nonzero, dense and in CSR form. */
+function sparseMatrix(m: number, k: number, density: number, seed: number) {
+  const r = new Rng(seed);
+  const dense = new Float32Array(m * k);
+  const rowPtr = new Int32Array(m + 1), idx: number[] = [], vals: number[] = [];
+  for (let i = 0; i < m; i++) {
+    for (let j = 0; j < k; j++) {
+      if (r.next() < density) {
+        const v = Math.fround(r.normal());
+        dense[i * k + j] = v;
+        idx.push(j);
+        vals.push(v);
+      }
+    }
+    rowPtr[i + 1] = idx.length;
+  }
+  return { dense, rowPtr, idx: Int32Array.from(idx), vals: Float32Array.from(vals) };
+}
+
+function bits(a: Float32Array): number[] {
+  return Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length));
+}
+
+describe('backend/wasm-sparse: DensityCsrMatMul', function () {
+  before(async () => {
+    await initBackend('wasm');
+  });
+
+  // [m, k, n, density]: n covers 32-column blocks, 4-column blocks and single columns; rows may be empty.
+  const cases: [number, number, number, number][] = [
+    [5, 7, 1, 0.5], [6, 9, 3, 0.4], [4, 10, 4, 0.5], [7, 12, 30, 0.3], [3, 40, 32, 0.2], [9, 33, 33, 0.25], [20, 784, 300, 0.19], [4, 5, 70, 0.1],
+  ];
+  cases.forEach(([m, k, n, density], i) => {
+    it(`equals tf.matMul bit for bit: [${m}x${k}] (density ${density}) x [${k}x${n}]`, async () => {
+      const a = sparseMatrix(m, k, density, 10 + i);
+      const b = Float32Array.from(new Rng(50 + i).permutation(k * n), (v) => Math.fround(Math.sin(v) * 3));
+      const got = tf.tidy(() => csrMatMulOp(tf.tensor1d(a.rowPtr, 'int32'), tf.tensor1d(a.idx, 'int32'), tf.tensor1d(a.vals), tf.tensor2d(b, [k, n])).dataSync() as Float32Array);
+      const ref = tf.tidy(() => tf.matMul(tf.tensor2d(a.dense, [m, k]), tf.tensor2d(b, [k, n])).dataSync() as Float32Array);
+      assert.ok(ref.some((v) => v !== 0));
+      assert.deepEqual(bits(got), bits(ref));
+    });
+  });
+
+  it('is registered on wasm only, and rejects malformed CSR input instead of reading stray memory', async () => {
+    assert.ok(hasCsrMatMul());
+    assert.equal(tf.getKernel(CSR_MATMUL, 'cpu'), undefined);
+    const b = tf.ones([3, 4]) as tf.Tensor2D;
+    const call = (ptr: number[], idx: number[], vals: number[]) => () => tf.tidy(() => csrMatMulOp(tf.tensor1d(ptr, 'int32'), tf.tensor1d(idx, 'int32'), tf.tensor1d(vals), b));
+    assert.throws(call([0, 1], [3], [1]), /index 3 is not a row of b/);
+    assert.throws(call([0, 1], [-1], [1]), /index -1/);
+    assert.throws(call([0, 2], [0], [1]), /rowPtr must run from 0 to nnz/);
+    assert.throws(call([0, 2, 1], [0, 1], [1, 1]), /rowPtr/);
+    const before = tf.memory().numTensors;
+    tf.dispose(call([0, 0, 2], [0, 2], [2, 3])());
+    assert.equal(tf.memory().numTensors, before);
+    assert.deepEqual(Array.from(tf.tidy(() => call([0, 0, 2], [0, 2], [2, 3])().dataSync())), [0, 0, 0, 0, 5, 5, 5, 5]);
+    b.dispose();
+  });
+});
