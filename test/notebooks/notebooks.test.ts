@@ -73,6 +73,9 @@ describe('notebooks (smoke profile, rendered and checked in a browser)', functio
   after(() => {
     const lines = Object.entries(times).map(([n, s]) => `      ${n}: ${s.toFixed(1)} s`);
     if (lines.length) process.stdout.write(`    render times (smoke):\n${lines.join('\n')}\n`);
+    // The rendered pages stay for a look when asked (DENSITY_KEEP_TMP=1 prints where).
+    if (process.env.DENSITY_KEEP_TMP) process.stdout.write(`    rendered pages kept in ${root}\n`);
+    else fs.rmSync(root, { recursive: true, force: true });
   });
 
   it('the notebooks are the nine of the plan, each a tslab notebook whose cells all have ids', () => {
