@@ -12,12 +12,13 @@ function count(name: string, f = {}): Record<string, number> {
 
 describe('experiments/profiles', () => {
   it('cpu: 100 MLP runs on full MNIST (5 widths x 5 init seeds x 2 data seeds x 2 inits) plus Conv-2 and ResNet on a subset', () => {
-    assert.deepEqual(count('cpu'), { mlp: 100, 'conv2-adam': 12, 'conv2-adagrad': 12, resnet: 12 });
+    assert.deepEqual(count('cpu'), { mlp: 100, 'conv2-adam': 12, 'conv2-adagrad': 6, resnet: 6 });
+    assert.deepEqual(expandProfileRuns('cpu').slice(0, 100).map((r) => r.group), Array(100).fill('mlp'), 'the MLP part runs first');
     const mlp = expandProfile('cpu', { arch: 'mlp' });
     assert.deepEqual([...new Set(mlp.map((d) => d.width))], [0.1, 0.5, 1, 2, 5]);
     assert.ok(mlp.every((d) => d.trainSubset === undefined && d.validationSize === 5000 && d.stop.kind === 'targetTrainLoss'));
     const adagrad = expandProfileRuns('cpu', { groups: ['conv2-adagrad'] }).map((r) => r.descriptor);
-    assert.ok(adagrad.every((d) => d.optimizer === 'adagrad' && d.learningRate === 0.01 && d.trainSubset === 10000));
+    assert.ok(adagrad.every((d) => d.optimizer === 'adagrad' && d.learningRate === 0.01 && d.trainSubset === 3000 && d.validationSize === 1000));
   });
 
   it('paper: the full protocol (10 init x 5 data seeds x 2 inits per width; conv up to 2x) with no subsets', () => {
