@@ -265,15 +265,15 @@ export class DenseSgdTrainer {
       });
       if (!h) throw new Error('dense stack without layers');
       const logits = h;
-      const logResult = tf.sub(tf.cast(logits, 'float32'), tf.logSumExp(logits, [1], true));
+      const logResult = tf.sub(logits, tf.logSumExp(logits, [1], true)); // (the generic step's float32 casts are identities, left out)
       const lossValue = tf.mean(tf.sum(tf.neg(tf.mul(logResult, ys)), [1]));
 
       // Backward and update, last layer first.
-      let dz = tf.mul(this.meanGradFor(count), tf.sub(tf.exp(logResult), tf.cast(ys, 'float32'))) as tf.Tensor2D;
+      let dz = tf.mul(this.meanGradFor(count), tf.sub(tf.exp(logResult), ys)) as tf.Tensor2D;
       for (let i = specs.length - 1; i >= 0; i--) {
         const s = specs[i];
         const z = pre[i];
-        if (z) dz = tf.mul(dz, tf.step(tf.cast(z, 'float32'))); // relu's gradient
+        if (z) dz = tf.mul(dz, tf.step(z)); // relu's gradient
         // Bias gradient: the fused product reduces its rank-3 [1, c, out] gradient, add's reduces [c, out].
         const db = tf.reshape(z ? tf.sum(dz, [0]) : tf.sum(tf.reshape(dz, [1, count, s.outDim]), [0, 1]), [s.outDim]);
         const dw = i === 0 ? firstGradient(dz) : tf.matMul(inputs[i] as tf.Tensor2D, dz, true, false);
