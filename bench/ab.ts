@@ -38,6 +38,10 @@ export const LEVERS: Lever[] = [
   { name: 'sparse-first', summary: "dense step's first layer as a sparse product (off: XNNPACK over the batch's nonzero columns)", set: (on) => { denseSgdDefaults.firstLayer = on ? undefined : 'columns'; } },
   { name: 'zero-skip', summary: "dense step's first layer skipping zeros at all (off: every column, XNNPACK)", set: (on) => { denseSgdDefaults.firstLayer = on ? undefined : 'dense'; } },
   {
+    name: 'all-new-fixes', summary: 'every kernel and gradient fix of this round (tile, bn-grad, mean-grad, reduce, share, gather, maxpool-2x2)',
+    set: (on) => { kernels('Tile', 'Sum', 'Mean', 'Identity', 'Cast', 'GatherV2')(on); gradients(...WASM_GRADIENT_FIXES)(on); wasmKernelOptions.maxPoolGrad2x2 = on; },
+  },
+  {
     name: 'resnet-all', summary: 'all of tile, bn-grad, mean-grad, reduce, share',
     set: (on) => { kernels('Tile', 'Sum', 'Mean', 'Identity', 'Cast')(on); gradients(...WASM_GRADIENT_FIXES)(on); },
   },

@@ -116,6 +116,19 @@ describe('train/dense-sgd: the dense SGD step', function () {
     m.dispose();
   });
 
+  it('on the cpu backend (every column, no sparse product) it also reproduces the generic step bit for bit', async () => {
+    const data = { train: take(mnist.train, 256), validation: take(mnist.validation, 0) };
+    await tf.setBackend('cpu');
+    try {
+      const { generic, dense } = await both(0.1, { optimizer: 'sgd', learningRate: 0.1, batchSize: 64, shuffleSeed: 2, stop: { kind: 'targetTrainLoss', target: 0, window: 4, checkEvery: 4, maxEpochs: 2 } }, data);
+      assert.equal(dense.r.trainer, 'dense-sgd');
+      assert.deepEqual(dense.r.curve, generic.r.curve);
+      assert.ok(sameBits(dense.w, generic.w), `differ by ${maxAbsDiff(dense.w, generic.w)}`);
+    } finally {
+      await tf.setBackend('wasm');
+    }
+  });
+
   it('diverges at the same step as the generic step', async () => {
     const { generic, dense } = await both(0.25, {
       optimizer: 'sgd', learningRate: 1e6, batchSize: 128, shuffleSeed: 0, stop: { kind: 'targetTrainLoss', target: 0.2, window: 20, checkEvery: 20, maxEpochs: 5 },
