@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 // Static import: a dynamic import('./wasm-kernels') becomes a native ESM import under tsx and fails to resolve.
 import { registerWasmKernelFixes } from './wasm-kernels';
 import { registerWasmGradientFixes } from './wasm-gradients';
-import { registerWasmSparseKernels } from './wasm-sparse';
+import { registerWasmSimdKernels } from './wasm-simd';
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
 export const BACKEND_NAMES: readonly BackendName[] = ['tensorflow', 'wasm', 'cpu'];
@@ -56,7 +56,7 @@ async function tryWasm(): Promise<BackendInfo | null> {
     if (!(await tf.setBackend('wasm'))) return null;
     await tf.ready();
     const kernelFixes = [...registerWasmKernelFixes(), ...registerWasmGradientFixes().map((n) => `${n} gradient`)];
-    registerWasmSparseKernels(); // an addition (a sparse product for the MLP's first layer), not a fix
+    registerWasmSimdKernels(); // an addition (a sparse product for the MLP's first layer), not a fix
     const simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
     void wasm;
     return { name: 'wasm', package: '@tensorflow/tfjs-backend-wasm', version: packageVersion('@tensorflow/tfjs-backend-wasm'), gpu: false, threads: 1, simd, kernelFixes };

@@ -13,8 +13,9 @@
 //  - BatchMatMul / _FusedMatMul: XNNPACK is only used with no transposes, so every backprop matmul
 //    (transposeA or transposeB) falls to a scalar loop ~14x slower. Wrapped to transpose explicitly first.
 //  - Sum / Mean over leading axes (e.g. [0,1,2] of NHWC: BatchNorm moments, bias gradients): wasm transposes
-//    the reduced axes to the end first (~6 ms for a ResNet activation). Done as one XNNPACK average pooling
-//    window over the [1, outer, 1, inner] view instead (~0.5 ms); other axis patterns go to the original kernel.
+//    the reduced axes to the end first (~6 ms for a ResNet activation). Done as column sums in SIMD on the
+//    untransposed data instead (wasm-simd.ts), each column summed in row order as wasm's own kernel does, so
+//    the results keep their bits; other axis patterns go to the original kernel.
 //  - Identity / Cast to the same dtype: wasm copies the data, although tensors are immutable (the cpu
 //    backend shares it). Shared by reference count here: tf.clone, moments' cast, layers' merges and every
 //    Cast gradient copied whole activations (~80 copies per ResNet step). Casts to bool were a raw typed-array
@@ -29,6 +30,7 @@
 // that fails in Node here; the backend runs single-threaded SIMD, and nothing in this file changes that.
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { columnSumsInto } from './wasm-simd';
 
 type Info = tf.TensorInfo;
 type Pad = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
@@ -252,26 +254,18 @@ function maxPoolGrad({ inputs, backend, attrs }: KernelArgs): Info {
   return out;
 }
 
-/** [outer, inner] when `axis` is exactly the leading axes 0..k-1 (0 < k < rank) of a float32 x with outer > 1; else null. */
+/**
+ * [outer, inner] when `axis` is exactly the leading axes 0..k-1 (0 < k < rank), in that order, of a float32 x with
+ * outer > 1; else null. In that order: wasm's kernel sums in the order the axes are given, and we keep its bits.
+ */
 function leadingReduction(x: Info, axis: number | number[]): [number, number] | null {
   if (x.dtype !== 'float32') return null;
-  const axes = tf.util.parseAxisParam(axis, x.shape).sort((a, b) => a - b);
+  const axes = tf.util.parseAxisParam(axis, x.shape);
   const k = axes.length;
   if (k === 0 || k >= x.shape.length || axes.some((a, i) => a !== i)) return null;
   const outer = tf.util.sizeFromShape(x.shape.slice(0, k));
   const inner = tf.util.sizeFromShape(x.shape.slice(k));
   return outer > 1 && inner > 0 ? [outer, inner] : null;
-}
-
-/**
- * Mean over the leading `outer` rows of x viewed as [outer, inner]: XNNPACK average pooling of the NHWC view
- * [1, outer, 1, inner] with one window covering it (~10x faster than wasm's transpose-then-sum, and than a
- * matmul with ones, whose packing of x costs as much as the transpose).
- */
-function meanLeading(backend: BackendWasm, x: Info, outer: number, inner: number, outShape: number[]): Info {
-  const out = run(wasmKernel('AvgPool'), backend, { x: view(x, [1, outer, 1, inner]) }, { filterSize: [outer, 1], strides: [outer, 1], pad: 'valid' });
-  out.shape = outShape;
-  return out;
 }
 
 function reducedShape(x: Info, axis: number | number[], keepDims: boolean): number[] {
@@ -290,11 +284,11 @@ function reduceLeadingOr(name: 'Sum' | 'Mean'): tf.KernelFunc {
       if (!original) throw new Error(`wasm kernel ${name} has no original to fall back to`);
       return original.kernelFunc(params);
     }
-    const out = meanLeading(backend, x, dims[0], dims[1], reducedShape(x, axis, Boolean(params.attrs?.keepDims)));
-    if (name === 'Sum') {
-      // The pool's mean times the count: exact when the count is a power of two (batch 128), else within an ulp.
+    const out = backend.makeOutput(reducedShape(x, axis, Boolean(params.attrs?.keepDims)), 'float32');
+    columnSumsInto(backend, x, dims[0], dims[1], out);
+    if (name === 'Mean') {
       const v = backend.typedArrayFromHeap(out);
-      for (let i = 0; i < v.length; i++) v[i] *= dims[0];
+      for (let i = 0; i < v.length; i++) v[i] /= dims[0]; // the float32 sum / the count, rounded once (as wasm's Mean)
     }
     return out;
   };

@@ -8,7 +8,7 @@
 // over k in order from +0 (multiply, then add), so dropping terms that are 0 changes no sum; and a weight whose
 // gradient is 0 is left as it was either way. Two ways (tests check both bit for bit against the generic step):
 //  - sparse (a relu first layer, the MLP): X W1 and X^T dZ1 as sparse x dense products over the nonzero pixels
-//    only (lib/backend/wasm-sparse.ts; MNIST batches are ~80% zeros, so ~3.4x fewer multiply-adds);
+//    only (lib/backend/wasm-simd.ts; MNIST batches are ~80% zeros, so ~3.4x fewer multiply-adds);
 //  - columns (otherwise, e.g. a linear first layer, where tfjs adds the bias inside the product): XNNPACK over
 //    the columns that are nonzero somewhere in the batch (~2/3 of MNIST's 784), only those rows of W1 updated.
 // Other backends may block their sums over k, so they use every column.
@@ -20,7 +20,7 @@
 //   loss:    mean(sum(-(logits - logSumExp(logits)) * y, 1)) backward: dlogits = (1/c) * (exp(logits - lse) - y)
 //   SGD:     W = add(mul(-lr, dW), W)
 import * as tf from '@tensorflow/tfjs';
-import { csrMatMulOp, hasCsrMatMul } from '../backend/wasm-sparse';
+import { csrMatMulOp, hasCsrMatMul } from '../backend/wasm-simd';
 
 export interface DenseLayerSpec {
   kernel: tf.Variable;

@@ -4,7 +4,7 @@ import { strict as assert } from 'assert';
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { initBackend } from '../../lib/backend';
-import { registerWasmKernelFixes, originalWasmKernel, WASM_KERNEL_FIXES } from '../../lib/backend/wasm-kernels';
+import { registerWasmKernelFixes, originalWasmKernel, setWasmKernelFix, WASM_KERNEL_FIXES } from '../../lib/backend/wasm-kernels';
 import { registerWasmGradientFixes, upstreamGradient, WASM_GRADIENT_FIXES } from '../../lib/backend/wasm-gradients';
 import { Rng } from '../../lib/rng';
 
@@ -374,17 +374,19 @@ describe('backend/wasm-kernels', function () {
     });
   });
 
-  describe('Sum and Mean over leading axes (one average-pooling window instead of transpose + sum)', () => {
-    // [shape, axis, keepDims]; the first five take the fast path, the rest fall back to the original kernel.
+  describe('Sum and Mean over leading axes (SIMD column sums instead of transpose + sum)', () => {
+    // [shape, axis, keepDims, fast path?]; inner sizes cover the 32-column, 4-column and single-column paths.
     const cases: [number[], number | number[], boolean, boolean][] = [
       [[4, 5, 6, 3], [0, 1, 2], false, true],
-      [[7, 5], 0, false, true],
-      [[3, 5, 6, 2], [1, 0], true, true],
+      [[3, 5, 6, 2], [0, 1], true, true],
+      [[3, 5, 6, 2], [1, 0], false, false], // wasm sums in the given axis order: the original keeps that order's bits
       [[4, 5, 6, 3], [-4, -3, -2], false, true],
-      [[6, 5, 3], [1, 0], false, true],
+      [[2, 3, 4, 5, 2], [0, 1], false, true],
+      [[7, 37], 0, false, true],
+      [[6, 5, 300], [0, 1], false, true],
       [[4, 5, 6, 3], [1, 2], false, false],
-      [[4, 5], [0, 1], false, false],
-      [[1, 5], 0, false, false],
+      [[4, 5, 6, 3], [0, 1, 2, 3], false, false],
+      [[1, 1, 1, 5], [0, 1, 2], false, false],
     ];
     cases.forEach(([shape, axis, keepDims, fast], i) => {
       for (const op of ['sum', 'mean'] as const) {
@@ -392,7 +394,17 @@ describe('backend/wasm-kernels', function () {
           const x = randomArray(tf.util.sizeFromShape(shape), 1300 + i);
           const f = () => tf[op](tf.tensor(x, shape), axis, keepDims);
           await compare(op, f);
-          const calls = await originalCalls(op === 'sum' ? 'Sum' : 'Mean', f);
+          // The same bits as wasm's own kernel (so results computed before this fix are reproduced exactly).
+          const kernel = op === 'sum' ? 'Sum' : 'Mean';
+          const [fixed] = await valuesOn('wasm', f);
+          setWasmKernelFix(kernel, false);
+          try {
+            const [upstream] = await valuesOn('wasm', f);
+            assert.deepEqual(Array.from(new Uint32Array(fixed.buffer)), Array.from(new Uint32Array(upstream.buffer)), 'bits differ from the original kernel');
+          } finally {
+            setWasmKernelFix(kernel, true);
+          }
+          const calls = await originalCalls(kernel, f);
           assert.equal(calls, fast ? 0 : 1, fast ? 'the original kernel ran' : 'expected the original kernel');
           if (i === 0) await assertNoLeak(op, f);
         });

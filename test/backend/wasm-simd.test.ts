@@ -1,9 +1,9 @@
-// The sparse x dense product (lib/backend/wasm-sparse.ts) against tf.matMul of the same dense matrices on wasm:
+// The sparse x dense product (lib/backend/wasm-simd.ts) against tf.matMul of the same dense matrices on wasm:
 // equal bit for bit (both sum over k in order with separate multiply and add), for every column-block path.
 import { strict as assert } from 'assert';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../lib/backend';
-import { csrMatMulOp, hasCsrMatMul, CSR_MATMUL } from '../../lib/backend/wasm-sparse';
+import { csrMatMulOp, hasCsrMatMul, CSR_MATMUL } from '../../lib/backend/wasm-simd';
 import { Rng } from '../../lib/rng';
 
 /** A seeded m x k matrix with about `density` of its entries nonzero, dense and in CSR form. */
@@ -29,7 +29,7 @@ function bits(a: Float32Array): number[] {
   return Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length));
 }
 
-describe('backend/wasm-sparse: DensityCsrMatMul', function () {
+describe('backend/wasm-simd: DensityCsrMatMul', function () {
   before(async () => {
     await initBackend('wasm');
   });

@@ -1,15 +1,17 @@
-// A sparse x dense product for the wasm backend, registered as the kernel 'DensityCsrMatMul':
-//   out[i, :] = sum over p in rowPtr[i]..rowPtr[i+1] of vals[p] * b[idx[p], :]      (A in CSR form, times B)
-// tfjs has no sparse product, and MNIST batches are ~80% zeros: the MLP's first layer (X W1 and X^T dZ1) does
-// ~3.4x fewer multiply-adds this way. Written as a tiny hand-assembled WebAssembly SIMD module (no toolchain on
-// the project's machines) that works directly on the wasm backend's memory, so tensors are neither copied in
-// nor out.
+// Two kernels written as a tiny hand-assembled WebAssembly SIMD module (no toolchain on the project's machines)
+// that works directly on the wasm backend's memory, so tensors are neither copied in nor out:
 //
-// Same bits as XNNPACK's dense product: XNNPACK accumulates each output over k in order from +0, with separate
-// multiply and add (wasm SIMD has no fused multiply-add); this kernel does the same over the nonzero k in order,
-// and skipping terms that are 0 changes no sum. Each output row is done in blocks of 32 columns held in 8 SIMD
-// registers (then 4-column blocks, then single columns), so B is read once per nonzero and block.
-// Checked against dense products in test/backend/wasm-sparse.test.ts.
+//  - 'DensityCsrMatMul', a sparse x dense product:
+//      out[i, :] = sum over p in rowPtr[i]..rowPtr[i+1] of vals[p] * b[idx[p], :]      (A in CSR form, times B)
+//    tfjs has no sparse product, and MNIST batches are ~80% zeros: the MLP's first layer (X W1 and X^T dZ1) does
+//    ~3.4x fewer multiply-adds this way. Same bits as XNNPACK's dense product: XNNPACK accumulates each output
+//    over k in order from +0 with separate multiply and add (wasm SIMD has no fused multiply-add); this does the
+//    same over the nonzero k in order, and skipping terms that are 0 changes no sum. Each output row is done in
+//    blocks of 32 columns held in 8 SIMD registers (then 4-column blocks, then single columns).
+//  - columnSums (used by the Sum/Mean kernel fix over leading axes, wasm-kernels.ts): out[c] = sum over rows r of
+//    x[r, c], each column accumulated from +0 in row order, four columns per SIMD lane group: the same bits as
+//    wasm's own Sum (which transposes, then sums each row in order) without the transpose.
+// Checked bit for bit in test/backend/wasm-simd.test.ts and test/backend/wasm-kernels.test.ts.
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 
@@ -138,7 +140,61 @@ function columnsOf(width: number, block: number[]): number[] {
   return [...op.get(N), ...op.i32(1 - width), ...op.add, ...op.set(CEND), ...op.whileLt(C, CEND, block)];
 }
 
-function csrModuleBytes(): Uint8Array {
+// columnSums(x, rows, cols, out): its own parameter and local numbering.
+const CX = 0, CROWS = 1, CCOLS = 2, COUT = 3;
+const CC = 4, CR = 5, CPTR = 6, CNB = 7, CCEND = 8; // i32
+const CS = 9; // f32
+const CACC = 10; // v128 x 8 (10..17)
+
+/** Columns [CC, CC + 4 * lanes) summed over all rows into out; advances CC. */
+function columnSimdBlock(lanes: number): number[] {
+  return [
+    ...Array.from({ length: lanes }, (_, k) => [...op.v128zero, ...op.set(CACC + k)]).flat(),
+    ...op.get(CC), ...op.i32(2), ...op.shl, ...op.get(CX), ...op.add, ...op.set(CPTR),
+    ...op.i32(0), ...op.set(CR),
+    ...op.whileLt(CR, CROWS, [
+      ...Array.from({ length: lanes }, (_, k) => [...op.get(CACC + k), ...op.get(CPTR), ...op.v128load(16 * k), ...op.f32x4add, ...op.set(CACC + k)]).flat(),
+      ...op.get(CPTR), ...op.get(CNB), ...op.add, ...op.set(CPTR),
+      ...op.get(CR), ...op.i32(1), ...op.add, ...op.set(CR),
+    ]),
+    ...Array.from({ length: lanes }, (_, k) => [
+      ...op.get(CC), ...op.i32(2), ...op.shl, ...op.get(COUT), ...op.add, ...op.get(CACC + k), ...op.v128store(16 * k),
+    ]).flat(),
+    ...op.get(CC), ...op.i32(4 * lanes), ...op.add, ...op.set(CC),
+  ];
+}
+
+function columnScalar(): number[] {
+  return [
+    ...op.f32zero, ...op.set(CS),
+    ...op.get(CC), ...op.i32(2), ...op.shl, ...op.get(CX), ...op.add, ...op.set(CPTR),
+    ...op.i32(0), ...op.set(CR),
+    ...op.whileLt(CR, CROWS, [
+      ...op.get(CS), ...op.get(CPTR), ...op.f32load, ...op.f32add, ...op.set(CS),
+      ...op.get(CPTR), ...op.get(CNB), ...op.add, ...op.set(CPTR),
+      ...op.get(CR), ...op.i32(1), ...op.add, ...op.set(CR),
+    ]),
+    ...op.get(CC), ...op.i32(2), ...op.shl, ...op.get(COUT), ...op.add, ...op.get(CS), ...op.f32store,
+    ...op.get(CC), ...op.i32(1), ...op.add, ...op.set(CC),
+  ];
+}
+
+function columnsUpTo(c: number, end: number, n: number, width: number, block: number[]): number[] {
+  return [...op.get(n), ...op.i32(1 - width), ...op.add, ...op.set(end), ...op.whileLt(c, end, block)];
+}
+
+function columnSumsBody(): number[] {
+  const body = [
+    ...op.get(CCOLS), ...op.i32(2), ...op.shl, ...op.set(CNB),
+    ...op.i32(0), ...op.set(CC),
+    ...columnsUpTo(CC, CCEND, CCOLS, 32, columnSimdBlock(8)),
+    ...columnsUpTo(CC, CCEND, CCOLS, 4, columnSimdBlock(1)),
+    ...columnsUpTo(CC, CCEND, CCOLS, 1, columnScalar()),
+  ];
+  return [...vec([[...uleb(5), I32], [...uleb(1), F32], [...uleb(8), V128]]), ...body, 0x0b];
+}
+
+function moduleBytes(): Uint8Array {
   const body = [
     ...op.get(N), ...op.i32(2), ...op.shl, ...op.set(NB), // bytes per row of b and out
     ...op.i32(0), ...op.set(I),
@@ -152,14 +208,16 @@ function csrModuleBytes(): Uint8Array {
     ]),
   ];
   const locals = vec([[...uleb(8), I32], [...uleb(2), F32], [...uleb(9), V128]]);
-  const func = [...locals, ...body, 0x0b];
+  const csr = [...locals, ...body, 0x0b];
+  const sums = columnSumsBody();
   return new Uint8Array([
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...section(1, vec([[0x60, ...vec(new Array(7).fill([I32])), 0x00]])), // (i32 x7) -> ()
+    // types: 0 = (i32 x7) -> (), 1 = (i32 x4) -> ()
+    ...section(1, vec([[0x60, ...vec(new Array(7).fill([I32])), 0x00], [0x60, ...vec(new Array(4).fill([I32])), 0x00]])),
     ...section(2, vec([[...name('env'), ...name('memory'), 0x02, 0x00, 0x00]])), // memory, min 0 pages, no max
-    ...section(3, vec([[0x00]])),
-    ...section(7, vec([[...name('csrMatMul'), 0x00, 0x00]])),
-    ...section(10, vec([[...uleb(func.length), ...func]])),
+    ...section(3, vec([[0x00], [0x01]])),
+    ...section(7, vec([[...name('csrMatMul'), 0x00, 0x00], [...name('columnSums'), 0x00, 0x01]])),
+    ...section(10, vec([[...uleb(csr.length), ...csr], [...uleb(sums.length), ...sums]])),
   ]);
 }
 
@@ -167,6 +225,8 @@ function csrModuleBytes(): Uint8Array {
 // The kernel
 
 type CsrFn = (rowPtr: number, idx: number, vals: number, m: number, b: number, n: number, out: number) => void;
+type ColumnSumsFn = (x: number, rows: number, cols: number, out: number) => void;
+interface SimdFns { csrMatMul: CsrFn; columnSums: ColumnSumsFn }
 
 // The project's TypeScript lib (ES2022, no DOM) has no WebAssembly typings: the few pieces used here.
 interface WasmMemory { readonly buffer: ArrayBuffer }
@@ -178,29 +238,40 @@ interface WasmApi {
 const WA = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
 
 /** Per backend memory: the instance bound to it (a re-initialised backend gets a new memory). */
-const instances = new WeakMap<WasmMemory, CsrFn>();
+const instances = new WeakMap<WasmMemory, SimdFns>();
 
 interface WasmInternals {
   dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined };
   wasm: { asm?: { memory?: unknown } };
 }
 
-function csrFunction(backend: BackendWasm): CsrFn {
+function simd(backend: BackendWasm): SimdFns {
   // The backend's module exports its memory as asm.memory (emscripten); not in the public typings.
   const memory = (backend as unknown as WasmInternals).wasm.asm?.memory;
-  if (!(memory instanceof WA.Memory)) throw new Error(`${CSR_MATMUL}: the wasm backend's memory is not reachable`);
-  let fn = instances.get(memory);
-  if (!fn) {
-    const instance = new WA.Instance(new WA.Module(csrModuleBytes()), { env: { memory } });
-    fn = instance.exports.csrMatMul as CsrFn;
-    instances.set(memory, fn);
+  if (!(memory instanceof WA.Memory)) throw new Error("density's SIMD kernels: the wasm backend's memory is not reachable");
+  let fns = instances.get(memory);
+  if (!fns) {
+    const { exports } = new WA.Instance(new WA.Module(moduleBytes()), { env: { memory } });
+    fns = { csrMatMul: exports.csrMatMul as CsrFn, columnSums: exports.columnSums as ColumnSumsFn };
+    instances.set(memory, fns);
   }
-  return fn;
+  return fns;
+}
+
+/**
+ * out [cols] = column sums of x viewed as [rows, cols] (float32), each from +0 in row order: wasm's own Sum's
+ * bits (it transposes, then sums each row in order). `out` must be a fresh float32 output of `cols` values.
+ */
+export function columnSumsInto(backend: BackendWasm, x: tf.TensorInfo, rows: number, cols: number, out: tf.TensorInfo): void {
+  if (x.dtype !== 'float32' || out.dtype !== 'float32') throw new Error('columnSums: float32 only');
+  if (tf.util.sizeFromShape(x.shape) !== rows * cols || tf.util.sizeFromShape(out.shape) !== cols) throw new Error('columnSums: shapes do not match rows x cols');
+  if (rows > 0 && cols > 0) simd(backend).columnSums(offset(backend, x), rows, cols, offset(backend, out));
+  else backend.typedArrayFromHeap(out).fill(0);
 }
 
 function offset(backend: BackendWasm, t: tf.TensorInfo): number {
   const data = (backend as unknown as WasmInternals).dataIdMap.get(t.dataId);
-  if (!data) throw new Error(`${CSR_MATMUL}: tensor data not on the wasm backend`);
+  if (!data) throw new Error("density's SIMD kernels: tensor data not on the wasm backend");
   return data.memoryOffset;
 }
 
@@ -221,14 +292,14 @@ function csrMatMul(params: { inputs: tf.NamedTensorInfoMap; backend: unknown }):
   for (let i = 0; i < m; i++) if (ptr[i + 1] < ptr[i]) throw new Error(`${CSR_MATMUL}: rowPtr decreases at row ${i}`);
   for (let p = 0; p < nnz; p++) if (!(ix[p] >= 0 && ix[p] < k)) throw new Error(`${CSR_MATMUL}: index ${ix[p]} is not a row of b (${k} rows)`);
   const out = backend.makeOutput([m, n], 'float32');
-  if (m > 0 && n > 0) csrFunction(backend)(offset(backend, rowPtr), offset(backend, idx), offset(backend, vals), m, offset(backend, b), n, offset(backend, out));
+  if (m > 0 && n > 0) simd(backend).csrMatMul(offset(backend, rowPtr), offset(backend, idx), offset(backend, vals), m, offset(backend, b), n, offset(backend, out));
   return out;
 }
 
 let registered = false;
 
 /** Register 'DensityCsrMatMul' on wasm (idempotent). */
-export function registerWasmSparseKernels(): void {
+export function registerWasmSimdKernels(): void {
   if (registered || tf.getKernel(CSR_MATMUL, 'wasm')) {
     registered = true;
     return;
