@@ -34,6 +34,8 @@ export interface BenchCase {
   summary: string;
   /** Most cases need several repeats; the peak-RSS case is a single reading. */
   singleReading?: boolean;
+  /** Repeats when --repeats is not given, for cases too slow for the runner's default. */
+  defaultRepeats?: number;
   prepare(opts: CaseOptions): Promise<PreparedCase>;
 }
 
@@ -70,6 +72,7 @@ function trainCase(arch: ArchName, width: number, optimizer: OptimizerName, summ
       const empty: ImageSet = { x: new Float32Array(0), y: new Uint8Array(0), n: 0 };
       let model: tf.LayersModel | null = null;
       let steps = 3;
+      let trainer = '';
       // Each repeat trains a fresh model from the same init: later repeats never see a different network.
       const runSteps = async (n: number): Promise<number> => {
         model?.dispose();
@@ -83,6 +86,7 @@ function trainCase(arch: ArchName, width: number, optimizer: OptimizerName, summ
         const r = await trainModel(model, { train, validation: empty }, config);
         const s = seconds(started);
         if (r.steps !== n) throw new Error(`${arch} ${width}x: expected ${n} steps, trainModel took ${r.steps}`);
+        trainer = r.trainer;
         return s;
       };
       return {
@@ -102,17 +106,18 @@ function trainCase(arch: ArchName, width: number, optimizer: OptimizerName, summ
         dispose() {
           model?.dispose();
         },
-        describe: () => `${steps} steps of ${BATCH}, ${optimizer}`,
+        describe: () => `${steps} steps of ${BATCH}, ${optimizer}, ${trainer} step`,
       };
     },
   };
 }
 
 /** Seconds for the full 51-level layer-wise magnitude trajectory of an MLP on 5,000 MNIST validation images. */
-function trajectoryCase(width: number, fastPath: boolean): BenchCase {
+function trajectoryCase(width: number, fastPath: boolean, defaultRepeats?: number): BenchCase {
   return {
     name: `${fastPath ? 'trajectory' : 'trajectory-generic'}/mlp/${width}`,
     unit: 's',
+    defaultRepeats,
     summary: `51-level layer-wise trajectory, MLP ${width}x, 5,000 validation images, ${fastPath ? 'dense-stack fast path' : 'generic path (model.predict per level)'}`,
     async prepare() {
       const validation = await validationImages();
@@ -165,7 +170,7 @@ export const CASES: BenchCase[] = [
   trainCase('conv2', 0.5, 'adam', 'Conv-2 0.5x training, Adam lr 2e-4, batch 128, CIFAR-10'),
   trainCase('resnet', 1, 'sgd', 'ResNet 1x training, SGD lr 0.1, batch 128, CIFAR-10 (BatchNorm in training mode)'),
   trajectoryCase(1, true),
-  trajectoryCase(5, true),
+  trajectoryCase(5, true, 3), // ~20 s each
   trajectoryCase(1, false),
   peakRss,
 ];

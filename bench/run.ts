@@ -14,7 +14,7 @@ const cmd: CommandSpec = {
   flags: [
     { name: 'json', type: 'boolean', help: 'one JSON object per line: a {"header": ...} line, then one per case' },
     { name: 'case', type: 'list', placeholder: '<prefix,...>', help: `only cases whose name starts with one of these\n(${CASES.map((c) => c.name).join(', ')})` },
-    { name: 'repeats', type: 'integer', placeholder: '<N>', help: 'measured repeats per case (default 5)' },
+    { name: 'repeats', type: 'integer', placeholder: '<N>', help: 'measured repeats per case (default 5; 3 for trajectory/mlp/5)' },
     { name: 'seconds', type: 'number', placeholder: '<s>', help: 'target seconds per repeat for cases that size their work (default 2)' },
     { name: 'list', type: 'boolean', help: 'list the cases and exit' },
   ],
@@ -98,8 +98,9 @@ runCli(cmd, async ({ values }) => {
     for (const c of CASES) process.stdout.write(`${c.name.padEnd(26)} ${c.unit.padEnd(10)} ${c.summary}\n`);
     return 0;
   }
-  const repeats = (values.repeats as number | undefined) ?? 5;
-  if (repeats < 1) throw new UsageError(`--repeats must be at least 1, got ${repeats}`);
+  const given = values.repeats as number | undefined;
+  if (given !== undefined && given < 1) throw new UsageError(`--repeats must be at least 1, got ${given}`);
+  const repeatsOf = (c: BenchCase) => given ?? c.defaultRepeats ?? 5;
   const targetSeconds = (values.seconds as number | undefined) ?? 2;
   if (!(targetSeconds > 0)) throw new UsageError(`--seconds must be positive, got ${targetSeconds}`);
   const prefixes = values.case as string[] | undefined;
@@ -118,16 +119,16 @@ runCli(cmd, async ({ values }) => {
         `# backend ${h.backend} (${h.backendPackage}${h.simd ? ', SIMD' : ''}${h.threads ? `, ${h.threads} thread${h.threads > 1 ? 's' : ''}` : ''}` +
         `${h.kernelFixes.length ? `; kernel fixes: ${h.kernelFixes.join(', ')}` : ''})\n` +
         `# ${h.cpu}, ${h.cores} cores, node ${h.node}, tfjs ${h.tfjs}, load average ${h.loadAverage.join(' ')}\n` +
-        `# median of ${repeats} repeats after a warm-up; spread = (max - min) / median\n`,
+        `# median of the repeats (${given ?? '5 unless a case says fewer'}) after a warm-up; spread = (max - min) / median\n`,
     );
   }
   for (const c of cases) {
-    const line = await runCase(c, repeats, targetSeconds, info.name);
+    const line = await runCase(c, repeatsOf(c), targetSeconds, info.name);
     if (json) {
       process.stdout.write(JSON.stringify(line) + '\n');
     } else {
       const spread = line.repeats > 1 ? `spread ${(line.spread * 100).toFixed(1)}%` : '';
-      process.stdout.write(`${line.case.padEnd(26)} ${format(line.value, line.unit).padStart(8)} ${line.unit.padEnd(9)}  ${spread.padEnd(13)}  ${line.work}\n`);
+      process.stdout.write(`${line.case.padEnd(26)} ${format(line.value, line.unit).padStart(8)} ${line.unit.padEnd(9)}  ${spread.padEnd(13)}  ${line.repeats}x ${line.work}\n`);
     }
   }
   return 0;
