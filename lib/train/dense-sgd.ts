@@ -134,13 +134,14 @@ export class DenseSgdTrainer {
   /** The batch's nonzero inputs as CSR of X (rows by image) and of X^T (rows by pixel, images in order). */
   private readonly csr: { rowPtr: Int32Array; idx: Int32Array; vals: Float32Array; colPtr: Int32Array; rows: Int32Array; colVals: Float32Array; fill: Int32Array };
 
-  private buildCsr(x: Float32Array, count: number): number {
+  /** Builds the CSR forms from `count` rows of x, row r starting at x[rowStart(r)]; returns the nonzero count. */
+  private buildCsr(x: Float32Array, count: number, rowStart: (r: number) => number): number {
     const d = this.inDim;
     const { rowPtr, idx, vals, colPtr, rows, colVals, fill } = this.csr;
     fill.fill(0); // counts per pixel first
     let q = 0;
     for (let r = 0; r < count; r++) {
-      const row = r * d;
+      const row = rowStart(r);
       for (let j = 0; j < d; j++) {
         const v = x[row + j];
         if (v !== 0) {
@@ -209,12 +210,44 @@ export class DenseSgdTrainer {
    * the model's variables in place and returns the batch's mean loss (a kept scalar the caller disposes).
    */
   step(x: Float32Array, y: Float32Array, count: number): tf.Scalar {
+    const d = this.inDim;
+    const nnz = this.firstLayer === 'sparse' ? this.buildCsr(x, count, (r) => r * d) : 0;
+    return this.stepPrepared(x, y, count, nnz);
+  }
+
+  /**
+   * The step on images order[from..from+count) of `set` (order null: from..from+count), with one-hot labels;
+   * the same as gathering them and calling step(). The sparse first layer reads the rows straight from the set
+   * (no gathered copy).
+   */
+  stepFrom(set: { x: Float32Array; y: Uint8Array }, order: ArrayLike<number> | null, from: number, count: number): tf.Scalar {
+    const d = this.inDim;
+    const classes = this.specs[this.specs.length - 1].outDim;
+    const y = this.yBatch.length >= count * classes ? this.yBatch : (this.yBatch = new Float32Array(count * classes));
+    y.fill(0, 0, count * classes);
+    for (let r = 0; r < count; r++) y[r * classes + set.y[order ? order[from + r] : from + r]] = 1;
+    if (this.firstLayer === 'sparse') {
+      const nnz = this.buildCsr(set.x, count, (r) => (order ? order[from + r] : from + r) * d);
+      return this.stepPrepared(set.x, y, count, nnz);
+    }
+    const x = this.xBatch.length >= count * d ? this.xBatch : (this.xBatch = new Float32Array(count * d));
+    for (let r = 0; r < count; r++) {
+      const i = order ? order[from + r] : from + r;
+      x.set(set.x.subarray(i * d, (i + 1) * d), r * d);
+    }
+    return this.step(x, y, count);
+  }
+
+  private xBatch = new Float32Array(0);
+  private yBatch = new Float32Array(0);
+
+  /** The step once the sparse mode's CSR is built (`x` is only read by the other modes). */
+  private stepPrepared(x: Float32Array, y: Float32Array, count: number, nnz: number): tf.Scalar {
     const specs = this.specs;
     const d = this.inDim;
     const classes = specs[specs.length - 1].outDim;
     const p = this.compact(x, count);
     const sparse = p < d;
-    const nnz = this.firstLayer === 'sparse' ? this.buildCsr(x, count) : 0;
     const updates: tf.Tensor[] = [];
     const loss = tf.tidy(() => {
       let input: tf.Tensor2D | null = null;

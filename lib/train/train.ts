@@ -296,8 +296,8 @@ export async function trainModel(model: tf.LayersModel, data: TrainData, config:
       const order = epochOrder(config.shuffleSeed, epoch, train.n);
       for (let from = 0; from < train.n && step < maxSteps; from += batchSize) {
         const count = Math.min(batchSize, train.n - from);
-        gather(train, order, from, count, inputSize, numClasses, xBuf, yBuf);
-        const cost = dense ? dense.step(xBuf, yBuf, count) : tf.tidy(() => {
+        if (!dense) gather(train, order, from, count, inputSize, numClasses, xBuf, yBuf);
+        const cost = dense ? dense.stepFrom(train, order, from, count) : tf.tidy(() => {
           // tf.tensor copies (wasm) or holds (cpu) the buffer view; either way it is disposed before the next fill.
           const xs = tf.tensor(xBuf.subarray(0, count * inputSize), [count, ...inputShape], 'float32');
           const ys = tf.tensor2d(yBuf.subarray(0, count * numClasses), [count, numClasses], 'float32');
