@@ -1,5 +1,7 @@
 // Sec 5.2: do models of different widths implement different functions? Each model becomes a 0/1 vector
 // over the validation set (1 = correctly classified); vectors are compared directly and embedded with t-SNE.
+// tslab compiles the files a notebook imports without our tsconfig, so it only sees these declarations when referenced here.
+/// <reference path="./types/tsne-js.d.ts" />
 import TSNE from 'tsne-js';
 import jointProbabilities from 'tsne-js/dist/joint-probabilities';
 import klDivergence from 'tsne-js/dist/kl-divergence';

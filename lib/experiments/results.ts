@@ -1,5 +1,6 @@
 // Many run.json -> one tidy table (a row per run): what notebooks, `npm run results` and `status` read.
 // Reading never trains: missing runs are listed, and computed only when asked (`compute: true`).
+import { createRequire } from 'module';
 import * as path from 'path';
 import { coreSize } from '../analysis/nullHypothesis';
 import { effectiveDensity } from '../analysis/effectiveDensity';
@@ -8,7 +9,18 @@ import type { AnalysisSettings, Descriptor } from '../store/descriptor';
 import { lockHolder, type LockInfo } from '../store/lock';
 import { inspectRun, RUN_FILE, type RunRecord, type StageName, STAGES } from '../store/runRecord';
 import { expandProfileRuns, loadProfile, profileAnalysis, type ExpandedRun, type Profile, type ProfileFilter } from './profiles';
-import { runSweep, type SweepEvent, type SweepSummary } from './sweep';
+import type { SweepEvent, SweepSummary } from './sweep';
+
+/**
+ * lib/experiments/sweep, loaded only to compute missing runs. A tslab kernel (notebooks import this file) loads
+ * local files only as the `<specifier>.js` it compiled and cannot load the directory imports ('../backend',
+ * '../models') of the training stack behind the sweep. So reading results never loads that stack, and computing
+ * loads it with Node's own require through tsx's hook (registered here in a kernel; mocha and tsx runs have it).
+ */
+function sweepModule(): typeof import('./sweep') {
+  if (!require.extensions['.ts']) require('tsx/cjs');
+  return createRequire(__filename)('./sweep') as typeof import('./sweep');
+}
 
 /** One run, the columns notebooks use. Accuracies are fractions in [0,1]; densities are percent. */
 export interface ResultRow {
@@ -121,7 +133,7 @@ export async function loadResults(profile: Profile | string, opts: LoadResultsOp
   let sweep: SweepSummary | undefined;
   if (opts.compute) {
     const todo = runs.filter((r) => runStatus(r).record === undefined);
-    if (todo.length) sweep = await runSweep(todo, { analysis: profileAnalysis(p), onEvent: opts.onEvent, purpose: 'loadResults' });
+    if (todo.length) sweep = await sweepModule().runSweep(todo, { analysis: profileAnalysis(p), onEvent: opts.onEvent, purpose: 'loadResults' });
   }
   const rows: ResultRow[] = [];
   const records: RunRecord[] = [];

@@ -206,7 +206,7 @@ export async function executeRun(input: unknown, opts: RunOptions = {}): Promise
   if (inspectRun(dir, hash, settings).run.state === 'done') return { kind: 'existing', hash, status: readRunStatus(dir) };
 
   const attempt = tryLock(dir, opts.purpose);
-  if (!attempt.acquired) return { kind: 'locked', hash, holder: attempt.holder };
+  if (attempt.acquired === false) return { kind: 'locked', hash, holder: attempt.holder };
   const stagesRun: StageName[] = [];
   let current: StageName | 'assemble' = 'train';
   const t0 = Date.now();

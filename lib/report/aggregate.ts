@@ -4,8 +4,8 @@
 import { kde, kdeBandwidth } from '../analysis/kde';
 import { mean, sd, tTwoTailed } from '../analysis/stats';
 import { colourFor, type BandSeries } from '../plots/figures';
+import type { TrajectoryRecordPoint } from '../store/runRecord';
 import { PAPER_REGIME_TITLES, paperRegimeOf, type PaperRegime } from './paperNumbers';
-import type { TrajectoryPoint } from './runtime';
 import type { StudyRun } from './study';
 
 /** Mean and sample sd (sd null below 2 values; both null with none). */
@@ -101,13 +101,13 @@ export interface TrajectoryBand {
  * trajectories of different lengths are cut to the shortest.
  */
 export function trajectoryBands(
-  runs: readonly { width: number; trajectory: readonly TrajectoryPoint[] | null }[],
+  runs: readonly { width: number; trajectory: readonly TrajectoryRecordPoint[] | null }[],
   metric: 'accuracy' | 'loss' = 'accuracy',
 ): TrajectoryBand[] {
-  const withTraj = runs.filter((r): r is { width: number; trajectory: readonly TrajectoryPoint[] } => Array.isArray(r.trajectory) && r.trajectory.length > 0);
+  const withTraj = runs.filter((r): r is { width: number; trajectory: readonly TrajectoryRecordPoint[] } => Array.isArray(r.trajectory) && r.trajectory.length > 0);
   const groups = groupBy(withTraj, (r) => r.width);
   return [...groups.keys()].sort((a, b) => a - b).map((width) => {
-    const list = groups.get(width) as { trajectory: readonly TrajectoryPoint[] }[];
+    const list = groups.get(width) as { trajectory: readonly TrajectoryRecordPoint[] }[];
     const levels = Math.min(...list.map((r) => r.trajectory.length));
     const band: TrajectoryBand = { width, n: list.length, density: [], mean: [], sd: [], lower: [], upper: [] };
     for (let k = 0; k < levels; k++) {

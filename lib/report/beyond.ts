@@ -5,8 +5,8 @@ import { DEFAULT_CURVE_THRESHOLDS, effectiveDensityCurve, effectiveDensityDetail
 import type { Figure } from '../plots/display';
 import { colourFor, lineBandFigure, type BandSeries } from '../plots/figures';
 import type { AnalysisSettings } from '../store/descriptor';
+import type { TrajectoryRecordPoint } from '../store/runRecord';
 import { byWidth, meanSd, trajectoryBands, widthLabel, type Regime } from './aggregate';
-import type { TrajectoryPoint } from './runtime';
 import { sourceLine, type Study, type StudyRun } from './study';
 import type { TableRow } from './tables';
 
@@ -21,7 +21,7 @@ export interface ThresholdCurve {
 /** Mean (sd) effective density per width at each threshold, with the study's metric and mode. */
 export function thresholdCurves(regime: Regime, analysis: AnalysisSettings, thresholds: readonly number[] = DEFAULT_CURVE_THRESHOLDS): ThresholdCurve[] {
   return byWidth(regime.runs).map(({ width, runs }) => {
-    const trajs = runs.map((r) => r.record.trajectory).filter((t): t is TrajectoryPoint[] => Array.isArray(t) && t.length > 0);
+    const trajs = runs.map((r) => r.record.trajectory).filter((t): t is TrajectoryRecordPoint[] => Array.isArray(t) && t.length > 0);
     const curves = trajs.map((t) => effectiveDensityCurve(t, thresholds, { metric: analysis.metric, mode: analysis.mode }));
     const stats = thresholds.map((_, k) => meanSd(curves.map((c) => c[k].density)));
     return { width, n: trajs.length, thresholds: [...thresholds], mean: stats.map((s) => s.mean ?? NaN), sd: stats.map((s) => s.sd) };
@@ -82,7 +82,7 @@ export function criterionRows(regime: Regime): TableRow[] {
   return byWidth(regime.runs).map(({ width, runs }) => {
     const row: TableRow = { width, runs: runs.length };
     for (const c of CRITERIA) {
-      const vals = runs.map((r) => r.record.trajectory).filter((t): t is TrajectoryPoint[] => Array.isArray(t) && t.length > 0).map((t) => effectiveDensityDetail(t, c.opts).density);
+      const vals = runs.map((r) => r.record.trajectory).filter((t): t is TrajectoryRecordPoint[] => Array.isArray(t) && t.length > 0).map((t) => effectiveDensityDetail(t, c.opts).density);
       row[c.name] = meanSd(vals).mean;
     }
     return row;
@@ -94,7 +94,7 @@ export function criterionRows(regime: Regime): TableRow[] {
 export type Strategy = 'layerwiseMagnitude' | 'globalMagnitude' | 'random';
 export const STRATEGY_DASH: Readonly<Record<Strategy, 'solid' | 'dash' | 'dot'>> = { layerwiseMagnitude: 'solid', globalMagnitude: 'dash', random: 'dot' };
 
-export function trajectoryOf(run: StudyRun, s: Strategy): TrajectoryPoint[] | null {
+export function trajectoryOf(run: StudyRun, s: Strategy): TrajectoryRecordPoint[] | null {
   return s === 'layerwiseMagnitude' ? run.record.trajectory : run.record.baselines[s] ?? null;
 }
 
@@ -121,7 +121,7 @@ export function strategyRows(regime: Regime, analysis: AnalysisSettings): TableR
   return byWidth(regime.runs).map(({ width, runs }) => {
     const row: TableRow = { width };
     for (const s of strategies) {
-      const vals = runs.map((r) => trajectoryOf(r, s)).filter((t): t is TrajectoryPoint[] => Array.isArray(t) && t.length > 0)
+      const vals = runs.map((r) => trajectoryOf(r, s)).filter((t): t is TrajectoryRecordPoint[] => Array.isArray(t) && t.length > 0)
         .map((t) => effectiveDensityDetail(t, { metric: analysis.metric, threshold: analysis.threshold, mode: analysis.mode }).density);
       row[`${s} (%)`] = meanSd(vals).mean;
     }

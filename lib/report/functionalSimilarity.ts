@@ -1,11 +1,11 @@
 // Notebook 07 (the paper's Sec 5.2, Figs 7 and 8): are wide and narrow models different functions? Each
 // model is its 0/1 correctness vector over one data seed's validation set; t-SNE of the vectors coloured by
 // width, and a width x width summary of how often models agree.
+import { agreementMatrix, tsneEmbedding } from '../analysis/similarity';
 import type { Figure } from '../plots/display';
 import { colourFor, heatmapFigure, scatterFigure, type PointGroup } from '../plots/figures';
 import { decodeBits } from '../store/bits';
 import { uniqueSorted, widthLabel, type Regime } from './aggregate';
-import { similarityModule } from './runtime';
 import { sourceLine, type Study, type StudyRun } from './study';
 import type { TableRow } from './tables';
 
@@ -35,7 +35,7 @@ export const INIT_SYMBOLS: Readonly<Record<string, string>> = { glorot: 'circle'
 /** t-SNE of the correctness vectors (seeded), a point per model coloured by width; null below 3 models (t-SNE needs 3). */
 export function tsneFigure(study: Study, regime: Regime, set: CorrectnessSet, seed = 0): Figure | null {
   if (set.vectors.length < 3) return null;
-  const xy = similarityModule().tsneEmbedding(set.vectors, { seed });
+  const xy = tsneEmbedding(set.vectors, { seed });
   const groups: PointGroup[] = [];
   for (const w of uniqueSorted(set.runs.map((r) => r.row.width))) {
     for (const init of [...new Set(set.runs.map((r) => r.row.init))]) {
@@ -77,7 +77,7 @@ export function agreementByWidth(agreement: readonly (readonly number[])[], widt
 
 /** Agreement of the set's models, averaged by width pair. */
 export function widthAgreement(set: CorrectnessSet): WidthAgreement {
-  return agreementByWidth(similarityModule().agreementMatrix(set.vectors), set.runs.map((r) => r.row.width));
+  return agreementByWidth(agreementMatrix(set.vectors), set.runs.map((r) => r.row.width));
 }
 
 export function agreementRows(wa: WidthAgreement): TableRow[] {

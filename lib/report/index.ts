@@ -16,5 +16,6 @@ export * from './initOverlap';
 export * from './functionalSimilarity';
 export * from './activationSparsity';
 export * from './beyond';
-export type { ResultRow, RunRecord, TrajectoryPoint } from './runtime';
+export type { ResultRow } from '../experiments/results';
+export type { RunRecord, TrajectoryRecordPoint } from '../store/runRecord';
 export { showFigure, showHtml } from '../plots/display';

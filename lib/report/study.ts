@@ -1,9 +1,11 @@
 // A notebook's view of one profile's results: the finished runs (tidy row + run.json), what the profile
 // expects and what is still missing, with the provenance every notebook shows first and every figure cites.
 import { expandProfileRuns, loadProfile, profileAnalysis, type ExpandedRun, type Profile } from '../experiments/profiles';
+import { loadResults, type ResultRow } from '../experiments/results';
+import type { SweepEvent, SweepSummary } from '../experiments/sweep';
 import { ensurePlotly, escapeHtml, showHtml, showNote } from '../plots/display';
 import { resolveAnalysisSettings, type AnalysisSettings } from '../store/descriptor';
-import { resultsModule, type ResultRow, type RunRecord, type SweepEventView, type SweepSummary } from './runtime';
+import type { RunRecord } from '../store/runRecord';
 import { sweepCommand } from './sections';
 
 /** One finished run (complete or diverged): its tidy row and its run.json. */
@@ -43,10 +45,10 @@ export async function loadStudy(profile: string | Profile, opts: OpenStudyOption
   const profileSpec = typeof profile === 'string' ? profile : p.name;
   const analysis = resolveAnalysisSettings({ ...profileAnalysis(p), ...(opts.analysis ?? {}) });
   const log = opts.log ?? ((line: string) => console.log(line));
-  const onEvent = (e: SweepEventView): void => {
-    if (e.type === 'run-end') log(`[sweep] finished ${e.label ?? '?'} in ${Math.round(e.seconds ?? 0)} s`);
+  const onEvent = (e: SweepEvent): void => {
+    if (e.type === 'run-end') log(`[sweep] finished ${e.label} in ${Math.round(e.seconds)} s`);
   };
-  const loaded = await resultsModule().loadResults(p, { compute: opts.compute === true, analysis, onEvent });
+  const loaded = await loadResults(p, { compute: opts.compute === true, analysis, onEvent });
   const runs = loaded.rows.map((row, i) => ({ row, record: loaded.runs[i] }));
   const expected = expandProfileRuns(p);
   const have = new Set(runs.map((r) => r.row.hash));

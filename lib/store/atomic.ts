@@ -48,6 +48,8 @@ export function writeJsonAtomic(file: string, value: unknown, indent = 1): void 
   writeFileAtomic(file, JSON.stringify(value, null, indent) + '\n');
 }
 
+// Narrow with `r.ok === false`, not `!r.ok`: notebooks compile lib/ through tslab without strictNullChecks,
+// where a falsy test does not rule out the `ok: true` member.
 export type JsonRead<T> = { ok: true; value: T } | { ok: false; reason: 'missing' | 'corrupt'; error?: string };
 
 /** Read and parse a JSON file, distinguishing "not there" from "there but unparseable" (a corrupt result). */

@@ -24,6 +24,7 @@ export interface Lock {
   release(): void;
 }
 
+// Narrow with `a.acquired === false`, not `!a.acquired` (tslab compiles without strictNullChecks; see JsonRead).
 export type LockAttempt = { acquired: true; lock: Lock } | { acquired: false; holder: LockInfo | null; file: string };
 
 /** Start time of a process from /proc/<pid>/stat (field 22), or undefined where /proc is unavailable. */

@@ -183,7 +183,7 @@ export function weightsDir(dir: string, which: 'init' | 'trained'): string {
  */
 export function checkModelDir(dir: string): string | null {
   const m = readJson<{ weightsManifest?: { paths: string[]; weights: { shape: number[]; dtype?: string }[] }[] }>(path.join(dir, 'model.json'));
-  if (!m.ok) return `${path.join(dir, 'model.json')} is ${m.reason}`;
+  if (m.ok === false) return `${path.join(dir, 'model.json')} is ${m.reason}`;
   const manifest = m.value.weightsManifest;
   if (!Array.isArray(manifest)) return `${dir}/model.json has no weightsManifest`;
   for (const group of manifest) {
@@ -228,7 +228,7 @@ export interface RunInspection {
 
 function read<T>(file: string, validate: (v: unknown) => string | null): StageCheck<T> {
   const r = readJson<unknown>(file);
-  if (!r.ok) return r.reason === 'missing' ? { state: 'missing' } : { state: 'invalid', problem: `${path.basename(file)} is corrupt (${r.error})` };
+  if (r.ok === false) return r.reason === 'missing' ? { state: 'missing' } : { state: 'invalid', problem: `${path.basename(file)} is corrupt (${r.error})` };
   const problem = validate(r.value);
   return problem ? { state: 'invalid', problem: `${path.basename(file)}: ${problem}` } : { state: 'done', record: r.value as T };
 }
