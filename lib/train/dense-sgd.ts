@@ -1,8 +1,8 @@
 // A hand-written SGD step for plain Dense stacks (the MLP: flatten -> dense relu ... -> dense linear), used by
-// trainModel in place of optimizer.minimize for such models. It runs the kernels the generic step runs, with the
-// same inputs in the same order, so it produces the same bits (test/train/dense-sgd.test.ts); what it drops is
-// the overhead around them: the gradient tape, layer calls, the optimizer's per-variable bookkeeping, and (wasm)
-// transposing the input batch for the first layer's weight gradient.
+// trainModel in place of optimizer.minimize for such models. It does the generic step's arithmetic in the same
+// order (the same kernels on the same inputs, except the first layer on wasm, below), so it produces the same bits
+// (test/train/dense-sgd.test.ts); what it drops is the overhead around them (the gradient tape, layer calls, the
+// optimizer's per-variable bookkeeping, transposes of the input batch) and, on wasm, the first layer's zeros.
 //
 // On wasm the first layer skips the batch's zero pixels, which changes no bit: XNNPACK accumulates each output
 // over k in order from +0 (multiply, then add), so dropping terms that are 0 changes no sum; and a weight whose
