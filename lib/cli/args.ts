@@ -1,5 +1,6 @@
 // A small, strict flag parser for the CLIs: every flag declared with its type and help, unknown flags and
 // bad values rejected with a message that says what was expected (no silent typos in a 10-hour sweep).
+import { nearestName } from '../suggest';
 
 export type FlagType = 'string' | 'number' | 'integer' | 'boolean' | 'list' | 'numberList';
 
@@ -34,29 +35,6 @@ export class UsageError extends Error {
   }
 }
 
-function closest(word: string, options: string[]): string | undefined {
-  let best: string | undefined;
-  let bestD = Infinity;
-  for (const o of options) {
-    const d = distance(word, o);
-    if (d < bestD) [best, bestD] = [o, d];
-  }
-  return bestD <= 2 ? best : undefined;
-}
-
-function distance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0];
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = row[j];
-      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = tmp;
-    }
-  }
-  return row[b.length];
-}
 
 function parseNumber(flag: string, raw: string, integer: boolean): number {
   const v = Number(raw);
@@ -104,7 +82,7 @@ export function parseArgs(argv: string[], cmd: CommandSpec): ParsedArgs {
     const name = arg.slice(2, eq < 0 ? undefined : eq);
     const spec = byName.get(name);
     if (!spec) {
-      const hint = closest(name, cmd.flags.filter((f) => !f.hidden).map((f) => f.name));
+      const hint = nearestName(name, cmd.flags.filter((f) => !f.hidden).map((f) => f.name));
       throw new UsageError(`unknown flag --${name}${hint ? ` (did you mean --${hint}?)` : ''}`);
     }
     if (name in values) throw new UsageError(`--${name} given twice`);

@@ -1,27 +1,12 @@
-// Small filesystem helpers for lib/data: atomic writes and a persistent sha256 cache.
-// (lib/store owns the project's general atomic-write helpers; data keeps its own few lines so it has no
-// dependency on a module that sits above it in the flow.)
+// Small filesystem helpers for lib/data: streamed sha256 and a persistent sha256 cache. Atomic writes come from
+// lib/store/atomic.ts, the project's one implementation (re-exported for lib/data's callers).
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 
-/** A temp name beside `target` (same filesystem, so rename is atomic) that no other process will pick. */
-export function tempPathFor(target: string): string {
-  return `${target}.tmp-${process.pid}-${crypto.randomBytes(4).toString('hex')}`;
-}
+import { tempPathFor, writeFileAtomic } from '../store/atomic';
 
-/** Write `text` to `file` via temp + rename: readers see the old file or the new one, never half of one. */
-export function writeFileAtomic(file: string, text: string): void {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = tempPathFor(file);
-  try {
-    fs.writeFileSync(tmp, text);
-    fs.renameSync(tmp, file);
-  } catch (err) {
-    fs.rmSync(tmp, { force: true });
-    throw err;
-  }
-}
+export { tempPathFor, writeFileAtomic };
 
 /** sha256 of a file, streamed (the CIFAR archive is 173 MB; no need to hold it in memory). */
 export async function sha256OfFile(file: string): Promise<string> {

@@ -7,6 +7,7 @@ import type { ArchName } from '../models/types';
 import type { InitName } from '../train/init';
 import type { OptimizerName } from '../train/optimizers';
 import { canonicalEqual, canonicalStringify, normaliseNumber, sha256Hex } from './canonical';
+import { nearestName } from '../suggest';
 
 export type StrategyName = 'layerwiseMagnitude' | 'globalMagnitude' | 'random';
 export type StopRule =
@@ -115,30 +116,6 @@ function show(v: unknown): string {
   }
 }
 
-/** "did you mean" for typos in keys and names. */
-function nearest(word: string, options: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestD = Infinity;
-  for (const o of options) {
-    const d = editDistance(word.toLowerCase(), o.toLowerCase());
-    if (d < bestD) [best, bestD] = [o, d];
-  }
-  return bestD <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
-}
-
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0];
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = row[j];
-      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = tmp;
-    }
-  }
-  return row[b.length];
-}
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -147,7 +124,7 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 function checkKeys(obj: Record<string, unknown>, allowed: readonly string[], where: string): void {
   for (const k of Object.keys(obj)) {
     if (!allowed.includes(k)) {
-      const hint = nearest(k, allowed);
+      const hint = nearestName(k, allowed);
       throw new DescriptorError(`${where}.${k}`, obj[k], `no such field${hint ? ` (did you mean '${hint}'?)` : ''}; known fields: ${allowed.join(', ')}`);
     }
   }
@@ -155,7 +132,7 @@ function checkKeys(obj: Record<string, unknown>, allowed: readonly string[], whe
 
 function oneOf<T extends string>(v: unknown, options: readonly T[], field: string, what: string): T {
   if (typeof v !== 'string' || !options.includes(v as T)) {
-    const hint = typeof v === 'string' ? nearest(v, options) : undefined;
+    const hint = typeof v === 'string' ? nearestName(v, options) : undefined;
     throw new DescriptorError(field, v, `a known ${what}: one of ${options.join(', ')}${hint ? ` (did you mean '${hint}'?)` : ''}`);
   }
   return v as T;

@@ -1,9 +1,9 @@
 // What a trained model keeps on disk: dir/model.json + dir/weights.bin in the standard tfjs layers format
 // (what tf.io file handlers write and tf.loadLayersModel reads), so any tfjs tool can open it.
-import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
+import { writeFileAtomic } from '../store/atomic';
 
 export const MODEL_JSON = 'model.json';
 export const WEIGHTS_BIN = 'weights.bin';
@@ -17,21 +17,6 @@ interface ModelJson {
   weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[];
 }
 
-/** A temp name beside `target` (same directory, so rename is atomic) that no other writer will pick. */
-function tempPathFor(target: string): string {
-  return `${target}.tmp-${process.pid}-${crypto.randomBytes(4).toString('hex')}`;
-}
-
-function writeAtomic(file: string, data: Uint8Array | string): void {
-  const tmp = tempPathFor(file);
-  try {
-    fs.writeFileSync(tmp, data);
-    fs.renameSync(tmp, file);
-  } catch (err) {
-    fs.rmSync(tmp, { force: true });
-    throw err;
-  }
-}
 
 /** Concatenate tfjs WeightData (one ArrayBuffer, or several for very large models) into one byte array. */
 function weightBytes(data: tf.io.WeightData | undefined): Uint8Array {
@@ -80,8 +65,8 @@ export async function saveModel(model: tf.LayersModel, dir: string): Promise<voi
         convertedBy: null,
         weightsManifest: [{ paths: [WEIGHTS_BIN], weights: artifacts.weightSpecs }],
       };
-      writeAtomic(path.join(dir, WEIGHTS_BIN), bytes);
-      writeAtomic(path.join(dir, MODEL_JSON), JSON.stringify(json));
+      writeFileAtomic(path.join(dir, WEIGHTS_BIN), bytes);
+      writeFileAtomic(path.join(dir, MODEL_JSON), JSON.stringify(json));
       return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) };
     },
   };
