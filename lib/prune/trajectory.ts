@@ -15,6 +15,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ImageSet } from '../data';
 import { densityAt, remainingAt, strategies, stepFraction, fullLevel, type LayerWeights, type PruningPlan, type StrategyName } from './strategies';
+import { denseChain } from '../models/denseChain';
 
 export interface TrajectoryPoint {
   level: number;
@@ -281,7 +282,7 @@ interface DenseSpec {
 }
 
 /** Layer classes that are the identity at inference on a [n, features] tensor (Flatten reshapes NHWC row-major, as validation.x is). */
-const PASS_THROUGH = new Set(['InputLayer', 'Flatten', 'Dropout']);
+const PASS_THROUGH: ReadonlySet<string> = new Set(['InputLayer', 'Dropout']);
 
 /**
  * The model as a chain of Dense layers when it is one: a single input, layers connected one after the other,
@@ -290,36 +291,15 @@ const PASS_THROUGH = new Set(['InputLayer', 'Flatten', 'Dropout']);
  * and every prunable name a Dense layer in the chain. Returns null otherwise (the generic path applies).
  */
 export function denseStack(model: tf.LayersModel, prunableLayerNames: string[]): { name: string; activation: DenseSpec['activation'] }[] | null {
-  if (model.inputs.length !== 1 || model.outputs.length !== 1) return null;
-  const layers = model.layers;
-  const inputRank = model.inputs[0].shape.length;
-  let flattened = inputRank === 2;
+  const chain = denseChain(model, PASS_THROUGH);
+  if (!chain) return null;
   const dense: { name: string; activation: DenseSpec['activation'] }[] = [];
-  for (let i = 0; i < layers.length; i++) {
-    const layer = layers[i];
-    const cls = layer.getClassName();
-    if (layer.inboundNodes.length !== 1) return null; // shared layers are not a plain chain
-    const inbound = layer.inboundNodes[0].inboundLayers;
-    if (i === 0) {
-      // tf.sequential leaves its InputLayer out of model.layers: the first layer may hang off one.
-      if (inbound.length > 1 || (inbound.length === 1 && inbound[0].getClassName() !== 'InputLayer')) return null;
-    } else if (inbound.length !== 1 || inbound[0] !== layers[i - 1]) {
-      return null;
-    }
-    if (cls === 'Flatten') {
-      flattened = true;
-    } else if (cls === 'Dense') {
-      if (!flattened) return null; // Dense on a rank>2 input acts on the last axis only
-      const act = activationOf(layer) ?? 'linear';
-      const last = i === layers.length - 1;
-      if (!(act === 'relu' || act === 'linear' || (last && act === 'softmax'))) return null;
-      dense.push({ name: layer.name, activation: act });
-    } else if (!PASS_THROUGH.has(cls)) {
-      return null;
-    }
+  for (let i = 0; i < chain.length; i++) {
+    const act = activationOf(chain[i]) ?? 'linear';
+    const last = i === chain.length - 1;
+    if (!(act === 'relu' || act === 'linear' || (last && act === 'softmax'))) return null;
+    dense.push({ name: chain[i].name, activation: act });
   }
-  const last = layers[layers.length - 1];
-  if (dense.length === 0 || last.getClassName() !== 'Dense' || model.outputLayers[0] !== last) return null;
   const names = new Set(dense.map((d) => d.name));
   if (!prunableLayerNames.every((n) => names.has(n))) return null;
   return dense;

@@ -21,6 +21,7 @@
 //   SGD:     W = add(mul(-lr, dW), W)
 import * as tf from '@tensorflow/tfjs';
 import { csrMatMulOp, hasCsrMatMul } from '../backend/wasm-simd';
+import { denseChain } from '../models/denseChain';
 
 export interface DenseLayerSpec {
   kernel: tf.Variable;
@@ -30,7 +31,7 @@ export interface DenseLayerSpec {
   outDim: number;
 }
 
-const PASS_THROUGH = new Set(['InputLayer', 'Flatten']);
+const PASS_THROUGH: ReadonlySet<string> = new Set(['InputLayer']);
 
 function configValue(layer: tf.layers.Layer, key: string): unknown {
   return (layer.getConfig() as Record<string, unknown>)[key];
@@ -44,26 +45,11 @@ function configValue(layer: tf.layers.Layer, key: string): unknown {
  * outputs...: the generic step applies).
  */
 export function denseTrainingStack(model: tf.LayersModel): DenseLayerSpec[] | null {
-  if (model.inputs.length !== 1 || model.outputs.length !== 1) return null;
-  const layers = model.layers;
-  let flattened = model.inputs[0].shape.length === 2;
+  const chain = denseChain(model, PASS_THROUGH);
+  if (!chain) return null;
   const specs: DenseLayerSpec[] = [];
-  for (let i = 0; i < layers.length; i++) {
-    const layer = layers[i];
-    const cls = layer.getClassName();
-    if (layer.inboundNodes.length !== 1) return null;
-    const inbound = layer.inboundNodes[0].inboundLayers;
-    if (i === 0) {
-      if (inbound.length > 1 || (inbound.length === 1 && inbound[0].getClassName() !== 'InputLayer')) return null;
-    } else if (inbound.length !== 1 || inbound[0] !== layers[i - 1]) {
-      return null;
-    }
-    if (cls === 'Flatten') {
-      flattened = true;
-      continue;
-    }
-    if (PASS_THROUGH.has(cls)) continue;
-    if (cls !== 'Dense' || !flattened || !layer.trainable) return null;
+  for (const layer of chain) {
+    if (!layer.trainable) return null;
     const activation = configValue(layer, 'activation');
     if (activation !== 'relu' && activation !== 'linear') return null;
     if (configValue(layer, 'useBias') !== true) return null;
@@ -75,9 +61,7 @@ export function denseTrainingStack(model: tf.LayersModel): DenseLayerSpec[] | nu
     if (!(kernel instanceof tf.Variable) || !(bias instanceof tf.Variable) || kernel.dtype !== 'float32' || kernel.rank !== 2) return null;
     specs.push({ kernel, bias, activation, inDim: kernel.shape[0], outDim: kernel.shape[1] });
   }
-  const last = layers[layers.length - 1];
-  // outputs[0].sourceLayer, not outputLayers: a tf.sequential fills outputLayers only once it is built.
-  if (specs.length === 0 || last.getClassName() !== 'Dense' || model.outputs[0].sourceLayer !== last || specs[specs.length - 1].activation !== 'linear') return null;
+  if (specs[specs.length - 1].activation !== 'linear') return null;
   const trainable = model.trainableWeights.map((w) => w.read());
   const ours = specs.flatMap((s) => [s.kernel, s.bias]);
   if (trainable.length !== ours.length || !trainable.every((t) => ours.includes(t as tf.Variable))) return null;
