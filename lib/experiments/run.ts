@@ -15,7 +15,7 @@ import { AnalysisSettings, Descriptor, descriptorHash, resolveAnalysisSettings, 
 import { LockInfo, tryLock } from '../store/lock';
 import {
   AnalysisStageRecord, DESCRIPTOR_FILE, inspectRun, logEvent, PruneStageRecord, RUN_FILE, RUN_SCHEMA, RunInspection, RunRecord,
-  STAGE_FILE, StageMeta, StageName, TrainingSummary, TrainStageRecord, TrajectoryRecordPoint, weightsDir, weightsPresent,
+  STAGE_FILE, StageCheck, StageMeta, StageName, TrainingSummary, TrainStageRecord, TrajectoryRecordPoint, weightsDir, weightsPresent,
 } from '../store/runRecord';
 import * as engine from './engine';
 import { gitState, provenance } from './provenance';
@@ -234,17 +234,26 @@ export async function executeRun(input: unknown, opts: RunOptions = {}): Promise
       logEvent(dir, 'redo', { stage: 'train', problem: 'weights/ absent and a later stage needs them' });
       state = { ...state, train: { state: 'missing' } };
     }
+    // One stage with its log lines (why it is redone, start, end), then a fresh look at the records.
+    const runStage = async <R extends { wallSeconds: number }>(stage: StageName, check: StageCheck<unknown>, work: () => Promise<R>, endDetail: (r: R) => Record<string, unknown> = () => ({})): Promise<R> => {
+      current = stage;
+      if (check.state === 'invalid') logEvent(dir, 'redo', { stage, problem: check.problem });
+      opts.onStage?.(stage);
+      logEvent(dir, 'stage-start', { stage });
+      const r = await work();
+      logEvent(dir, 'stage-end', { stage, ...endDetail(r), wallSeconds: r.wallSeconds });
+      stagesRun.push(stage);
+      state = inspectRun(dir, hash, settings);
+      return r;
+    };
+
     if (state.train.state === 'done') {
       train = state.train.record;
     } else {
-      if (state.train.state === 'invalid') logEvent(dir, 'redo', { stage: 'train', problem: state.train.problem });
-      removeIfPresent(dir, [STAGE_FILE.train, STAGE_FILE.prune, STAGE_FILE.analysis, 'weights']);
-      opts.onStage?.('train');
-      logEvent(dir, 'stage-start', { stage: 'train' });
-      train = await trainStage(dir, d, hash, opts);
-      logEvent(dir, 'stage-end', { stage: 'train', status: train.training.status, wallSeconds: train.wallSeconds });
-      stagesRun.push('train');
-      state = inspectRun(dir, hash, settings);
+      train = await runStage('train', state.train, () => {
+        removeIfPresent(dir, [STAGE_FILE.train, STAGE_FILE.prune, STAGE_FILE.analysis, 'weights']);
+        return trainStage(dir, d, hash, opts);
+      }, (r) => ({ status: r.training.status }));
     }
 
     let prune: PruneStageRecord | null = null;
@@ -254,26 +263,15 @@ export async function executeRun(input: unknown, opts: RunOptions = {}): Promise
         prune = state.prune.record;
       } else {
         if (await stopRequested(opts)) return { kind: 'interrupted', hash, stagesRun };
-        current = 'prune';
-        if (state.prune.state === 'invalid') logEvent(dir, 'redo', { stage: 'prune', problem: state.prune.problem });
-        opts.onStage?.('prune');
-        logEvent(dir, 'stage-start', { stage: 'prune' });
-        prune = await pruneStage(dir, d, hash, train);
-        logEvent(dir, 'stage-end', { stage: 'prune', wallSeconds: prune.wallSeconds });
-        stagesRun.push('prune');
-        state = inspectRun(dir, hash, settings);
+        const trained = train;
+        prune = await runStage('prune', state.prune, () => pruneStage(dir, d, hash, trained));
       }
       if (state.analysis.state === 'done') {
         analysis = state.analysis.record;
       } else {
         if (await stopRequested(opts)) return { kind: 'interrupted', hash, stagesRun };
-        current = 'analysis';
-        if (state.analysis.state === 'invalid') logEvent(dir, 'redo', { stage: 'analysis', problem: state.analysis.problem });
-        opts.onStage?.('analysis');
-        logEvent(dir, 'stage-start', { stage: 'analysis' });
-        analysis = await analysisStage(dir, d, hash, train, prune, settings);
-        logEvent(dir, 'stage-end', { stage: 'analysis', wallSeconds: analysis.wallSeconds });
-        stagesRun.push('analysis');
+        const [trained, pruned] = [train, prune];
+        analysis = await runStage('analysis', state.analysis, () => analysisStage(dir, d, hash, trained, pruned, settings));
       }
     }
     current = 'assemble';
