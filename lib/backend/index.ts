@@ -50,15 +50,14 @@ function loadNative(): string | null {
 
 async function tryWasm(): Promise<BackendInfo | null> {
   try {
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
-    const wasm = require('@tensorflow/tfjs-backend-wasm') as typeof import('@tensorflow/tfjs-backend-wasm');
+    // Loaded for its side effect: registering the 'wasm' backend (inside try: a broken install falls back to cpu).
+    require('@tensorflow/tfjs-backend-wasm');
     // Multithreaded wasm needs worker support that fails in Node; this machine runs single-threaded SIMD.
     if (!(await tf.setBackend('wasm'))) return null;
     await tf.ready();
     const kernelFixes = [...registerWasmKernelFixes(), ...registerWasmGradientFixes().map((n) => `${n} gradient`)];
     registerWasmSimdKernels(); // an addition (a sparse product for the MLP's first layer), not a fix
     const simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
-    void wasm;
     return { name: 'wasm', package: '@tensorflow/tfjs-backend-wasm', version: packageVersion('@tensorflow/tfjs-backend-wasm'), gpu: false, threads: 1, simd, kernelFixes };
   } catch (err) {
     process.stderr.write(`[density] wasm backend unavailable: ${(err as Error).message}\n`);
