@@ -10,6 +10,7 @@ import { runCli, UsageError, type CommandSpec } from '../lib/cli/args';
 import { CASES, caseSettings } from './cases';
 import { denseSgdDefaults } from '../lib/train/dense-sgd';
 import { MICRO_CASES } from './micro';
+import { denseTrajectoryLevers } from '../lib/prune/trajectory';
 
 type KernelFix = (typeof WASM_KERNEL_FIXES)[number];
 
@@ -37,6 +38,10 @@ export const LEVERS: Lever[] = [
   { name: 'dense-trainer', summary: "trainModel's dense SGD step for Dense stacks (off: trainer 'generic')", set: (on) => { caseSettings.trainer = on ? 'auto' : 'generic'; } },
   { name: 'sparse-first', summary: "dense step's first layer as a sparse product (off: XNNPACK over the batch's nonzero columns)", set: (on) => { denseSgdDefaults.firstLayer = on ? undefined : 'columns'; } },
   { name: 'zero-skip', summary: "dense step's first layer skipping zeros at all (off: every column, XNNPACK)", set: (on) => { denseSgdDefaults.firstLayer = on ? undefined : 'dense'; } },
+  { name: 'traj-update', summary: "trajectory fast path's first-layer update as a wasm kernel (off: the JS reference)", set: (on) => { denseTrajectoryLevers.wasmFirstLayer = on; } },
+  { name: 'traj-csr', summary: "trajectory fast path's full first-layer product skipping zero inputs (off: tf.matMul)", set: (on) => { denseTrajectoryLevers.sparseFirstProduct = on; } },
+  { name: 'traj-fused', summary: "trajectory fast path's later layers as fused matMul+bias+relu (off: three ops)", set: (on) => { denseTrajectoryLevers.fusedLayers = on; } },
+  { name: 'traj-all', summary: 'traj-update, traj-csr and traj-fused together', set: (on) => { Object.assign(denseTrajectoryLevers, { wasmFirstLayer: on, sparseFirstProduct: on, fusedLayers: on }); } },
   {
     name: 'all-new-fixes', summary: 'every kernel and gradient fix of this round (tile, bn-grad, mean-grad, reduce, share, gather, maxpool-2x2)',
     set: (on) => { kernels('Tile', 'Sum', 'Mean', 'Identity', 'Cast', 'GatherV2')(on); gradients(...WASM_GRADIENT_FIXES)(on); wasmKernelOptions.maxPoolGrad2x2 = on; },

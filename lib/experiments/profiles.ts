@@ -22,6 +22,18 @@ export interface ProfileGroup {
   /** Explicit seeds, or a count n meaning seeds 0..n-1. */
   initSeeds: number[] | number;
   dataSeeds: number[] | number;
+  /**
+   * Extra descriptor fields for a block of the group's seeds: the runs whose init seed AND data seed are in
+   * the override's lists get `base` merged over the group's base (top-level fields replace, objects as a
+   * whole). E.g. pruning baselines on a subset of seeds, without splitting one regime into several groups.
+   */
+  overrides?: GroupOverride[];
+}
+
+export interface GroupOverride {
+  initSeeds: number[] | number;
+  dataSeeds: number[] | number;
+  base: Partial<GroupBase>;
 }
 
 export interface Profile {
@@ -50,6 +62,17 @@ function cpuCifarGroup(label: string, base: Pick<GroupBase, 'architecture' | 'op
   };
 }
 
+/**
+ * The paper's MLP protocol in full: 5 widths x 2 inits x 10 init seeds x 5 data seeds = 500 runs on full
+ * MNIST, trained to loss 0.2, pruned layer-wise. Beyond the paper, init seeds 0-4 x data seeds 0-1 (100 runs)
+ * also get global-magnitude and random pruning trajectories (notebook 08). Shared by the cpu and paper
+ * profiles, so their MLP runs are the same runs (same hashes, computed once).
+ */
+const MLP_FULL_PROTOCOL: ProfileGroup = {
+  label: 'mlp', base: { architecture: 'mlp' }, widths: [0.1, 0.5, 1, 2, 5], inits: ALL_INITS, initSeeds: 10, dataSeeds: 5,
+  overrides: [{ initSeeds: 5, dataSeeds: 2, base: { pruning: { strategies: ['layerwiseMagnitude', 'globalMagnitude', 'random'] } } }],
+};
+
 export const PROFILES: Readonly<Record<string, Profile>> = {
   smoke: {
     name: 'smoke',
@@ -75,16 +98,15 @@ export const PROFILES: Readonly<Record<string, Profile>> = {
   },
   cpu: {
     name: 'cpu',
-    description: "The paper's study scaled to a 2-core CPU: the MLP on full MNIST with the paper's training rule; Conv-2 and ResNet on a small CIFAR-10 subset with fewer seeds and epochs.",
-    // Measured on this machine (wasm, one core): MLP 1x 9 s and 5x 67 s per run (train to loss 0.2 + 51 levels);
-    // on 10,000 CIFAR images one epoch of Conv-2 takes ~37 s at 0.5x and ~145 s at 1x, ResNet 1x ~170 s, and
-    // pruning 51 levels on 2,000 images takes ~70 s (Conv-2 0.5x) to ~150 s (ResNet 1x). The CIFAR part is cut
-    // to what finishes in about an hour beside the MLP part: 3,000/1,000 images, 3-4 epochs.
-    // Measured for this profile (--jobs 2 on the 2 cores, beside other work): the 100 MLP runs took ~33 min wall;
-    // Conv-2/Adam 0.5x ~4 min per run. ResNet and Adagrad were cut to one init seed so the whole profile finishes.
-    budget: 'about 1.5 hours wall with --jobs 2 on 2 cores (measured: MLP part 33 min for 100 runs with global/random baselines, 6 s at 0.1x to ~2.5 min at 5x per run; Conv-2/Adam ~4 min per 0.5x run and ~10 min per 1x run); 124 runs',
+    description: "The paper's study scaled to a 2-core CPU: the MLP part is the paper's full protocol (500 runs on full MNIST, with global/random pruning baselines on 100 of them); Conv-2 and ResNet on a small CIFAR-10 subset with fewer seeds and epochs.",
+    // Measured on this machine (wasm, one core, current code): an MLP run (train to loss 0.2 + 51 levels) takes
+    // ~2 s at 0.1x, ~4 s at 1x and ~35 s at 5x, plus ~2 s (1x) to ~27 s (5x) for the two baseline trajectories.
+    // On 10,000 CIFAR images one epoch of Conv-2 takes ~37 s at 0.5x and ~145 s at 1x, ResNet 1x ~170 s, and
+    // pruning 51 levels on 2,000 images ~70 s (Conv-2 0.5x) to ~150 s (ResNet 1x): the CIFAR part is cut to
+    // what finishes in about an hour: 3,000/1,000 images, 3-4 epochs, fewer seeds.
+    budget: 'MLP part (500 runs): estimated 1-1.5 hours wall with --jobs 2 on 2 cores; CIFAR part (24 runs) about an hour (Conv-2/Adam ~4 min per 0.5x run and ~10 min per 1x run); 524 runs',
     departures: [
-      'MLP: 5 init seeds x 2 data seeds (paper: 10 x 5); otherwise the paper protocol (full MNIST, 5,000 validation images, train to loss 0.2)',
+      "MLP: none; the paper's full protocol (5 widths x 2 inits x 10 init seeds x 5 data seeds, full MNIST, 5,000 validation images, train to loss 0.2; our epoch cap of 50 is never reached)",
       'Conv-2 and ResNet: 3,000 training images and 1,000 validation images from CIFAR-10 (paper: 45,000 / 5,000), so their accuracies are far below the paper\'s',
       'Conv-2/Adam 4 epochs (paper 100), Conv-2/Adagrad 3 epochs (paper 25), ResNet 4 epochs (paper 90); the best-validation-loss epoch is kept as in the paper',
       'Conv-2 and ResNet: widths 0.1, 0.5 and 1 (paper: 0.1-2), one data seed (paper: 5); init seeds: Conv-2/Adam 2, ResNet and Conv-2/Adagrad 1 (paper: 10), each with both inits, so 4 / 2 / 2 runs per width',
@@ -93,7 +115,7 @@ export const PROFILES: Readonly<Record<string, Profile>> = {
     ],
     // Order matters when a sweep is cut short: the MLP part (the paper's main result) first.
     groups: [
-      { label: 'mlp', base: { architecture: 'mlp', pruning: { strategies: ['layerwiseMagnitude', 'globalMagnitude', 'random'] } }, widths: [0.1, 0.5, 1, 2, 5], inits: ALL_INITS, initSeeds: 5, dataSeeds: 2 },
+      MLP_FULL_PROTOCOL,
       cpuCifarGroup('conv2-adam', { architecture: 'conv2', optimizer: 'adam' }, 4, 2),
       cpuCifarGroup('resnet', { architecture: 'resnet' }, 4, 1),
       cpuCifarGroup('conv2-adagrad', { architecture: 'conv2', optimizer: 'adagrad' }, 3, 1),
@@ -102,7 +124,7 @@ export const PROFILES: Readonly<Record<string, Profile>> = {
   },
   paper: {
     name: 'paper',
-    description: "The paper's full protocol: 4 regimes x widths x 2 inits x 10 init seeds x 5 data seeds, full data and epochs. Needs a GPU.",
+    description: "The paper's full protocol: 4 regimes x widths x 2 inits x 10 init seeds x 5 data seeds, full data and epochs (plus global/random pruning baselines on 100 MLP runs). Needs a GPU for the CIFAR part; its MLP part is the cpu profile's.",
     budget: 'GPU-days: 500 MLP runs and 1,200 Conv-2/ResNet runs of 25-100 epochs on 45,000 CIFAR-10 images; far beyond one CPU',
     departures: [
       'CIFAR-10 is the local JPEG-derived copy (PROTOCOL.md) unless the official archive is put in its place',
@@ -110,7 +132,7 @@ export const PROFILES: Readonly<Record<string, Profile>> = {
       PROTOCOL_DEFAULTS_NOTE,
     ],
     groups: [
-      { label: 'mlp', base: { architecture: 'mlp' }, widths: [0.1, 0.5, 1, 2, 5], inits: ALL_INITS, initSeeds: 10, dataSeeds: 5 },
+      MLP_FULL_PROTOCOL,
       { label: 'conv2-adam', base: { architecture: 'conv2', optimizer: 'adam' }, widths: [0.1, 0.5, 1, 2], inits: ALL_INITS, initSeeds: 10, dataSeeds: 5 },
       { label: 'conv2-adagrad', base: { architecture: 'conv2', optimizer: 'adagrad' }, widths: [0.1, 0.5, 1, 2], inits: ALL_INITS, initSeeds: 10, dataSeeds: 5 },
       { label: 'resnet', base: { architecture: 'resnet' }, widths: [0.1, 0.5, 1, 2], inits: ALL_INITS, initSeeds: 10, dataSeeds: 5 },
@@ -145,7 +167,7 @@ export function validateProfile(p: unknown): Profile {
   if (typeof p.name !== 'string' || !p.name) throw new DescriptorError('profile.name', p.name, 'a non-empty string');
   if (!Array.isArray(p.departures) || p.departures.some((x) => typeof x !== 'string')) throw new DescriptorError('profile.departures', p.departures, 'a list of strings (how the profile departs from the paper)');
   if (!Array.isArray(p.groups) || p.groups.length === 0) throw new DescriptorError('profile.groups', p.groups, 'a non-empty list of groups');
-  const groupKeys = ['label', 'base', 'widths', 'inits', 'initSeeds', 'dataSeeds'];
+  const groupKeys = ['label', 'base', 'widths', 'inits', 'initSeeds', 'dataSeeds', 'overrides'];
   p.groups.forEach((g: unknown, i: number) => {
     const where = `profile.groups[${i}]`;
     if (!isObj(g)) throw new DescriptorError(where, g, 'an object');
@@ -153,6 +175,15 @@ export function validateProfile(p: unknown): Profile {
     if (!isObj(g.base)) throw new DescriptorError(`${where}.base`, g.base, 'the fixed descriptor fields (at least architecture)');
     if (!Array.isArray(g.widths) || g.widths.length === 0) throw new DescriptorError(`${where}.widths`, g.widths, 'a non-empty list of widths');
     if (!Array.isArray(g.inits) || g.inits.length === 0) throw new DescriptorError(`${where}.inits`, g.inits, `a non-empty list of ${INITS.join('/')}`);
+    if (g.overrides !== undefined) {
+      if (!Array.isArray(g.overrides)) throw new DescriptorError(`${where}.overrides`, g.overrides, 'a list of { initSeeds, dataSeeds, base }');
+      g.overrides.forEach((o: unknown, j: number) => {
+        const ow = `${where}.overrides[${j}]`;
+        if (!isObj(o)) throw new DescriptorError(ow, o, 'an object { initSeeds, dataSeeds, base }');
+        for (const k of Object.keys(o)) if (!['initSeeds', 'dataSeeds', 'base'].includes(k)) throw new DescriptorError(`${ow}.${k}`, o[k], 'no such field; known fields: initSeeds, dataSeeds, base');
+        if (!isObj(o.base)) throw new DescriptorError(`${ow}.base`, o.base, 'the descriptor fields to set for these seeds');
+      });
+    }
   });
   const analysis = resolveAnalysisSettings(p.analysis ?? {});
   const profile: Profile = {
@@ -218,13 +249,24 @@ export function expandProfileRuns(profile: Profile | string, filter: ProfileFilt
     }
     const initSeeds = seedList(g.initSeeds, `profile.groups[${gi}].initSeeds`);
     const dataSeeds = seedList(g.dataSeeds, `profile.groups[${gi}].dataSeeds`);
+    const overrides = (g.overrides ?? []).map((o, oi) => {
+      const where = `profile ${p.name}, group '${g.label}': overrides[${oi}]`;
+      for (const k of ['width', 'init', 'initSeed', 'dataSeed', 'architecture'] as const) {
+        if (k in (o.base as object)) throw new DescriptorError(`${where}.base.${k}`, (o.base as Record<string, unknown>)[k], `nothing: ${k} is the group's, not a seed block's`);
+      }
+      const is = seedList(o.initSeeds, `${where}.initSeeds`), ds = seedList(o.dataSeeds, `${where}.dataSeeds`);
+      const outside = [...is.filter((x) => !initSeeds.includes(x)).map((x) => `init seed ${x}`), ...ds.filter((x) => !dataSeeds.includes(x)).map((x) => `data seed ${x}`)];
+      if (outside.length > 0) throw new DescriptorError(`${where}`, outside.join(', '), "seeds of the group (an override only changes the group's own runs)");
+      return { initSeeds: new Set(is), dataSeeds: new Set(ds), base: o.base };
+    });
     for (const width of g.widths) {
       for (const init of g.inits) {
         for (const initSeed of initSeeds) {
           for (const dataSeed of dataSeeds) {
             let d: Descriptor;
             try {
-              d = resolveDescriptor({ ...g.base, width, init, initSeed, dataSeed });
+              const extra = overrides.filter((o) => o.initSeeds.has(initSeed) && o.dataSeeds.has(dataSeed)).map((o) => o.base);
+              d = resolveDescriptor(Object.assign({}, g.base, ...extra, { width, init, initSeed, dataSeed }) as DescriptorInput);
             } catch (err) {
               throw new Error(`profile ${p.name}, group '${g.label}': ${(err as Error).message}`);
             }

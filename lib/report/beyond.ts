@@ -103,23 +103,33 @@ export function baselinesPresent(regime: Regime): Strategy[] {
   return (['globalMagnitude', 'random'] as const).filter((s) => regime.runs.some((r) => (r.record.baselines[s]?.length ?? 0) > 0));
 }
 
-/** Mean accuracy curves per width for layer-wise pruning and each baseline present (line style = strategy). */
+/**
+ * The runs every strategy present was run on (e.g. the cpu profile's 100 of 500 MLP runs), so strategies are
+ * compared on the same networks; all runs when there are no baselines.
+ */
+export function strategyRuns(regime: Regime): StudyRun[] {
+  const present = baselinesPresent(regime);
+  return regime.runs.filter((r) => present.every((s) => (trajectoryOf(r, s)?.length ?? 0) > 0));
+}
+
+/** Mean accuracy curves per width for layer-wise pruning and each baseline present (line style = strategy), on strategyRuns. */
 export function strategyFigure(study: Study, regime: Regime): Figure {
   const series: BandSeries[] = [];
+  const common = strategyRuns(regime);
   for (const s of ['layerwiseMagnitude', ...baselinesPresent(regime)] as Strategy[]) {
-    const runs = regime.runs.filter((r) => (trajectoryOf(r, s)?.length ?? 0) > 0);
+    const runs = common;
     for (const b of trajectoryBands(runs.map((r) => ({ width: r.row.width, trajectory: trajectoryOf(r, s) })))) {
       series.push({ name: `${widthLabel(b.width)} ${s}`, x: b.density, mean: b.mean, colour: colourFor(b.width), dash: STRATEGY_DASH[s] });
     }
   }
-  return lineBandFigure(series, { title: `${regime.title}: layer-wise (solid) vs global magnitude (dashed) vs random (dotted) pruning`, xTitle: 'density (%)', yTitle: 'validation accuracy (%)', xReversed: true, source: sourceLine(study, regime.runs) });
+  return lineBandFigure(series, { title: `${regime.title}: layer-wise (solid) vs global magnitude (dashed) vs random (dotted) pruning`, xTitle: 'density (%)', yTitle: 'validation accuracy (%)', xReversed: true, source: sourceLine(study, common) });
 }
 
-/** Mean effective density per width under each strategy present. */
+/** Mean effective density per width under each strategy present, on strategyRuns (n: runs per width). */
 export function strategyRows(regime: Regime, analysis: AnalysisSettings): TableRow[] {
   const strategies = ['layerwiseMagnitude', ...baselinesPresent(regime)] as Strategy[];
-  return byWidth(regime.runs).map(({ width, runs }) => {
-    const row: TableRow = { width };
+  return byWidth(strategyRuns(regime)).map(({ width, runs }) => {
+    const row: TableRow = { width, n: runs.length };
     for (const s of strategies) {
       const vals = runs.map((r) => trajectoryOf(r, s)).filter((t): t is TrajectoryRecordPoint[] => Array.isArray(t) && t.length > 0)
         .map((t) => effectiveDensityDetail(t, { metric: analysis.metric, threshold: analysis.threshold, mode: analysis.mode }).density);

@@ -1,9 +1,11 @@
 // The sparse x dense product (lib/backend/wasm-simd.ts) against tf.matMul of the same dense matrices on wasm:
 // equal bit for bit (both sum over k in order with separate multiply and add), for every column-block path.
+// And the trajectory's first-layer update against its JS reference (lib/prune/trajectory.ts), level by level.
 import { strict as assert } from 'assert';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../lib/backend';
-import { csrMatMulOp, hasCsrMatMul, CSR_MATMUL } from '../../lib/backend/wasm-simd';
+import { csrMatMulOp, hasCsrMatMul, CSR_MATMUL, wasmFirstLayer } from '../../lib/backend/wasm-simd';
+import { removedByRow, updateFirstLayer } from '../../lib/prune/trajectory';
 import { Rng } from '../../lib/rng';
 
 /** A seeded m x k matrix with about `density` of its entries nonzero, dense and in CSR form. */
@@ -63,5 +65,67 @@ describe('backend/wasm-simd: DensityCsrMatMul', function () {
     assert.equal(tf.memory().numTensors, before);
     assert.deepEqual(Array.from(tf.tidy(() => call([0, 0, 2], [0, 2], [2, 3])().dataSync())), [0, 0, 0, 0, 5, 5, 5, 5]);
     b.dispose();
+  });
+});
+
+describe('backend/wasm-simd: first-layer update of the pruning trajectory', function () {
+  before(async () => {
+    await initBackend('wasm');
+  });
+
+  /** Seeded inputs [n, d] with ~30% nonzeros in CSR form, a kernel [d, h], a removal order and pre-activations. */
+  function fixture(n: number, d: number, h: number, seed: number) {
+    const r = new Rng(seed);
+    const a = sparseMatrix(n, d, 0.3, seed);
+    const xs = { start: Uint32Array.from(a.rowPtr), feat: Uint32Array.from(a.idx), val: a.vals };
+    const kernel = Float32Array.from({ length: d * h }, () => Math.fround(r.normal()));
+    const order = Uint32Array.from(r.permutation(d * h));
+    const pre = Float64Array.from({ length: n * h }, () => r.normal());
+    return { xs, kernel, order, pre };
+  }
+
+  // [n, d, h, relu]: h odd (the scalar tail after unit pairs) and even; relu and linear.
+  for (const [n, d, h, relu] of [[13, 20, 7, true], [40, 64, 30, true], [9, 11, 16, false], [25, 30, 1, true]] as [number, number, number, boolean][]) {
+    it(`equals the JS reference bit for bit over 10 levels: n ${n}, d ${d}, h ${h}, ${relu ? 'relu' : 'linear'}`, () => {
+      const { xs, kernel, order, pre } = fixture(n, d, h, n + d + h);
+      const state = wasmFirstLayer(xs, n, d, h, pre);
+      assert.ok(state, 'wasm backend active, so a wasm state');
+      const refPre = pre.slice();
+      const refHidden = new Float32Array(n * h);
+      const per = Math.max(1, Math.floor((d * h) / 10));
+      try {
+        for (let level = 0; level <= 10; level++) {
+          const removed = level === 0 ? null : removedByRow(kernel, d, h, order, (level - 1) * per, Math.min(d * h, level * per));
+          updateFirstLayer(refPre, refHidden, relu, xs, h, removed);
+          state.update(removed, relu);
+          const got = state.hidden.dataSync() as Float32Array;
+          assert.deepEqual(bits(got), bits(refHidden), `level ${level}`);
+        }
+        // The reference really changed and, with relu, clipped some units to 0.
+        assert.ok(refPre.some((v, i) => v !== pre[i]));
+        if (relu) assert.ok(refHidden.some((v) => v === 0) && refHidden.some((v) => v > 0));
+        else assert.ok(refHidden.some((v) => v < 0));
+      } finally {
+        state.dispose();
+      }
+    });
+  }
+
+  it('rejects indices the kernel would follow out of its buffers, and leaks no tensors', () => {
+    const { xs, kernel, order, pre } = fixture(6, 8, 5, 3);
+    const before = tf.memory().numTensors;
+    assert.throws(() => wasmFirstLayer(xs, 6, 8, 4, pre), /pre has 30 values/);
+    const badFeat = { ...xs, feat: xs.feat.map((f, i) => (i === 0 ? 8 : f)) };
+    assert.throws(() => wasmFirstLayer(badFeat, 6, 8, 5, pre), /feature 8 is not < 8/);
+    const state = wasmFirstLayer(xs, 6, 8, 5, pre)!;
+    const removed = removedByRow(kernel, 8, 5, order, 0, 10);
+    assert.throws(() => state.update({ ...removed, rowStart: removed.rowStart.slice(0, 8) }, true), /rowStart must have 9 entries/);
+    assert.throws(() => state.update({ ...removed, cols: removed.cols.map(() => 5) }, true), /column 5 is not < 5/);
+    const decreasing = removed.rowStart.slice();
+    decreasing[3] = decreasing[4] + 1;
+    assert.throws(() => state.update({ ...removed, rowStart: decreasing }, true), /rowStart decreases/);
+    state.update(removed, true);
+    state.dispose();
+    assert.equal(tf.memory().numTensors, before);
   });
 });

@@ -11,12 +11,21 @@ function count(name: string, f = {}): Record<string, number> {
 }
 
 describe('experiments/profiles', () => {
-  it('cpu: 100 MLP runs on full MNIST (5 widths x 5 init seeds x 2 data seeds x 2 inits) plus Conv-2 and ResNet on a subset', () => {
-    assert.deepEqual(count('cpu'), { mlp: 100, 'conv2-adam': 12, 'conv2-adagrad': 6, resnet: 6 });
-    assert.deepEqual(expandProfileRuns('cpu').slice(0, 100).map((r) => r.group), Array(100).fill('mlp'), 'the MLP part runs first');
+  it("cpu: the paper's full MLP protocol (5 widths x 10 init seeds x 5 data seeds x 2 inits) plus Conv-2 and ResNet on a subset", () => {
+    assert.deepEqual(count('cpu'), { mlp: 500, 'conv2-adam': 12, 'conv2-adagrad': 6, resnet: 6 });
+    assert.deepEqual(expandProfileRuns('cpu').slice(0, 500).map((r) => r.group), Array(500).fill('mlp'), 'the MLP part runs first');
     const mlp = expandProfile('cpu', { arch: 'mlp' });
     assert.deepEqual([...new Set(mlp.map((d) => d.width))], [0.1, 0.5, 1, 2, 5]);
+    assert.deepEqual([...new Set(mlp.map((d) => d.initSeed))], [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    assert.deepEqual([...new Set(mlp.map((d) => d.dataSeed))], [0, 1, 2, 3, 4]);
     assert.ok(mlp.every((d) => d.trainSubset === undefined && d.validationSize === 5000 && d.stop.kind === 'targetTrainLoss'));
+    // Baselines exactly on init seeds 0-4 x data seeds 0-1 (100 runs); layer-wise only elsewhere.
+    const withBaselines = mlp.filter((d) => d.pruning.strategies.length === 3);
+    assert.equal(withBaselines.length, 100);
+    assert.ok(withBaselines.every((d) => d.initSeed < 5 && d.dataSeed < 2));
+    assert.ok(mlp.filter((d) => d.initSeed >= 5 || d.dataSeed >= 2).every((d) => d.pruning.strategies.join() === 'layerwiseMagnitude'));
+    // The same runs as the paper profile's MLP part: one sweep serves both.
+    assert.deepEqual(expandProfileRuns('cpu', { arch: 'mlp' }).map((r) => r.hash), expandProfileRuns('paper', { arch: 'mlp' }).map((r) => r.hash));
     const adagrad = expandProfileRuns('cpu', { groups: ['conv2-adagrad'] }).map((r) => r.descriptor);
     assert.ok(adagrad.every((d) => d.optimizer === 'adagrad' && d.learningRate === 0.01 && d.trainSubset === 3000 && d.validationSize === 1000));
   });
@@ -46,7 +55,7 @@ describe('experiments/profiles', () => {
 
   it('filters by architecture and width, in a stable order without duplicates', () => {
     const a = expandProfileRuns('cpu', { arch: ['mlp'], widths: [0.1, 1] });
-    assert.equal(a.length, 40);
+    assert.equal(a.length, 200);
     assert.ok(a.every((r) => r.descriptor.architecture === 'mlp' && [0.1, 1].includes(r.descriptor.width)));
     assert.deepEqual(a.map((r) => r.hash), expandProfileRuns('cpu', { arch: ['mlp'], widths: [0.1, 1] }).map((r) => r.hash));
     assert.equal(new Set(expandProfileRuns('paper').map((r) => r.hash)).size, 1700);
@@ -76,6 +85,17 @@ describe('experiments/profiles', () => {
     assert.throws(() => loadProfile(file), /descriptor\.width: got -1/);
     fs.writeFileSync(file, JSON.stringify({ ...good, analysis: { threshold: 500 } }));
     assert.throws(() => loadProfile(file), /analysis\.threshold: got 500/);
+    // Overrides: extra fields for a block of the group's seeds; errors name the override and the field.
+    fs.writeFileSync(file, JSON.stringify({ ...good, groups: [{ ...good.groups[0], overrides: [{ initSeeds: [1], dataSeeds: [3], base: { learningRate: 0.05 } }] }] }));
+    assert.deepEqual(expandProfile(loadProfile(file)).map((d) => [d.initSeed, d.learningRate]), [[0, 0.1], [1, 0.05]]);
+    fs.writeFileSync(file, JSON.stringify({ ...good, groups: [{ ...good.groups[0], overrides: [{ initSeeds: [5], dataSeeds: [3], base: {} }] }] }));
+    assert.throws(() => loadProfile(file), /overrides\[0\]: got 'init seed 5'.*seeds of the group/);
+    fs.writeFileSync(file, JSON.stringify({ ...good, groups: [{ ...good.groups[0], overrides: [{ initSeeds: [0], dataSeeds: [3], base: { width: 2 } }] }] }));
+    assert.throws(() => loadProfile(file), /overrides\[0\]\.base\.width/);
+    fs.writeFileSync(file, JSON.stringify({ ...good, groups: [{ ...good.groups[0], overrides: [{ initSeeds: [0], dataSeeds: [3], base: {}, seeds: 1 }] }] }));
+    assert.throws(() => loadProfile(file), /overrides\[0\]\.seeds.*known fields: initSeeds, dataSeeds, base/);
+    fs.writeFileSync(file, JSON.stringify({ ...good, groups: [{ ...good.groups[0], overrides: [{ initSeeds: [0], dataSeeds: [3], base: { learningRate: -1 } }] }] }));
+    assert.throws(() => loadProfile(file), /learningRate: got -1/);
     fs.writeFileSync(file, '{ not json');
     assert.throws(() => loadProfile(file), /not valid JSON/);
     assert.throws(() => loadProfile('nope'), /unknown profile 'nope'/);

@@ -105,9 +105,13 @@ describe('report: beyond the paper (09)', () => {
   it('strategies: baselines listed only when present; their effective densities per width', () => {
     assert.deepEqual(baselinesPresent(regime), []);
     const withGlobal = fakeRun({ width: 1, dropAt: 25, baselines: { globalMagnitude: trajectory(35) } });
-    const [r2] = regimesOf([withGlobal]);
+    // A run without the baseline (layer-wise only, effective density 80%) is left out of the comparison:
+    // strategies are compared on the same networks.
+    const layerwiseOnly = fakeRun({ width: 1, dropAt: 10, initSeed: 1 });
+    const [r2] = regimesOf([withGlobal, layerwiseOnly]);
+    assert.equal(r2.runs.length, 2);
     assert.deepEqual(baselinesPresent(r2), ['globalMagnitude']);
-    assert.deepEqual(strategyRows(r2, ANALYSIS), [{ width: 1, 'layerwiseMagnitude (%)': 50, 'globalMagnitude (%)': 30 }]);
+    assert.deepEqual(strategyRows(r2, ANALYSIS), [{ width: 1, n: 1, 'layerwiseMagnitude (%)': 50, 'globalMagnitude (%)': 30 }]);
     const fig = strategyFigure(study, r2);
     assert.deepEqual(fig.data.map((t) => [t.name, (t.line as { dash: string }).dash]), [['1x layerwiseMagnitude', 'solid'], ['1x globalMagnitude', 'dash']]);
   });
