@@ -11,7 +11,7 @@
 //    is a small wasm kernel (lib/backend/wasm-simd.ts) working in the backend's memory, elsewhere the JS
 //    reference below; both do the same float64 operations in the same order (tested bit for bit).
 //    Measured (MLP 1x, 5,000 MNIST images, wasm, bench/ab.ts): 51 levels in ~1.07 s against 2.15 s with the
-//    JS update and unfused layers, and ~8 s for the generic path; per level ~6.5 ms update, ~10 ms for the
+//    JS update and unfused layers, and 5-8 s for the generic path; per level ~7-8 ms update, ~10 ms for the
 //    second layer's dense product (5,000 x 300 x 100, XNNPACK). A product skipping the ReLU zeros does not pay:
 //    trained MLPs have ~55-60% of hidden units active, where the sparse kernel only matches XNNPACK.
 // Both score the model outputs with the same function (scoreOutputs), so they differ only by float rounding
