@@ -41,7 +41,8 @@ export const LEVERS: Lever[] = [
   { name: 'traj-update', summary: "trajectory fast path's first-layer update as a wasm kernel (off: the JS reference)", set: (on) => { denseTrajectoryLevers.wasmFirstLayer = on; } },
   { name: 'traj-csr', summary: "trajectory fast path's full first-layer product skipping zero inputs (off: tf.matMul)", set: (on) => { denseTrajectoryLevers.sparseFirstProduct = on; } },
   { name: 'traj-fused', summary: "trajectory fast path's later layers as fused matMul+bias+relu (off: three ops)", set: (on) => { denseTrajectoryLevers.fusedLayers = on; } },
-  { name: 'traj-all', summary: 'traj-update, traj-csr and traj-fused together', set: (on) => { Object.assign(denseTrajectoryLevers, { wasmFirstLayer: on, sparseFirstProduct: on, fusedLayers: on }); } },
+  { name: 'traj-sparse2', summary: "trajectory fast path's second layer as a sparse product where under 45% of it is left (off: dense at every level)", set: (on) => { denseTrajectoryLevers.sparseSecondLayerBelow = on ? 0.45 : 0; } },
+  { name: 'traj-all', summary: 'traj-update, traj-csr, traj-fused and traj-sparse2 together', set: (on) => { Object.assign(denseTrajectoryLevers, { wasmFirstLayer: on, sparseFirstProduct: on, fusedLayers: on, sparseSecondLayerBelow: on ? 0.45 : 0 }); } },
   {
     name: 'all-new-fixes', summary: 'every kernel and gradient fix of this round (tile, bn-grad, mean-grad, reduce, share, gather, maxpool-2x2)',
     set: (on) => { kernels('Tile', 'Sum', 'Mean', 'Identity', 'Cast', 'GatherV2')(on); gradients(...WASM_GRADIENT_FIXES)(on); wasmKernelOptions.maxPoolGrad2x2 = on; },

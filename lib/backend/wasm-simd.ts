@@ -15,7 +15,11 @@
 //    image, pre[r, j] -= w * x[r, i] for every weight (i, j, w) removed at this level and every nonzero input
 //    x[r, i], in float64, then hidden[r, :] = f32(relu(pre[r, :])) two units at a time (f64x2.pmax(0, v) is
 //    exactly v > 0 ? v : 0 without the branch a scalar select compiles to: 10x faster on ReLU's random signs).
-//    The same float64 operations in the same order as the JS reference, ~2x faster per level.
+//    The same float64 operations in the same order as the JS reference, ~2x faster per level. Optionally writes
+//    the activations transposed ([h, n]) for the sparse second layer.
+//  - csrMatMulBias (the same kernel entry with a `bias` input): bias[i] + A b, each output accumulated from the
+//    bias over the row's nonzeros in order, which is XNNPACK's fused product's order (checked bit for bit);
+//    column blocks outside and rows inside, since b is wide there (the transposed activations of 5,000 images).
 // Checked bit for bit in test/backend/wasm-simd.test.ts and test/backend/wasm-kernels.test.ts.
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
@@ -97,6 +101,8 @@ const op = {
   f64x2pmax: [0xfd, 0xf7, 0x01],
   /** f32x4.demote_f64x2_zero */
   demote2: [0xfd, 0x5e],
+  f64x2splat: [0xfd, 0x14],
+  f64x2lane0: [0xfd, 0x21, 0],
   /** v128.store64_lane lane 0: the low two f32 lanes */
   store64lane0: [0xfd, 0x5b, 3, 0, 0],
   /** while (!(get(a) >= get(b))) { body } — a loop that tests at the top. */
@@ -127,9 +133,15 @@ function overNonzeros(body: number[]): number[] {
   ];
 }
 
-/** Columns [C, C + 4 * lanes) of row I, `lanes` SIMD accumulators; advances C. */
-function simdBlock(lanes: number): number[] {
-  const zero = Array.from({ length: lanes }, (_, k) => [...op.v128zero, ...op.set(ACC + k)]).flat();
+/** The bias of row I (the f32 at the module global BIAS_PTR + 4 I), for the bias-initialised product. */
+const biasOfRow = [0x23, 0, ...op.get(I), ...op.i32(2), ...op.shl, ...op.add, ...op.f32load];
+
+/**
+ * Columns [C, C + 4 * lanes) of row I, `lanes` SIMD accumulators starting from +0 (or from row I's bias);
+ * advances C unless `advance` is false.
+ */
+function simdBlock(lanes: number, fromBias = false, advance = true): number[] {
+  const zero = Array.from({ length: lanes }, (_, k) => (fromBias ? [...biasOfRow, ...op.splat, ...op.set(ACC + k)] : [...op.v128zero, ...op.set(ACC + k)])).flat();
   const accumulate = Array.from({ length: lanes }, (_, k) => [
     ...op.get(ACC + k), ...op.get(VS), ...op.get(WROW), ...op.get(C), ...op.i32(2), ...op.shl, ...op.add, ...op.v128load(16 * k),
     ...op.f32x4mul, ...op.f32x4add, ...op.set(ACC + k),
@@ -141,21 +153,47 @@ function simdBlock(lanes: number): number[] {
     ...zero,
     ...overNonzeros([...op.get(V), ...op.splat, ...op.set(VS), ...accumulate]),
     ...store,
-    ...op.get(C), ...op.i32(4 * lanes), ...op.add, ...op.set(C),
+    ...(advance ? [...op.get(C), ...op.i32(4 * lanes), ...op.add, ...op.set(C)] : []),
   ];
 }
 
-/** Column C of row I in scalar f32; advances C. */
-function scalarColumn(): number[] {
+/** Column C of row I in scalar f32 from +0 (or from row I's bias); advances C unless `advance` is false. */
+function scalarColumn(fromBias = false, advance = true): number[] {
   return [
-    ...op.f32zero, ...op.set(S),
+    ...(fromBias ? biasOfRow : op.f32zero), ...op.set(S),
     ...overNonzeros([
       ...op.get(S), ...op.get(V), ...op.get(WROW), ...op.get(C), ...op.i32(2), ...op.shl, ...op.add, ...op.f32load,
       ...op.f32mul, ...op.f32add, ...op.set(S),
     ]),
     ...op.get(OUTROW), ...op.get(C), ...op.i32(2), ...op.shl, ...op.add, ...op.get(S), ...op.f32store,
-    ...op.get(C), ...op.i32(1), ...op.add, ...op.set(C),
+    ...(advance ? [...op.get(C), ...op.i32(1), ...op.add, ...op.set(C)] : []),
   ];
+}
+
+/**
+ * csrMatMulBias: out[i, :] = bias[i] + sum over p of vals[p] * b[idx[p], :], each output accumulated from the bias
+ * over the row's nonzeros in order (XNNPACK's fused product accumulates from the bias in k order too). Column
+ * blocks outside, rows inside, so one block of b stays in cache for all rows: b is wide here (the transposed
+ * activations of a whole validation set, [k, n] with n = 5,000).
+ */
+function csrMatMulBiasBody(): number[] {
+  const overRows = (block: number[]) => [
+    ...op.i32(0), ...op.set(I),
+    ...op.whileLt(I, M, [
+      ...op.get(I), ...op.get(NB), ...op.mul, ...op.get(OUT), ...op.add, ...op.set(OUTROW),
+      ...block,
+      ...op.get(I), ...op.i32(1), ...op.add, ...op.set(I),
+    ]),
+  ];
+  const blocks = (width: number, block: number[]) => columnsOf(width, [...overRows(block), ...op.get(C), ...op.i32(width), ...op.add, ...op.set(C)]);
+  const body = [
+    ...op.get(N), ...op.i32(2), ...op.shl, ...op.set(NB),
+    ...op.i32(0), ...op.set(C),
+    ...blocks(32, simdBlock(8, true, false)),
+    ...blocks(4, simdBlock(1, true, false)),
+    ...blocks(1, scalarColumn(true, false)),
+  ];
+  return [...vec([[...uleb(8), I32], [...uleb(2), F32], [...uleb(9), V128]]), ...body, 0x0b];
 }
 
 /** `while (C + width <= N) block` as: CEND = N - width + 1; while (C < CEND). */
@@ -221,8 +259,8 @@ function columnSumsBody(): number[] {
 // `records` holds one 8-byte record per removed weight: the byte offset of its column in a row of `pre`
 // (col * 8, int32), then the weight (float32; exact in float64, as the reference's float64 copy of it).
 const FS = 0, FFEAT = 1, FVAL = 2, FN = 3, FROWS = 4, FREC = 5, FH = 6, FPRE = 7, FHID = 8, FFLAGS = 9;
-const FR = 10, FP = 11, FP1 = 12, FROW = 13, FT = 14, FT1 = 15, FBASE8 = 16, FBASEH = 17, FJ = 18, FADDR = 19, FJEND = 20; // i32
-const FXV = 21, FV = 22; // f64
+const FR = 10, FP = 11, FP1 = 12, FROW = 13, FT = 14, FT1 = 15, FBASE8 = 16, FBASEH = 17, FJ = 18, FADDR = 19, FJEND = 20, FSTRIDE = 21; // i32
+const FXV = 22, FV = 23; // f64
 
 /** Byte address base + index * size, from locals. */
 function addrOf(base: number, index: number, shift: number): number[] {
@@ -256,7 +294,21 @@ function firstLayerUpdateBody(): number[] {
     ...op.demote2, ...op.store64lane0,
     ...op.get(FJ), ...op.i32(2), ...op.add, ...op.set(FJ),
   ]);
-  const activation = [
+  // Flag 4: write the activation transposed, hidden[j, r] of [h, n] (for the sparse second-layer product). Image
+  // r's h values go to h cache lines that image r + 1 writes next to, so the lines stay in cache.
+  const transposed = (relu: boolean) => [
+    ...op.get(FR), ...op.i32(2), ...op.shl, ...op.get(FHID), ...op.add, ...op.set(FADDR),
+    ...op.get(FN), ...op.i32(2), ...op.shl, ...op.set(FSTRIDE),
+    ...op.i32(0), ...op.set(FJ),
+    ...op.whileLt(FJ, FH, [
+      ...op.get(FADDR),
+      ...(relu ? [...op.v128zero, ...addrOf(FBASE8, FJ, 3), ...op.f64load, ...op.f64x2splat, ...op.f64x2pmax, ...op.f64x2lane0] : [...addrOf(FBASE8, FJ, 3), ...op.f64load]),
+      ...op.demote, ...op.f32store,
+      ...op.get(FADDR), ...op.get(FSTRIDE), ...op.add, ...op.set(FADDR),
+      ...op.get(FJ), ...op.i32(1), ...op.add, ...op.set(FJ),
+    ]),
+  ];
+  const rowMajor = [
     ...op.i32(0), ...op.set(FJ),
     ...op.get(FH), ...op.i32(-1), ...op.add, ...op.set(FJEND),
     ...op.get(FFLAGS), ...op.i32(1), ...op.and, ...op.ifElse(pairs(true), pairs(false)),
@@ -268,6 +320,10 @@ function firstLayerUpdateBody(): number[] {
       ...op.get(FJ), ...op.i32(1), ...op.add, ...op.set(FJ),
     ]),
   ];
+  const activation = [
+    ...op.get(FFLAGS), ...op.i32(4), ...op.and,
+    ...op.ifElse([...op.get(FFLAGS), ...op.i32(1), ...op.and, ...op.ifElse(transposed(true), transposed(false))], rowMajor),
+  ];
   const body = [
     ...op.i32(0), ...op.set(FR),
     ...op.whileLt(FR, FN, [
@@ -278,7 +334,7 @@ function firstLayerUpdateBody(): number[] {
       ...op.get(FR), ...op.i32(1), ...op.add, ...op.set(FR),
     ]),
   ];
-  return [...vec([[...uleb(11), I32], [...uleb(2), F64]]), ...body, 0x0b];
+  return [...vec([[...uleb(12), I32], [...uleb(2), F64]]), ...body, 0x0b];
 }
 
 function moduleBytes(): Uint8Array {
@@ -298,15 +354,19 @@ function moduleBytes(): Uint8Array {
   const csr = [...locals, ...body, 0x0b];
   const sums = columnSumsBody();
   const first = firstLayerUpdateBody();
+  const csrBias = csrMatMulBiasBody();
   const params = (k: number) => [0x60, ...vec(new Array(k).fill([I32])), 0x00];
   return new Uint8Array([
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
     // types: 0 = (i32 x7) -> (), 1 = (i32 x4) -> (), 2 = (i32 x10) -> ()
     ...section(1, vec([params(7), params(4), params(10)])),
     ...section(2, vec([[...name('env'), ...name('memory'), 0x02, 0x00, 0x00]])), // memory, min 0 pages, no max
-    ...section(3, vec([[0x00], [0x01], [0x02]])),
-    ...section(7, vec([[...name('csrMatMul'), 0x00, 0x00], [...name('columnSums'), 0x00, 0x01], [...name('firstLayerUpdate'), 0x00, 0x02]])),
-    ...section(10, vec([[...uleb(csr.length), ...csr], [...uleb(sums.length), ...sums], [...uleb(first.length), ...first]])),
+    ...section(3, vec([[0x00], [0x01], [0x02], [0x00]])),
+    // global 0: the bias pointer of csrMatMulBias (mutable i32, set from JS before each call)
+    ...section(6, vec([[I32, 0x01, ...op.i32(0), 0x0b]])),
+    ...section(7, vec([[...name('csrMatMul'), 0x00, 0x00], [...name('columnSums'), 0x00, 0x01], [...name('firstLayerUpdate'), 0x00, 0x02],
+      [...name('csrMatMulBias'), 0x00, 0x03], [...name('biasPtr'), 0x03, 0x00]])),
+    ...section(10, vec([[...uleb(csr.length), ...csr], [...uleb(sums.length), ...sums], [...uleb(first.length), ...first], [...uleb(csrBias.length), ...csrBias]])),
   ]);
 }
 
@@ -316,7 +376,7 @@ function moduleBytes(): Uint8Array {
 type CsrFn = (rowPtr: number, idx: number, vals: number, m: number, b: number, n: number, out: number) => void;
 type ColumnSumsFn = (x: number, rows: number, cols: number, out: number) => void;
 type FirstLayerFn = (start: number, feat: number, val: number, n: number, rowStart: number, records: number, h: number, pre: number, hidden: number, flags: number) => void;
-interface SimdFns { csrMatMul: CsrFn; columnSums: ColumnSumsFn; firstLayerUpdate: FirstLayerFn }
+interface SimdFns { csrMatMul: CsrFn; columnSums: ColumnSumsFn; firstLayerUpdate: FirstLayerFn; csrMatMulBias: CsrFn; biasPtr: { value: number } }
 
 // The project's TypeScript lib (ES2022, no DOM) has no WebAssembly typings: the few pieces used here.
 interface WasmMemory { readonly buffer: ArrayBuffer }
@@ -342,7 +402,10 @@ function simd(backend: BackendWasm): SimdFns {
   let fns = instances.get(memory);
   if (!fns) {
     const { exports } = new WA.Instance(new WA.Module(moduleBytes()), { env: { memory } });
-    fns = { csrMatMul: exports.csrMatMul as CsrFn, columnSums: exports.columnSums as ColumnSumsFn, firstLayerUpdate: exports.firstLayerUpdate as FirstLayerFn };
+    fns = {
+      csrMatMul: exports.csrMatMul as CsrFn, columnSums: exports.columnSums as ColumnSumsFn, firstLayerUpdate: exports.firstLayerUpdate as FirstLayerFn,
+      csrMatMulBias: exports.csrMatMulBias as CsrFn, biasPtr: exports.biasPtr as { value: number },
+    };
     instances.set(memory, fns);
   }
   return fns;
@@ -367,7 +430,7 @@ function offset(backend: BackendWasm, t: tf.TensorInfo): number {
 
 function csrMatMul(params: { inputs: tf.NamedTensorInfoMap; backend: unknown }): tf.TensorInfo {
   const backend = params.backend as BackendWasm;
-  const { rowPtr, idx, vals, b } = params.inputs as Record<string, tf.TensorInfo | undefined>;
+  const { rowPtr, idx, vals, b, bias } = params.inputs as Record<string, tf.TensorInfo | undefined>;
   if (!rowPtr || !idx || !vals || !b) throw new Error(`${CSR_MATMUL} needs inputs rowPtr, idx, vals, b`);
   if (rowPtr.dtype !== 'int32' || idx.dtype !== 'int32' || vals.dtype !== 'float32' || b.dtype !== 'float32' || b.shape.length !== 2) {
     throw new Error(`${CSR_MATMUL}: rowPtr and idx int32, vals float32, b float32 [k, n]`);
@@ -381,8 +444,18 @@ function csrMatMul(params: { inputs: tf.NamedTensorInfoMap; backend: unknown }):
   if (m < 0 || ptr[0] !== 0 || ptr[m] !== nnz || vals.shape[0] !== nnz) throw new Error(`${CSR_MATMUL}: rowPtr must run from 0 to nnz (${nnz})`);
   for (let i = 0; i < m; i++) if (ptr[i + 1] < ptr[i]) throw new Error(`${CSR_MATMUL}: rowPtr decreases at row ${i}`);
   for (let p = 0; p < nnz; p++) if (!(ix[p] >= 0 && ix[p] < k)) throw new Error(`${CSR_MATMUL}: index ${ix[p]} is not a row of b (${k} rows)`);
+  if (bias && (bias.dtype !== 'float32' || tf.util.sizeFromShape(bias.shape) !== m)) throw new Error(`${CSR_MATMUL}: bias must be float32 with one value per row of A (${m})`);
   const out = backend.makeOutput([m, n], 'float32');
-  if (m > 0 && n > 0) simd(backend).csrMatMul(offset(backend, rowPtr), offset(backend, idx), offset(backend, vals), m, offset(backend, b), n, offset(backend, out));
+  if (m > 0 && n > 0) {
+    const fns = simd(backend);
+    const args = [offset(backend, rowPtr), offset(backend, idx), offset(backend, vals), m, offset(backend, b), n, offset(backend, out)] as const;
+    if (bias) {
+      fns.biasPtr.value = offset(backend, bias);
+      fns.csrMatMulBias(...args);
+    } else {
+      fns.csrMatMul(...args);
+    }
+  }
   return out;
 }
 
@@ -403,9 +476,12 @@ export function hasCsrMatMul(): boolean {
   return tf.getKernel(CSR_MATMUL, tf.getBackend()) !== undefined;
 }
 
-/** A (CSR: rowPtr [m+1], idx [nnz], vals [nnz]) times b [k, n] -> [m, n] on the active backend. */
-export function csrMatMulOp(rowPtr: tf.Tensor1D, idx: tf.Tensor1D, vals: tf.Tensor1D, b: tf.Tensor2D): tf.Tensor2D {
-  return tf.engine().runKernel(CSR_MATMUL, { rowPtr, idx, vals, b }) as tf.Tensor2D;
+/**
+ * A (CSR: rowPtr [m+1], idx [nnz], vals [nnz]) times b [k, n] -> [m, n] on the active backend. With `bias` [m],
+ * out[i, :] = bias[i] + (A b)[i, :], accumulated from the bias (the bits of XNNPACK's fused product with a bias).
+ */
+export function csrMatMulOp(rowPtr: tf.Tensor1D, idx: tf.Tensor1D, vals: tf.Tensor1D, b: tf.Tensor2D, bias?: tf.Tensor1D): tf.Tensor2D {
+  return tf.engine().runKernel(CSR_MATMUL, bias ? { rowPtr, idx, vals, b, bias } : { rowPtr, idx, vals, b }) as tf.Tensor2D;
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -435,8 +511,9 @@ export interface RemovedByRow {
  * `hidden` in place (the tensor is ours alone, so nothing else sees it change).
  */
 export interface WasmFirstLayer {
-  readonly hidden: tf.Tensor2D;
-  update(removed: RemovedByRow | null, relu: boolean): void;
+  /** The activations, n x h values: [n, h] row-major, or [h, n] after an update with `transposed`. */
+  readonly hidden: tf.Tensor1D;
+  update(removed: RemovedByRow | null, relu: boolean, transposed?: boolean): void;
   dispose(): void;
 }
 
@@ -460,11 +537,11 @@ export function wasmFirstLayer(x: RowSparseInput, n: number, d: number, h: numbe
   const val = tf.tensor1d(x.val, 'float32');
   // float64 state held as float32 pairs (tfjs has no float64 dtype); only this kernel reads it as f64.
   const preT = tf.tensor1d(new Float32Array(pre.buffer, pre.byteOffset, 2 * pre.length), 'float32');
-  const hidden = tf.tensor2d(new Float32Array(n * h), [n, h], 'float32');
+  const hidden = tf.tensor1d(new Float32Array(n * h), 'float32');
   return {
     hidden,
-    update(removed, relu) {
-      const flags = (relu ? 1 : 0) | (removed && removed.cols.length > 0 ? 2 : 0);
+    update(removed, relu, transposed = false) {
+      const flags = (relu ? 1 : 0) | (removed && removed.cols.length > 0 ? 2 : 0) | (transposed ? 4 : 0);
       let parts: tf.Tensor[] = [];
       try {
         let rows = 0, records = 0;

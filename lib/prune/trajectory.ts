@@ -10,10 +10,14 @@
 //    ReLU, as tfjs-layers' Dense). The update is a scattered sparse operation with no tfjs kernel: on wasm it
 //    is a small wasm kernel (lib/backend/wasm-simd.ts) working in the backend's memory, elsewhere the JS
 //    reference below; both do the same float64 operations in the same order (tested bit for bit).
-//    Measured (MLP 1x, 5,000 MNIST images, wasm, bench/ab.ts): 51 levels in ~1.07 s against 2.15 s with the
-//    JS update and unfused layers, and 5-8 s for the generic path; per level ~7-8 ms update, ~10 ms for the
-//    second layer's dense product (5,000 x 300 x 100, XNNPACK). A product skipping the ReLU zeros does not pay:
-//    trained MLPs have ~55-60% of hidden units active, where the sparse kernel only matches XNNPACK.
+//    Where the second layer is mostly pruned (under 45% left) it runs as a sparse product instead: its kernel,
+//    transposed, in CSR form times the activations written transposed by the first-layer kernel, accumulated
+//    from the bias in the dense product's order, so the trajectory is bit-identical (tested).
+//    Measured (MLP 1x, 5,000 MNIST images, wasm, bench/ab.ts): 51 levels in ~1.0 s against 2.15 s with the JS
+//    update and unfused layers, and 5-8 s for the generic path; per level ~7-8 ms update and ~10 ms for the
+//    second layer's dense product (5,000 x 300 x 100, XNNPACK), less where it is sparse. Skipping the ReLU zeros
+//    instead does not pay: trained MLPs have ~55-60% of hidden units active, where the sparse kernel only
+//    matches XNNPACK.
 // Both score the model outputs with the same function (scoreOutputs), so they differ only by float rounding
 // in the products.
 import * as tf from '@tensorflow/tfjs';
@@ -65,7 +69,31 @@ export const denseTrajectoryLevers = {
   sparseFirstProduct: true,
   /** Later layers as tf.fused.matMul with bias and ReLU (off: matMul, add, relu). */
   fusedLayers: true,
+  /**
+   * On wasm, the second layer as a sparse product (its pruned kernel, transposed, in CSR form, times the
+   * transposed activations, accumulated from the bias: XNNPACK's bits) at the levels where less than this
+   * fraction of its weights is left; 0 = never. Below ~45% the sparse product plus the transposes beats the dense one.
+   */
+  sparseSecondLayerBelow: 0.45,
 };
+
+/** The masked kernel w [inDim, outDim] transposed into CSR form: row c holds the nonzero w[j, c], j ascending. */
+function transposedCsr(w: Float32Array, inDim: number, outDim: number): { rowPtr: Int32Array; idx: Int32Array; vals: Float32Array } {
+  let nnz = 0;
+  for (let p = 0; p < w.length; p++) if (w[p] !== 0) nnz++;
+  const rowPtr = new Int32Array(outDim + 1), idx = new Int32Array(nnz), vals = new Float32Array(nnz);
+  let q = 0;
+  for (let c = 0; c < outDim; c++) {
+    for (let j = 0, p = c; j < inDim; j++, p += outDim) {
+      if (w[p] !== 0) {
+        idx[q] = j;
+        vals[q++] = w[p];
+      }
+    }
+    rowPtr[c + 1] = q;
+  }
+  return { rowPtr, idx, vals };
+}
 
 /** What a trajectory run needs besides the model: the plan and the kernels it was built from. */
 interface Prepared {
@@ -432,9 +460,14 @@ export function updateFirstLayer(pre: Float64Array, hidden: Float32Array, relu: 
  * (~7x faster than JS); elsewhere plain JS arrays.
  */
 interface FirstLayerState {
-  update(removed: RemovedByRow | null): void;
-  /** Rows [from, from + count) of the activations as a tensor (the caller disposes it). */
+  /** `transposed` (wasm only, see `transposes`): write the activations as [h, n] for allTransposed(). */
+  update(removed: RemovedByRow | null, transposed?: boolean): void;
+  /** Rows [from, from + count) of the activations as a tensor (the caller disposes it); after a row-major update. */
   rows(from: number, count: number): tf.Tensor2D;
+  /** Whether update() can write the activations transposed. */
+  readonly transposes: boolean;
+  /** All activations as [h, n] (the caller disposes it); after a transposed update. */
+  allTransposed(): tf.Tensor2D;
   /** Overwrite the pre-activations (a full recompute). */
   reset(pre: Float64Array): void;
   dispose(): void;
@@ -445,8 +478,13 @@ function firstLayerState(xs: RowSparseInput, n: number, d: number, h: number, re
   let wasm = make();
   if (wasm) {
     return {
-      update: (removed) => wasm!.update(removed, relu),
-      rows: (from, count) => (from === 0 && count === n ? wasm!.hidden.clone() : tf.slice(wasm!.hidden, [from, 0], [count, h])),
+      update: (removed, transposed) => wasm!.update(removed, relu, transposed),
+      rows: (from, count) => {
+        const all = tf.reshape(wasm!.hidden, [n, h]) as tf.Tensor2D; // shares the data, no copy
+        return from === 0 && count === n ? all : tf.slice(all, [from, 0], [count, h]);
+      },
+      transposes: true,
+      allTransposed: () => tf.reshape(wasm!.hidden, [h, n]) as tf.Tensor2D,
       reset(next) {
         wasm!.dispose();
         pre = next;
@@ -457,8 +495,15 @@ function firstLayerState(xs: RowSparseInput, n: number, d: number, h: number, re
   }
   const hidden = new Float32Array(n * h);
   return {
-    update: (removed) => updateFirstLayer(pre, hidden, relu, xs, h, removed),
+    update: (removed, transposed) => {
+      if (transposed) throw new Error('the JS first-layer state writes row-major activations only');
+      updateFirstLayer(pre, hidden, relu, xs, h, removed);
+    },
     rows: (from, count) => tf.tensor2d(hidden.subarray(from * h, (from + count) * h), [count, h]),
+    transposes: false,
+    allTransposed: () => {
+      throw new Error('the JS first-layer state writes row-major activations only');
+    },
     reset(next) {
       pre.set(next);
     },
@@ -501,10 +546,15 @@ async function denseTrajectory(model: tf.LayersModel, prep: Prepared, validation
   const state = firstLayerState(xs, n, first.inDim, first.outDim, relu, pre);
   const done = new Array<number>(kernels.length).fill(0);
   const biases = rest.map((s) => tf.tensor1d(s.bias, 'float32'));
+  // The sparse second layer needs the transposed activations of the whole set at once (one chunk) and a hidden
+  // layer after it (the one feeding the output stays a dense product).
+  const second = rest[0];
+  const sparseSecondOk = state.transposes && hasCsrMatMul() && rest.length >= 2 && first.planIndex >= 0 && second.planIndex >= 0 && chunk >= n;
   const points: TrajectoryPoint[] = [];
   try {
     for (let level = 0; level <= levels; level++) {
       const counts = plan.prunedCount(level);
+      const sparseSecond = sparseSecondOk && 1 - counts[second.planIndex] / (second.inDim * second.outDim) < denseTrajectoryLevers.sparseSecondLayerBelow;
       // First layer: incremental update of its pre-activations (or a full recompute every refreshEvery levels).
       const pi = first.planIndex;
       if (pi >= 0) {
@@ -513,35 +563,46 @@ async function denseTrajectory(model: tf.LayersModel, prep: Prepared, validation
         if (refreshEvery > 0 && level > 0 && level % refreshEvery === 0) {
           await fullFirstLayer(validation.x, xs, n, first, firstWorking, chunk, pre);
           state.reset(pre);
-          state.update(null);
+          state.update(null, sparseSecond);
         } else {
-          state.update(removedByRow(first.kernel, first.inDim, first.outDim, order, done[pi], counts[pi]));
+          state.update(removedByRow(first.kernel, first.inDim, first.outDim, order, done[pi], counts[pi]), sparseSecond);
         }
       } else if (level === 0) {
         state.update(null); // first layer not pruned: constant
       }
-      // Later layers: this level's masked kernels, then full products.
-      const ws = rest.map((s) => {
-        if (s.planIndex < 0) return tf.tensor2d(s.kernel, [s.inDim, s.outDim], 'float32');
+      // Later layers: this level's masked kernels, then full products (the second one sparse where it pays).
+      const masked = rest.map((s) => {
+        if (s.planIndex < 0) return s.kernel;
         const order = plan.order[s.planIndex];
-        const masked = s.kernel.slice();
-        for (let j = 0; j < counts[s.planIndex]; j++) masked[order[j]] = 0;
-        return tf.tensor2d(masked, [s.inDim, s.outDim], 'float32');
+        const m = s.kernel.slice();
+        for (let j = 0; j < counts[s.planIndex]; j++) m[order[j]] = 0;
+        return m;
       });
+      const ws = rest.map((s, li) => (li === 0 && sparseSecond ? null : tf.tensor2d(masked[li], [s.inDim, s.outDim], 'float32')));
+      const csr = sparseSecond ? transposedCsr(masked[0], second.inDim, second.outDim) : null;
       counts.forEach((c, i) => (done[i] = c));
       let lossSum = 0, correct = 0;
       try {
         for (let from = 0; from < n; from += chunk) {
           const count = Math.min(chunk, n - from);
           const out = tf.tidy(() => {
-            let a: tf.Tensor2D = state.rows(from, count);
+            let a: tf.Tensor2D;
+            if (csr) {
+              // [out2, n] = bias + W2^T (CSR) x hidden^T: the same sums in the same order as the fused dense product.
+              const zT = csrMatMulOp(tf.tensor1d(csr.rowPtr, 'int32'), tf.tensor1d(csr.idx, 'int32'), tf.tensor1d(csr.vals, 'float32'), state.allTransposed(), biases[0]);
+              a = tf.transpose(second.activation === 'relu' ? tf.relu(zT) : zT);
+            } else {
+              a = state.rows(from, count);
+            }
             // Bias and ReLU fused into the product, as tfjs-layers' Dense does (so the generic path's arithmetic).
             const fused = denseTrajectoryLevers.fusedLayers;
             rest.forEach((s, li) => {
+              const w = ws[li];
+              if (!w) return; // done above
               if (fused) {
-                a = tf.fused.matMul({ a, b: ws[li], bias: biases[li], activation: s.activation === 'relu' ? 'relu' : 'linear' }) as tf.Tensor2D;
+                a = tf.fused.matMul({ a, b: w, bias: biases[li], activation: s.activation === 'relu' ? 'relu' : 'linear' }) as tf.Tensor2D;
               } else {
-                a = tf.add(tf.matMul(a, ws[li]), biases[li]);
+                a = tf.add(tf.matMul(a, w), biases[li]);
                 if (s.activation === 'relu') a = tf.relu(a);
               }
             });
@@ -555,7 +616,7 @@ async function denseTrajectory(model: tf.LayersModel, prep: Prepared, validation
           correct += s.correct;
         }
       } finally {
-        for (const w of ws) w.dispose();
+        for (const w of ws) w?.dispose();
       }
       points.push(point(plan, level, lossSum, correct, n));
     }

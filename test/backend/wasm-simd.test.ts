@@ -51,6 +51,22 @@ describe('backend/wasm-simd: DensityCsrMatMul', function () {
     });
   });
 
+  // With a bias per row of A: bias + A b accumulated from the bias, rows inside column blocks; equal bit for bit
+  // to XNNPACK's fused product with that bias (computed transposed: (b^T A^T + bias)^T).
+  for (const [m, k, n, density] of [[3, 7, 5, 0.5], [10, 30, 70, 0.3], [100, 300, 203, 0.2], [4, 9, 33, 0]] as [number, number, number, number][]) {
+    it(`with a bias equals tf.fused.matMul with that bias, bit for bit: [${m}x${k}] (density ${density}) x [${k}x${n}]`, () => {
+      const a = sparseMatrix(m, k, density, m + n);
+      const r = new Rng(k);
+      const b = Float32Array.from({ length: k * n }, () => (r.next() < 0.4 ? 0 : Math.fround(r.normal())));
+      const bias = Float32Array.from({ length: m }, () => Math.fround(r.normal()));
+      const got = tf.tidy(() => csrMatMulOp(tf.tensor1d(a.rowPtr, 'int32'), tf.tensor1d(a.idx, 'int32'), tf.tensor1d(a.vals), tf.tensor2d(b, [k, n]), tf.tensor1d(bias)).dataSync() as Float32Array);
+      const ref = tf.tidy(() => tf.transpose(tf.fused.matMul({ a: tf.transpose(tf.tensor2d(b, [k, n])) as tf.Tensor2D, b: tf.transpose(tf.tensor2d(a.dense, [m, k])) as tf.Tensor2D, bias: tf.tensor1d(bias) })).dataSync() as Float32Array);
+      // (A term skipped because A's entry is 0 could only change the sign of a zero sum; the bits agree here.)
+      assert.deepEqual(bits(got), bits(ref));
+      assert.ok(got.some((v) => v !== 0));
+    });
+  }
+
   it('is registered on wasm only, and rejects malformed CSR input instead of reading stray memory', async () => {
     assert.ok(hasCsrMatMul());
     assert.equal(tf.getKernel(CSR_MATMUL, 'cpu'), undefined);
@@ -60,6 +76,7 @@ describe('backend/wasm-simd: DensityCsrMatMul', function () {
     assert.throws(call([0, 1], [-1], [1]), /index -1/);
     assert.throws(call([0, 2], [0], [1]), /rowPtr must run from 0 to nnz/);
     assert.throws(call([0, 2, 1], [0, 1], [1, 1]), /rowPtr/);
+    assert.throws(() => tf.tidy(() => csrMatMulOp(tf.tensor1d([0, 1], 'int32'), tf.tensor1d([0], 'int32'), tf.tensor1d([1]), b, tf.tensor1d([1, 2]))), /bias must be float32 with one value per row of A \(1\)/);
     const before = tf.memory().numTensors;
     tf.dispose(call([0, 0, 2], [0, 2], [2, 3])());
     assert.equal(tf.memory().numTensors, before);
@@ -97,9 +114,12 @@ describe('backend/wasm-simd: first-layer update of the pruning trajectory', func
         for (let level = 0; level <= 10; level++) {
           const removed = level === 0 ? null : removedByRow(kernel, d, h, order, (level - 1) * per, Math.min(d * h, level * per));
           updateFirstLayer(refPre, refHidden, relu, xs, h, removed);
-          state.update(removed, relu);
+          // Odd levels write the activations transposed ([h, n], for the sparse second layer).
+          const transposed = level % 2 === 1;
+          state.update(removed, relu, transposed);
           const got = state.hidden.dataSync() as Float32Array;
-          assert.deepEqual(bits(got), bits(refHidden), `level ${level}`);
+          const want = transposed ? Float32Array.from({ length: n * h }, (_, q) => refHidden[(q % n) * h + Math.floor(q / n)]) : refHidden;
+          assert.deepEqual(bits(got), bits(want), `level ${level}${transposed ? ' (transposed)' : ''}`);
         }
         // The reference really changed and, with relu, clipped some units to 0.
         assert.ok(refPre.some((v, i) => v !== pre[i]));

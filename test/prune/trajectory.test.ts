@@ -2,7 +2,8 @@ import { strict as assert } from 'assert';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../lib/backend';
 import { strategies, densityAt } from '../../lib/prune/strategies';
-import { denseStack, mlpTrajectory, pruningTrajectory, scoreOutputs, defaultBatchSize, type TrajectoryPoint } from '../../lib/prune/trajectory';
+import { denseStack, denseTrajectoryLevers, mlpTrajectory, pruningTrajectory, scoreOutputs, defaultBatchSize, type TrajectoryPoint } from '../../lib/prune/trajectory';
+import { CSR_MATMUL } from '../../lib/backend/wasm-simd';
 import type { StrategyName } from '../../lib/prune/strategies';
 import { convModel, denseLogitsModel, denseSoftmaxModel, snapshot, syntheticImages, tfEvaluate, trainBriefly } from './fixtures';
 
@@ -92,6 +93,31 @@ describe('prune/trajectory', function () {
       assertSameTrajectory(chunked, slow, validation.n, `${strategy} chunked`);
     });
   }
+
+  it('fast path: the sparse second layer (wasm) gives the same trajectory bit for bit, and runs where the layer is mostly pruned', async function () {
+    if (tf.getBackend() !== 'wasm') this.skip();
+    const saved = { ...denseTrajectoryLevers };
+    try {
+      denseTrajectoryLevers.sparseFirstProduct = false; // so the only sparse products are the second layer's
+      denseTrajectoryLevers.sparseSecondLayerBelow = 0;
+      for (const strategy of ['layerwiseMagnitude', 'globalMagnitude', 'random'] as StrategyName[]) {
+        const dense = await mlpTrajectory(mlp, NAMES, validation, { strategy, seed: 7 });
+        denseTrajectoryLevers.sparseSecondLayerBelow = 0.45;
+        let sparse: Awaited<ReturnType<typeof mlpTrajectory>> = [];
+        const info = await tf.profile(async () => {
+          sparse = await mlpTrajectory(mlp, NAMES, validation, { strategy, seed: 7 });
+        });
+        denseTrajectoryLevers.sparseSecondLayerBelow = 0;
+        assert.deepEqual(sparse, dense, strategy);
+        // fc2 (50 x 50) has < 45% left from level 28 on (layer-wise): those levels use the sparse product.
+        const calls = info.kernels.filter((k) => k.name === CSR_MATMUL).length;
+        if (strategy === 'layerwiseMagnitude') assert.equal(calls, 23, 'levels 28-50');
+        else assert.ok(calls > 0, strategy);
+      }
+    } finally {
+      Object.assign(denseTrajectoryLevers, saved);
+    }
+  });
 
   it('fast path: incremental first-layer updates do not drift (same as a full recompute every level)', async () => {
     const incremental = await mlpTrajectory(mlp, NAMES, validation, { strategy: 'layerwiseMagnitude' });
