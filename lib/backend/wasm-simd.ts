@@ -15,7 +15,7 @@
 //    image, pre[r, j] -= w * x[r, i] for every weight (i, j, w) removed at this level and every nonzero input
 //    x[r, i], in float64, then hidden[r, :] = f32(relu(pre[r, :])) two units at a time (f64x2.pmax(0, v) is
 //    exactly v > 0 ? v : 0 without the branch a scalar select compiles to: 10x faster on ReLU's random signs).
-//    The same float64 operations in the same order as the JS reference, ~2x faster per level. Optionally writes
+//    The same float64 operations in the same order as the JS reference, ~3.7x faster per level (27.5 -> 7.4 ms, MLP 1x). Optionally writes
 //    the activations transposed ([h, n]) for the sparse second layer.
 //  - csrMatMulBias (the same kernel entry with a `bias` input): bias[i] + A b, each output accumulated from the
 //    bias over the row's nonzeros in order, which is XNNPACK's fused product's order (checked bit for bit);
