@@ -4,7 +4,10 @@
 // Convs have NO bias: the BatchNorm after each one has its own shift (beta), so a conv bias would be redundant.
 // BatchNorm uses PyTorch's conventions (moving-average momentum 0.9 in tfjs terms, i.e. torch's 0.1; epsilon 1e-5),
 // as in open_lth's CIFAR ResNets. BN parameters are not prunable and not counted.
-// Weight counts differ from the paper's Table 1 (1x: 14,416 here vs 443,122); see PAPER_TABLE1.
+// 14,416 weights at 1x. The paper's Table 1 (443,122 at 1x) is linear in the filter count f, 27,692 f + 50: conv0
+// counted once per output position (27,648 f) plus ~44 f + 50, with no f^2 term, so the blocks' six f -> f convs
+// are missing from the paper's counts (PROTOCOL.md "What Table 1 reveals"; paperParameterCount in ./counts).
+// We keep the text's architecture; notebook 01 asks what it would mean if only conv0 and proj had been pruned.
 import * as tf from '@tensorflow/tfjs';
 import type { Architecture, PrunableLayer } from './types';
 import { applyInit } from './kernels';
@@ -12,15 +15,16 @@ import { convLayer, denseLayer, hiddenWidth } from './width';
 
 const INPUT: [number, number, number] = [32, 32, 3];
 const CLASSES = 10;
+const POSITIONS = INPUT[0] * INPUT[1]; // 'same' padding, stride 1: every conv outputs 32 x 32
 const BLOCKS = 3;
 const BN_MOMENTUM = 0.9;
 const BN_EPSILON = 1e-5;
 
 function prunableLayers(width: number): PrunableLayer[] {
   const c = hiddenWidth(16, width);
-  const layers: PrunableLayer[] = [convLayer('conv0', 3, INPUT[2], c)];
+  const layers: PrunableLayer[] = [convLayer('conv0', 3, INPUT[2], c, POSITIONS)];
   for (let b = 1; b <= BLOCKS; b++) {
-    layers.push(convLayer(`block${b}_conv1`, 3, c, c), convLayer(`block${b}_conv2`, 3, c, c));
+    layers.push(convLayer(`block${b}_conv1`, 3, c, c, POSITIONS), convLayer(`block${b}_conv2`, 3, c, c, POSITIONS));
   }
   layers.push(denseLayer('proj', c, CLASSES));
   return layers;

@@ -18,6 +18,8 @@ export interface PrunableLayer {
   count: number;
   fanIn: number;
   fanOut: number;
+  /** Conv layers: output positions per image (h_out * w_out), i.e. how often the kernel is applied; dense: absent (once). */
+  outputPositions?: number;
 }
 
 export interface Architecture {

@@ -7,17 +7,35 @@ import {
 import { initKernel } from '../../lib/train/init';
 
 describe('models: width rule', () => {
-  it('hiddenWidth = max(1, round(base * width))', () => {
+  it('hiddenWidth = max(1, int(base * width)): truncation, as the paper\'s Table 1 shows', () => {
     assert.equal(hiddenWidth(300, 1), 300);
     assert.equal(hiddenWidth(300, 0.1), 30);
     assert.equal(hiddenWidth(100, 0.5), 50);
     assert.equal(hiddenWidth(100, 5), 500);
-    assert.equal(hiddenWidth(64, 0.1), 6); // 6.4 rounds down
+    assert.equal(hiddenWidth(64, 0.1), 6); // Conv-2 0.1x filters: int(6.4)
+    assert.equal(hiddenWidth(256, 0.1), 25); // Conv-2 0.1x units: int(25.6), where rounding gave 26
+    assert.equal(hiddenWidth(16, 0.1), 1); // ResNet 0.1x filters: int(1.6), where rounding gave 2
     assert.equal(hiddenWidth(16, 0.25), 4);
-    assert.equal(hiddenWidth(300, 0.0015), 1); // 0.45 rounds to 0, floored at 1
+    assert.equal(hiddenWidth(10, 0.25), 2); // 2.5 (exact in binary) truncates
+    assert.equal(hiddenWidth(300, 0.0015), 1); // 0.45 truncates to 0, floored at 1
     assert.equal(hiddenWidth(300, 0.001), 1);
-    assert.equal(hiddenWidth(10, 0.25), 3); // 2.5 (exact in binary) rounds half up
     assert.equal(hiddenWidth(300, 1.7), 510); // any positive multiplier, not only the paper's five
+  });
+
+  it('a product within float error of a whole number is that number, not one less', () => {
+    assert.ok(100 * 0.57 < 57); // the float product really is 56.999...
+    assert.equal(hiddenWidth(100, 0.57), 57);
+    assert.ok(100 * 0.29 < 29); // 28.999999999999996
+    assert.equal(hiddenWidth(100, 0.29), 29);
+    assert.equal(hiddenWidth(100, 0.5699), 56); // a real fraction still truncates
+    assert.ok(1e8 * 0.57 < 57e6 - 1e-9); // off by more than 1e-9 absolute
+    assert.equal(hiddenWidth(1e8, 0.57), 57e6); // the tolerance is relative, so large products snap too
+  });
+
+  it('MLP widths are whole numbers at the paper\'s sizes, so truncation and rounding agree there (committed runs unchanged)', () => {
+    for (const w of PAPER_WIDTHS) {
+      for (const base of [300, 100]) assert.equal(hiddenWidth(base, w), Math.round(base * w), `${base} x ${w}`);
+    }
   });
 
   it('rejects non-positive or non-finite widths, naming the value', () => {
@@ -52,7 +70,13 @@ describe('models: weight counts', () => {
     const c = weightCounts('conv2', 1);
     assert.deepEqual(c.perLayer, { conv1: 1_728, conv2: 36_864, fc1: 4_194_304, fc2: 65_536, proj: 2_560 });
     assert.equal(c.total, 4_300_992);
-    assert.notEqual(c.total, PAPER_TABLE1.conv2['1']); // documented: the paper's number is not reproducible
+    assert.notEqual(c.total, PAPER_TABLE1.conv2['1']); // weights only is not the paper's Conv-2 rule (see counts.test)
+  });
+
+  it('Conv-2 0.1x: 6 filters and 25 units (truncation)', () => {
+    const [c1, c2, fc1, fc2, proj] = architectures.conv2.prunableLayers(0.1);
+    assert.deepEqual([c1.shape, c2.shape, fc1.shape, fc2.shape, proj.shape], [[3, 3, 3, 6], [3, 3, 6, 6], [16 * 16 * 6, 25], [25, 25], [25, 10]]);
+    assert.equal(weightCounts('conv2', 0.1).total, 162 + 324 + 38_400 + 625 + 250);
   });
 
   it('ResNet 1x: conv0 3*3*3*16, six 3*3*16*16 block convs, proj 16*10', () => {
@@ -64,6 +88,7 @@ describe('models: weight counts', () => {
     assert.equal(c.total, 432 + 6 * 2_304 + 160);
     const half = weightCounts('resnet', 0.5); // 8 filters
     assert.equal(half.total, 3 * 3 * 3 * 8 + 6 * 3 * 3 * 8 * 8 + 8 * 10);
+    assert.equal(weightCounts('resnet', 0.1).total, 27 + 6 * 9 + 10); // 1 filter (int(1.6))
   });
 
   it('conv fans are kh*kw*cIn and kh*kw*cOut; dense fans are in and out', () => {
@@ -96,6 +121,9 @@ describe('models: built tfjs models', function () {
         for (const l of layers) {
           const w = m.getLayer(l.name).getWeights();
           assert.deepEqual(w[0].shape, l.shape, l.name);
+          const out = m.getLayer(l.name).outputShape as (number | null)[];
+          // Conv: how often the kernel is applied per image is what the layer really outputs (h x w); dense: once.
+          assert.equal(l.outputPositions ?? 1, l.kind === 'conv' ? (out[1] as number) * (out[2] as number) : 1, `${l.name} output positions`);
           total += w[0].size;
           for (const extra of w.slice(1)) assert.ok((extra.dataSync() as Float32Array).every((v) => v === 0), `${l.name} bias starts at zero`);
         }
