@@ -3,7 +3,7 @@
 // A case has a setup (data, model), a warm-up (first kernel calls, wasm heap growth; also sizes the work so one
 // repeat takes about `targetSeconds`), then `repeats` measured samples; the runner reports their median.
 import * as tf from '@tensorflow/tfjs';
-import { loadDataset, type ImageSet } from '../lib/data';
+import { loadDataset, type DatasetName, type ImageSet } from '../lib/data';
 import { takeRows, validationIndicesFor } from '../lib/data/split';
 import { architectures, type ArchName } from '../lib/models';
 import { trainModel, type TrainConfig } from '../lib/train';
@@ -49,9 +49,9 @@ function seconds(since: bigint): number {
 }
 
 /** The 5,000 validation images of data seed 0 (lib/data's split), without writing the split record file. */
-async function validationImages(): Promise<ImageSet> {
-  const ds = await loadDataset('mnist');
-  return takeRows(ds.train, validationIndicesFor('mnist', ds.train.n, 0, 5000));
+async function validationImages(dataset: DatasetName): Promise<ImageSet> {
+  const ds = await loadDataset(dataset);
+  return takeRows(ds.train, validationIndicesFor(dataset, ds.train.n, 0, 5000));
 }
 
 /**
@@ -112,18 +112,22 @@ function trainCase(arch: ArchName, width: number, optimizer: OptimizerName, summ
   };
 }
 
-/** Seconds for the full 51-level layer-wise magnitude trajectory of an MLP on 5,000 MNIST validation images. */
-function trajectoryCase(width: number, fastPath: boolean, defaultRepeats?: number): BenchCase {
+/**
+ * Seconds for the full 51-level layer-wise magnitude trajectory on 5,000 validation images (data seed 0), through
+ * pruningTrajectory as a sweep calls it. `fastPath` false forces the generic path (model.predict per level).
+ */
+function trajectoryCase(arch: ArchName, width: number, fastPath: boolean, defaultRepeats?: number): BenchCase {
+  const a = architectures[arch];
   return {
-    name: `${fastPath ? 'trajectory' : 'trajectory-generic'}/mlp/${width}`,
+    name: `${fastPath ? 'trajectory' : 'trajectory-generic'}/${arch}/${width}`,
     unit: 's',
     defaultRepeats,
-    summary: `51-level layer-wise trajectory, MLP ${width}x, 5,000 validation images, ${fastPath ? 'dense-stack fast path' : 'generic path (model.predict per level)'}`,
+    summary: `51-level layer-wise trajectory, ${arch} ${width}x, 5,000 validation images, ${fastPath ? 'the fast paths a sweep takes' : 'generic path (model.predict per level)'}`,
     async prepare() {
-      const validation = await validationImages();
+      const validation = await validationImages(a.dataset);
       // Untrained weights: the work per level depends on the plan's counts and the input, not the values.
-      const model = architectures.mlp.build(width, 'he', 0);
-      const run = (levels?: number) => pruningTrajectory(model, architectures.mlp, validation, { strategy: 'layerwiseMagnitude', fastPath, levels });
+      const model = a.build(width, 'he', 0);
+      const run = (levels?: number) => pruningTrajectory(model, a, validation, { strategy: 'layerwiseMagnitude', fastPath, levels });
       return {
         async warmup() {
           await run(2);
@@ -167,11 +171,18 @@ export const CASES: BenchCase[] = [
   trainCase('mlp', 0.1, 'sgd', 'MLP 0.1x training, SGD lr 0.1, batch 128, MNIST'),
   trainCase('mlp', 1, 'sgd', 'MLP 1x training, SGD lr 0.1, batch 128, MNIST'),
   trainCase('mlp', 5, 'sgd', 'MLP 5x training, SGD lr 0.1, batch 128, MNIST'),
+  trainCase('conv2', 0.1, 'adam', 'Conv-2 0.1x training, Adam lr 2e-4, batch 128, CIFAR-10'),
   trainCase('conv2', 0.5, 'adam', 'Conv-2 0.5x training, Adam lr 2e-4, batch 128, CIFAR-10'),
+  trainCase('conv2', 1, 'adam', 'Conv-2 1x training, Adam lr 2e-4, batch 128, CIFAR-10'),
+  trainCase('resnet', 0.5, 'sgd', 'ResNet 0.5x training, SGD lr 0.1, batch 128, CIFAR-10 (BatchNorm in training mode)'),
   trainCase('resnet', 1, 'sgd', 'ResNet 1x training, SGD lr 0.1, batch 128, CIFAR-10 (BatchNorm in training mode)'),
-  trajectoryCase(1, true),
-  trajectoryCase(5, true, 3), // ~20 s each
-  trajectoryCase(1, false),
+  trajectoryCase('mlp', 1, true),
+  trajectoryCase('mlp', 5, true, 3), // ~15 s each
+  trajectoryCase('mlp', 1, false),
+  // 255,000 forward passes each: minutes per repeat, so one repeat unless --repeats says more.
+  trajectoryCase('conv2', 0.5, true, 1),
+  trajectoryCase('conv2', 1, true, 1),
+  trajectoryCase('resnet', 1, true, 1),
   peakRss,
 ];
 

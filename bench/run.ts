@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend, type BackendInfo } from '../lib/backend';
 import { runCli, UsageError, type CommandSpec } from '../lib/cli/args';
 import { CASES, selectCases, type BenchCase, type Unit } from './cases';
+import { hasPeer, runPeer, speedRatio, type PeerLine } from './peer';
 
 const cmd: CommandSpec = {
   command: 'bench',
@@ -17,13 +18,14 @@ const cmd: CommandSpec = {
     { name: 'repeats', type: 'integer', placeholder: '<N>', help: 'measured repeats per case (default 5; 3 for trajectory/mlp/5)' },
     { name: 'seconds', type: 'number', placeholder: '<s>', help: 'target seconds per repeat for cases that size their work (default 2)' },
     { name: 'list', type: 'boolean', help: 'list the cases and exit' },
+    { name: 'peer', type: 'boolean', help: 'after each case, the same workload in PyTorch (bench/peer.py, one thread),\nand the ratio (above 1: density is faster)' },
   ],
   notes: [
     'Units: samples/s (training images per second, higher is better), s (seconds, lower is better), MiB.',
     'spread = (max - min) / median of the repeats: large values mean a noisy machine, not a slow one.',
     'Environment: DENSITY_BACKEND forces a tfjs backend (tensorflow, wasm, cpu).',
   ],
-  examples: ['npm run bench', 'npm run bench -- --case train/mlp --repeats 3', 'npm run bench -- --json --case trajectory'],
+  examples: ['npm run bench', 'npm run bench -- --peer --case train/conv2', 'npm run bench -- --case train/mlp --repeats 3', 'npm run bench -- --json --case trajectory'],
 };
 
 export interface CaseLine {
@@ -38,6 +40,10 @@ export interface CaseLine {
   values: number[];
   /** What one repeat does. */
   work: string;
+  /** With --peer: PyTorch's figure for the same workload, measured right after ours. */
+  peer?: PeerLine;
+  /** With --peer: ours over PyTorch's, oriented so that above 1 means density is faster. */
+  ratio?: number;
 }
 
 function median(xs: number[]): number {
@@ -122,14 +128,34 @@ runCli(cmd, async ({ values }) => {
         `# median of the repeats (${given ?? '5 unless a case says fewer'}) after a warm-up; spread = (max - min) / median\n`,
     );
   }
+  const peer = Boolean(values.peer);
+  let peerUnavailable: string | undefined;
   for (const c of cases) {
     const line = await runCase(c, repeatsOf(c), targetSeconds, info.name);
+    if (peer && hasPeer(c.name) && !peerUnavailable) {
+      const p = await runPeer(c.name, line.repeats, targetSeconds);
+      if ('unavailable' in p) {
+        peerUnavailable = p.unavailable; // said once; the bench carries on with our figures alone
+        process.stderr.write(`bench: ${p.unavailable}\n`);
+      } else {
+        line.peer = p;
+        line.ratio = speedRatio(line.value, p.value, line.unit);
+      }
+    }
     if (json) {
       process.stdout.write(JSON.stringify(line) + '\n');
     } else {
       const spread = line.repeats > 1 ? `spread ${(line.spread * 100).toFixed(1)}%` : '';
-      process.stdout.write(`${line.case.padEnd(26)} ${format(line.value, line.unit).padStart(8)} ${line.unit.padEnd(9)}  ${spread.padEnd(13)}  ${line.repeats}x ${line.work}\n`);
+      const vs = line.peer && line.ratio !== undefined
+        ? `  PyTorch ${format(line.peer.value, line.unit)} ${line.unit}, ratio ${line.ratio.toFixed(2)}x`
+        : '';
+      process.stdout.write(`${line.case.padEnd(26)} ${format(line.value, line.unit).padStart(8)} ${line.unit.padEnd(9)}  ${spread.padEnd(13)}  ${line.repeats}x ${line.work}${vs}\n`);
     }
+  }
+  if (peer && !json) {
+    process.stdout.write(peerUnavailable
+      ? `# PyTorch peer: ${peerUnavailable}\n`
+      : '# PyTorch peer: bench/peer.py, one thread, same batch size and optimiser, random inputs of the same shape; ratio above 1 = density faster\n');
   }
   return 0;
 });

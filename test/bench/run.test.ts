@@ -1,16 +1,26 @@
 // The bench CLI as a child process: the JSON line shape, case filtering and flag errors (never the speed:
 // figures belong to `npm run bench`, not to tests on a shared machine).
 import { strict as assert } from 'assert';
-import { execFile } from 'child_process';
+import { execFile, execFileSync } from 'child_process';
 import * as path from 'path';
 import { projectRoot } from '../../lib/paths';
 import { CASES, selectCases } from '../../bench/cases';
+import { hasPeer, PEER_PYTHON, runPeer, speedRatio } from '../../bench/peer';
+
+function torchAvailable(): boolean {
+  try {
+    execFileSync(PEER_PYTHON, ['-c', 'import torch'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 const TSX = path.join(projectRoot, 'node_modules', '.bin', 'tsx');
 
-function bench(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+function bench(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(TSX, [path.join('bench', 'run.ts'), ...args], { cwd: projectRoot, env: { ...process.env, DENSITY_QUIET: '1' } }, (err, stdout, stderr) => {
+    execFile(TSX, [path.join('bench', 'run.ts'), ...args], { cwd: projectRoot, env: { ...process.env, DENSITY_QUIET: '1', ...env } }, (err, stdout, stderr) => {
       const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
       resolve({ code, stdout, stderr });
     });
@@ -56,5 +66,44 @@ describe('bench/run', function () {
     const list = await bench(['--list']);
     assert.equal(list.code, 0);
     for (const c of CASES) assert.ok(list.stdout.includes(c.name), c.name);
+  });
+
+  it('the conv cases the CIFAR sweep is sized by exist, each with a PyTorch peer', () => {
+    const names = CASES.map((c) => c.name);
+    for (const n of ['train/conv2/0.1', 'train/conv2/0.5', 'train/conv2/1', 'train/resnet/0.5', 'train/resnet/1',
+      'trajectory/conv2/0.5', 'trajectory/conv2/1', 'trajectory/resnet/1']) {
+      assert.ok(names.includes(n), n);
+      assert.ok(hasPeer(n), `${n} has a peer`);
+    }
+    assert.equal(hasPeer('trajectory-generic/mlp/1'), false);
+    assert.equal(hasPeer('memory/peak-rss'), false);
+  });
+
+  it('speedRatio is above 1 when density is faster, for rates and for seconds', () => {
+    assert.equal(speedRatio(200, 100, 'samples/s'), 2);
+    assert.equal(speedRatio(1, 2, 's'), 2);
+    assert.equal(speedRatio(4, 2, 's'), 0.5);
+  });
+
+  it('--peer without PyTorch says how to get it and still prints our figures', async () => {
+    const r = await bench(['--peer', '--case', 'train/mlp/0.1', '--repeats', '1', '--seconds', '0.2'], { DENSITY_PEER_PYTHON: '/nonexistent/python3' });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /apt-get install python3-torch/);
+    assert.match(r.stdout, /^train\/mlp\/0\.1 +\d+ samples\/s/m);
+    assert.match(r.stdout, /# PyTorch peer: .*not found/);
+  });
+
+  it('bench/peer.py runs a case and reports it in the shape the bench reads (where PyTorch is installed)', async function () {
+    if (!torchAvailable()) this.skip();
+    this.timeout(60_000);
+    const p = await runPeer('train/mlp/0.1', 1, 0.1);
+    assert.ok(!('unavailable' in p), JSON.stringify(p));
+    if ('unavailable' in p) return;
+    assert.equal(p.case, 'train/mlp/0.1');
+    assert.equal(p.unit, 'samples/s');
+    assert.equal(p.threads, 1);
+    assert.ok(p.value > 0 && p.values.length === 1);
+    const bad = await runPeer('train/vgg/1', 1, 0.1);
+    assert.ok('unavailable' in bad && /no PyTorch peer for architecture 'vgg'/.test(bad.unavailable));
   });
 });
