@@ -3,12 +3,14 @@
 //  1. node_modules: `npm ci` when absent or older than package-lock.json.
 //  2. Jupyter nbconvert + nbclient: Debian packages when running as root with apt-get, else a clear message.
 //  3. The project-local tslab kernel spec (.jupyter/, put on JUPYTER_PATH by our commands only).
+//  4. With --chromium (npm test): Chromium for the rendering test, the same way as Jupyter.
 // Plain JavaScript without dependencies: it runs before node_modules exists.
 'use strict';
 const { spawnSync } = require('child_process');
 const fs = require('fs');
 const path = require('path');
 const jenv = require('./jupyter-env');
+const chromium = require('./chromium');
 
 const root = jenv.projectRoot;
 const say = (msg) => process.stderr.write(`[setup] ${msg}\n`);
@@ -29,11 +31,12 @@ function ensureNodeModules() {
   if (stale) run('npm', ['ci', '--no-audit', '--no-fund']);
 }
 
+const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+const hasApt = fs.existsSync('/usr/bin/apt-get');
+
 function ensureJupyter() {
   if (process.env.DENSITY_SKIP_JUPYTER === '1') return;
   if (jenv.findJupyterPython()) return;
-  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
-  const hasApt = fs.existsSync('/usr/bin/apt-get');
   if (isRoot && hasApt) {
     say('Jupyter nbconvert/nbclient not found: installing the Debian packages');
     run('apt-get', ['update', '-qq']);
@@ -49,6 +52,16 @@ function ensureJupyter() {
   process.exit(1);
 }
 
+function ensureChromium() {
+  const runStatus = (cmd, args) => {
+    say(`$ ${cmd} ${args.join(' ')}`);
+    const r = spawnSync(cmd, args, { stdio: 'inherit', cwd: root, env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+    return r.status === null ? 1 : r.status;
+  };
+  if (!chromium.ensureChromium({ candidates: chromium.chromiumCandidates(), isRoot, hasApt, run: runStatus, say })) process.exit(1);
+}
+
 ensureNodeModules();
 ensureJupyter();
 if (jenv.ensureKernelSpec()) say(`kernel spec written: ${path.relative(root, jenv.kernelSpecFile)} (used via JUPYTER_PATH)`);
+if (process.argv.includes('--chromium')) ensureChromium();

@@ -1,8 +1,8 @@
 // Opens a rendered notebook page in headless Chromium with the network cut off and reports what a reader sees:
 // how many Plotly figures drew with data, and any console errors or failed requests. Used by the rendering test
 // and available to check a render by hand (npx tsx lib/render/pageCheck.ts outputs/html/02-....html).
-import * as fs from 'fs';
 import * as path from 'path';
+import { projectRoot } from '../paths';
 
 export interface PageReport {
   file: string;
@@ -10,12 +10,25 @@ export interface PageReport {
   figuresWithData: number;
   consoleErrors: string[];
   blockedRequests: string[];
+  /** Provenance boxes on the page, and their cells whose computed text is not left-aligned (the lab CSS right-aligns td). */
+  provenanceBoxes: number;
+  provenanceCellsNotLeft: number;
 }
 
+interface ChromiumModule {
+  chromiumCandidates(env?: NodeJS.ProcessEnv): string[];
+  findChromium(candidates?: string[]): string | null;
+  INSTALL_COMMAND: string;
+}
+// Plain JS shared with scripts/ensure-setup.js (which installs Chromium for `npm test` before node_modules exists).
+// eslint-disable-next-line @typescript-eslint/no-var-requires
+const chromiumSetup = require(path.join(projectRoot, 'scripts', 'chromium.js')) as ChromiumModule;
+
 export function chromiumPath(): string {
-  const candidates = [process.env.DENSITY_CHROMIUM, '/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'];
-  for (const c of candidates) if (c && fs.existsSync(c)) return c;
-  throw new Error('no Chromium found (apt-get install chromium, or set DENSITY_CHROMIUM to a Chrome/Chromium binary)');
+  const found = chromiumSetup.findChromium();
+  if (found) return found;
+  throw new Error(`no Chromium found (looked for ${chromiumSetup.chromiumCandidates().join(', ')}): run \`node scripts/ensure-setup.js --chromium\` ` +
+    `(as root it installs it), \`${chromiumSetup.INSTALL_COMMAND}\`, or set DENSITY_CHROMIUM to a Chrome/Chromium binary`);
 }
 
 export async function checkPage(file: string, opts: { settleMs?: number } = {}): Promise<PageReport> {
@@ -25,7 +38,7 @@ export async function checkPage(file: string, opts: { settleMs?: number } = {}):
     executablePath: chromiumPath(),
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
-  const report: PageReport = { file, figures: 0, figuresWithData: 0, consoleErrors: [], blockedRequests: [] };
+  const report: PageReport = { file, figures: 0, figuresWithData: 0, consoleErrors: [], blockedRequests: [], provenanceBoxes: 0, provenanceCellsNotLeft: 0 };
   try {
     const page = await browser.newPage();
     page.on('console', (m) => { if (m.type() === 'error') report.consoleErrors.push(m.text()); });
@@ -44,10 +57,15 @@ export async function checkPage(file: string, opts: { settleMs?: number } = {}):
     const counts = (await page.evaluate(`(() => {
       const figs = Array.from(document.querySelectorAll('.density-figure'));
       const withData = figs.filter((el) => Array.isArray(el.data) && el.data.length > 0 && el.querySelector('.main-svg') !== null);
-      return { figures: figs.length, withData: withData.length };
-    })()`)) as { figures: number; withData: number };
+      const boxes = Array.from(document.querySelectorAll('.density-provenance'));
+      const cells = boxes.flatMap((b) => Array.from(b.querySelectorAll('td, th')));
+      const notLeft = cells.filter((c) => !['left', 'start'].includes(getComputedStyle(c).textAlign));
+      return { figures: figs.length, withData: withData.length, boxes: boxes.length, notLeft: notLeft.length };
+    })()`)) as { figures: number; withData: number; boxes: number; notLeft: number };
     report.figures = counts.figures;
     report.figuresWithData = counts.withData;
+    report.provenanceBoxes = counts.boxes;
+    report.provenanceCellsNotLeft = counts.notLeft;
   } finally {
     await browser.close();
   }
@@ -59,10 +77,11 @@ if (require.main === module) {
   (async () => {
     for (const f of files) {
       const r = await checkPage(f);
-      process.stdout.write(`${path.basename(f)}: ${r.figuresWithData}/${r.figures} figures drawn, ${r.consoleErrors.length} console errors, ${r.blockedRequests.length} blocked requests\n`);
+      process.stdout.write(`${path.basename(f)}: ${r.figuresWithData}/${r.figures} figures drawn, ${r.consoleErrors.length} console errors, ${r.blockedRequests.length} blocked requests, ` +
+        `${r.provenanceCellsNotLeft} provenance cells not left-aligned\n`);
       for (const e of r.consoleErrors) process.stdout.write(`  console: ${e}\n`);
       for (const u of r.blockedRequests) process.stdout.write(`  blocked: ${u}\n`);
-      if (r.figures !== r.figuresWithData || r.consoleErrors.length || r.blockedRequests.length) process.exitCode = 1;
+      if (r.figures !== r.figuresWithData || r.consoleErrors.length || r.blockedRequests.length || r.provenanceCellsNotLeft) process.exitCode = 1;
     }
   })().catch((e) => { process.stderr.write(`${(e as Error).stack}\n`); process.exitCode = 2; });
 }
