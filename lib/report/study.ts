@@ -159,17 +159,22 @@ function list(xs: (string | number)[]): string {
   return xs.length ? xs.join(', ') : 'none yet';
 }
 
+// Inline styles on every element: the lab template's CSS right-aligns table cells, centres and stripes tables and
+// shrinks their font, which made the box hard to read; inline styles win over its class rules.
+const PROV_CELL = 'text-align:left;vertical-align:top;padding:3px 14px 3px 0;line-height:1.45;white-space:normal';
+
 /** The provenance box at the top of every notebook. */
 export function provenanceHtml(p: ProvenanceSummary): string {
-  const row = (k: string, v: string) => `<tr><th style="text-align:left;vertical-align:top;padding-right:12px">${escapeHtml(k)}</th><td>${v}</td></tr>`;
+  const row = (k: string, v: string) =>
+    `<tr style="background:transparent"><th style="${PROV_CELL};font-weight:600;white-space:nowrap">${escapeHtml(k)}</th><td style="${PROV_CELL}">${v}</td></tr>`;
   const datasets = p.datasets.length
     ? p.datasets.map((d) => `${escapeHtml(d.name)}: ${escapeHtml(d.description)}; sha256 <code>${escapeHtml(d.sha256.slice(0, 12))}…</code>; ` +
         `${escapeHtml(d.trainImages.map((n) => n.toLocaleString('en-US')).join(' / '))} training and ${escapeHtml(d.validationImages.map((n) => n.toLocaleString('en-US')).join(' / '))} validation images`).join('<br>')
     : 'none yet (no finished runs)';
   const runs = `${p.done} of ${p.expected} done (${p.complete} complete, ${p.diverged} diverged); ${p.missing} missing`;
   const departures = p.departures.length ? `<ul style="margin:0;padding-left:18px">${p.departures.map((d) => `<li>${escapeHtml(d)}</li>`).join('')}</ul>` : 'none: the paper\'s protocol';
-  return `<div class="density-provenance" style="border:1px solid #ccd;background:#f7f8fb;padding:8px 12px;margin:6px 0;font-size:90%">
-<table>
+  return `<div class="density-provenance" style="border:1px solid #c8cdd8;border-left:4px solid #5b6b8c;background:#f7f8fb;color:#1f2328;padding:8px 12px;margin:6px 0;font-size:14px;text-align:left">
+<table style="margin:0;width:100%;table-layout:auto;border-collapse:collapse;font-size:inherit;color:inherit">
 ${row('profile', `<b>${escapeHtml(p.profile)}</b>: ${escapeHtml(p.description)}`)}
 ${row('runs', escapeHtml(runs))}
 ${row('seeds', escapeHtml(`init seeds ${list(p.initSeeds)}; data seeds ${list(p.dataSeeds)}`))}
