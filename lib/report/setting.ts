@@ -1,7 +1,7 @@
 // Notebook 01 (the paper's Sec 3, experimental setting): datasets and splits, architectures and Table 1,
 // initialisers and optimisers, the profile's training settings, and training curves with their stopping points.
 import type { Profile } from '../experiments/profiles';
-import { PAPER_TABLE1, PAPER_WIDTHS, weightCounts } from '../models/index';
+import { PAPER_WIDTHS, architectures, getArchitecture, hiddenWidth, paperParameterCount, paperTable1, weightCounts } from '../models/index';
 import type { ArchName } from '../models/types';
 import { colourFor, curvesFigure, type CurveTrace } from '../plots/figures';
 import type { Figure } from '../plots/display';
@@ -9,6 +9,7 @@ import type { StopRule } from '../store/descriptor';
 import { initializers } from '../train/init';
 import { ADAGRAD, ADAM, DEFAULT_LEARNING_RATES } from '../train/optimizers';
 import { byWidth, widthLabel, type Regime } from './aggregate';
+import { PAPER_REGIME_TITLES, PAPER_TABLE2, type PaperRegime } from './paperNumbers';
 import { sourceLine, type Study } from './study';
 import type { TableRow } from './tables';
 
@@ -44,29 +45,194 @@ export function datasetRows(study: Study): TableRow[] {
 }
 
 const ARCHS: ArchName[] = ['mlp', 'conv2', 'resnet'];
+const n = (x: number): string => x.toLocaleString('en-US');
 
-/** Table 1: our weight counts (weights only, no biases or BN parameters) beside the paper's, per width. */
+/** The distinct hidden widths of a model (prunable layers' output widths but the last's): what the width rule decides. */
+function hiddenWidths(arch: ArchName, width: number): string {
+  const layers = getArchitecture(arch).prunableLayers(width);
+  return [...new Set(layers.slice(0, -1).map((l) => l.shape[l.shape.length - 1]))].join(', ');
+}
+
+/**
+ * Table 1 in long form, one row per architecture and size: our model counted weights only and by the paper's rule
+ * (connections, lib/models/counts), beside the paper's count, with the difference from the paper's rule.
+ */
 export function table1Rows(): TableRow[] {
+  return ARCHS.flatMap((a) => PAPER_WIDTHS.map((w) => {
+    const paper = paperTable1(a, w);
+    const rule = paperParameterCount(a, w).total;
+    return {
+      architecture: a, 'size (x)': w, 'hidden widths': hiddenWidths(a, w),
+      'weights only (ours)': weightCounts(a, w).total,
+      "paper's rule (ours)": rule,
+      "paper's Table 1": paper,
+      "paper - paper's rule (ours)": paper === null ? null : paper - rule,
+    };
+  }));
+}
+
+/** The paper's rule spelled out with our numbers, one sentence per architecture at 1x, then the 0.1x Conv-2 check. */
+export function table1Arithmetic(): string[] {
+  const c = architectures.conv2.prunableLayers(1);
+  const [conv1, conv2, fc1, fc2, proj] = c;
+  const p = paperParameterCount('conv2', 1);
+  const f = conv1.shape[3];
+  const u = fc1.shape[1];
+  const positions = conv1.outputPositions ?? 1;
+  const small = paperParameterCount('conv2', 0.1);
+  const smallPaper = paperTable1('conv2', 0.1) as number;
+  const r = paperParameterCount('resnet', 1);
+  const rw = weightCounts('resnet', 1);
+  const seen = RESNET_PAPER_LAYERS.reduce((s, l) => s + r.perLayer[l], 0);
+  const fit = resnetPaperFit();
+  return [
+    `Weights only: a dense layer's in x out, a conv's 3 x 3 x c_in x c_out; no biases or batch-norm parameters. This is what ` +
+      `pruning removes, so every density in this project is a share of it. It reproduces the paper's MLP column exactly ` +
+      `(1x: 784 x 300 + 300 x 100 + 100 x 10 = ${n(weightCounts('mlp', 1).total)}).`,
+    `The paper's rule (connections): each conv weight counted once per output position, dense weights once. Conv-2 at 1x ` +
+      `(f = ${f} filters, u = ${u} units): conv weights (${n(conv1.count)} + ${n(conv2.count)}) x ${n(positions)} positions (32 x 32, 'same' padding) = ` +
+      `${n(p.perLayer.conv1 + p.perLayer.conv2)}; dense weights ${n(fc1.count)} + ${n(fc2.count)} + ${n(proj.count)}; plus u = ${n(p.extra)} ` +
+      `(one value per unit of a hidden dense layer, e.g. one bias vector) = ${n(p.total)}, the paper's ${n(paperTable1('conv2', 1) as number)}. ` +
+      `Exact at 0.5x and 2x too; at 0.1x (f = 6, u = 25 by truncation) ${n(small.total)} vs the paper's ${n(smallPaper)}.`,
+    `The width rule is truncation, int(base x size): only 6 filters and 25 units fit Conv-2's 0.1x count (rounding's 26 units ` +
+      `miss it by about 1,600), and only 1 filter ResNet's (int(1.6)). The MLP's widths are whole numbers at every size, so its ` +
+      `models (and our 500 MLP runs) are the same under either rule.`,
+    `ResNet: the paper's counts are ${fit.formula} (exact at ${fit.exactAt.map((w) => `${w}x`).join(', ')}; off by ` +
+      `${fit.rows.filter((x) => x.residual !== 0).map((x) => `${n(x.residual)} at ${x.width}x`).join(', ') || 'nothing elsewhere'}): ` +
+      `linear in the filter count f, with no f^2 term. Our ResNet as the text describes it has ${n(rw.total)} weights at 1x ` +
+      `(${n(r.total)} by the paper's rule), nearly all in the residual blocks' six f -> f convs; conv0 by connections plus proj is ` +
+      `${n(seen)}, ${n((paperTable1('resnet', 1) as number) - seen)} short of the paper's ${n(paperTable1('resnet', 1) as number)} ` +
+      `(a term of the order of batch-norm parameters and biases). So the blocks' convs are missing from the paper's counts.`,
+  ];
+}
+
+/** The ResNet layers whose connections the paper's counts can hold (no f^2 term: the first conv and the dense layer). */
+export const RESNET_PAPER_LAYERS: readonly string[] = ['conv0', 'proj'];
+
+export interface LinearFit {
+  slope: number;
+  intercept: number;
+  /** The fit written out, e.g. "27,692 f + 50". */
+  formula: string;
+  /** Widths where the fit equals the paper's count exactly. */
+  exactAt: number[];
+  rows: { width: number; f: number; paper: number; fit: number; residual: number }[];
+}
+
+/**
+ * The paper's ResNet counts against the filter count f = int(16 s): a least-squares line through the sizes above
+ * 0.1x (0.1x is left out because its single filter is where the rounding rules part and its count is the odd one),
+ * with the residual at every size the paper has.
+ */
+export function resnetPaperFit(): LinearFit {
+  const all = PAPER_WIDTHS.filter((w) => paperTable1('resnet', w) !== null)
+    .map((w) => ({ width: w, f: hiddenWidth(16, w), paper: paperTable1('resnet', w) as number }));
+  const pts = all.filter((p) => p.width > 0.1);
+  const mx = pts.reduce((s, p) => s + p.f, 0) / pts.length;
+  const my = pts.reduce((s, p) => s + p.paper, 0) / pts.length;
+  const slope = pts.reduce((s, p) => s + (p.f - mx) * (p.paper - my), 0) / pts.reduce((s, p) => s + (p.f - mx) ** 2, 0);
+  const intercept = my - slope * mx;
+  const rows = all.map((p) => ({ ...p, fit: slope * p.f + intercept, residual: p.paper - (slope * p.f + intercept) }));
+  const round = (x: number) => Math.round(x * 1e6) / 1e6; // the fit is exact in integers; hide float dust
+  rows.forEach((r) => { r.fit = round(r.fit); r.residual = round(r.residual); });
+  return {
+    slope: round(slope), intercept: round(intercept), formula: `${n(round(slope))} f + ${n(round(intercept))}`,
+    exactAt: rows.filter((r) => r.residual === 0).map((r) => r.width), rows,
+  };
+}
+
+/**
+ * The ResNet question, per size: how much of our ResNet the layers the paper's counts can hold (conv0, proj) are,
+ * by weights and by connections, beside the paper's count. If the paper pruned only those layers, its densities
+ * would be shares of them alone, while the blocks' convs (most of the weights) stayed whole.
+ */
+export function resnetQuestionRows(): TableRow[] {
   return PAPER_WIDTHS.map((w) => {
-    const row: TableRow = { 'size (x)': w };
-    for (const a of ARCHS) {
-      const ours = weightCounts(a, w).total;
-      const paper = PAPER_TABLE1[a][String(w) as keyof (typeof PAPER_TABLE1)['mlp']];
-      row[`${a} (ours)`] = ours;
-      row[`${a} (paper)`] = paper;
-      row[`${a} paper/ours`] = paper === null ? null : paper / ours;
-    }
+    const weights = weightCounts('resnet', w);
+    const conns = paperParameterCount('resnet', w);
+    const seenW = RESNET_PAPER_LAYERS.reduce((s, l) => s + weights.perLayer[l], 0);
+    const seenC = RESNET_PAPER_LAYERS.reduce((s, l) => s + conns.perLayer[l], 0);
+    const paper = paperTable1('resnet', w);
+    return {
+      'size (x)': w, filters: hiddenWidth(16, w),
+      'weights (all)': weights.total, 'conv0 + proj weights': seenW, 'conv0 + proj share of weights': (100 * seenW) / weights.total,
+      'connections (all)': conns.total, 'conv0 + proj connections': seenC, "paper's Table 1": paper,
+      'paper - conv0 + proj connections': paper === null ? null : paper - seenC,
+    };
+  });
+}
+
+/**
+ * What an effective density would mean if only conv0 and proj were pruned: the blocks' convs stay whole, so the
+ * share of ALL the model's weights left is 100 - (100 - ed) x share. `ed` is read against the pruned layers only.
+ */
+export function resnetPartialPruningRows(effectiveDensities: readonly number[]): TableRow[] {
+  return PAPER_WIDTHS.map((w) => {
+    const weights = weightCounts('resnet', w);
+    const share = RESNET_PAPER_LAYERS.reduce((s, l) => s + weights.perLayer[l], 0) / weights.total;
+    const row: TableRow = { 'size (x)': w, 'conv0 + proj share of weights': 100 * share };
+    for (const ed of effectiveDensities) row[`ED ${ed}% of conv0 + proj = % of all weights`] = 100 - (100 - ed) * share;
     return row;
   });
 }
 
-/** Why Conv-2 and ResNet differ from the paper's Table 1 (the numbers themselves are in the table). */
-export const TABLE1_NOTE =
-  'Counts are weights only (no biases, no batch-norm parameters), the rule under which the paper\'s MLP column is ' +
-  'reproduced exactly (1x: 784*300 + 300*100 + 100*10 = 266,200). No standard Conv-2 (Frankle & Carbin: two 3x3 convs of 64 ' +
-  'filters, 2x2 max pool, dense 256-256-10) and no reading of the described ResNet (16-filter convs, three residual blocks of ' +
-  'two convs, global average pool, dense 10) gives the paper\'s Conv-2 and ResNet counts, so ours are what the described models ' +
-  'have; the paper/ours columns show by how much they differ. The paper trained no 5x Conv-2 or ResNet (they did not fit its GPU).';
+/**
+ * The null-hypothesis ratio (1x count / size s count: the share of a size-s model that the 1x core is) under each
+ * rule, per regime, beside the ratio the paper's Table 2 implies (its null-hypothesis mean at s over its 1x mean),
+ * shown only above 1x where the 100% cap cannot bite. Layer-wise pruning removes the same share of every layer, so
+ * an effective density reads the same under either rule; only this ratio of totals depends on it.
+ */
+export function nullRatioRows(): TableRow[] {
+  return (Object.keys(PAPER_TABLE2) as PaperRegime[]).flatMap((regime) => {
+    const arch = regime.split('-')[0] as ArchName;
+    const one = PAPER_TABLE2[regime].find((r) => r.width === 1);
+    return PAPER_TABLE2[regime].filter((r) => r.width !== 1).map((r) => {
+      const p1 = paperTable1(arch, 1);
+      const ps = paperTable1(arch, r.width);
+      const implied = r.width > 1 && r.nullHypothesis.mean !== null && one?.observed.mean ? r.nullHypothesis.mean / one.observed.mean : null;
+      return {
+        regime: PAPER_REGIME_TITLES[regime], 'size (x)': r.width,
+        'by weights (ours; used by our null hypothesis)': weightCounts(arch, 1).total / weightCounts(arch, r.width).total,
+        "by the paper's rule (ours)": paperParameterCount(arch, 1).total / paperParameterCount(arch, r.width).total,
+        "by the paper's Table 1": p1 !== null && ps !== null ? p1 / ps : null,
+        "paper's Table 2: null mean / 1x mean": implied,
+      };
+    });
+  });
+}
+
+const RATIO_RULES: readonly { column: string; label: string }[] = [
+  { column: 'by weights (ours; used by our null hypothesis)', label: 'weights only' },
+  { column: "by the paper's rule (ours)", label: "the paper's rule on our model" },
+  { column: "by the paper's Table 1", label: "the paper's Table 1" },
+];
+
+/**
+ * Per regime and size above 1x: which counting rules the paper's own null-hypothesis densities are consistent with.
+ * The paper prints means to one decimal, so its ratio null/1x is only known within the interval those roundings allow.
+ */
+export function nullRatioVerdicts(): string[] {
+  return (Object.keys(PAPER_TABLE2) as PaperRegime[]).flatMap((regime) => {
+    const one = PAPER_TABLE2[regime].find((r) => r.width === 1)?.observed.mean;
+    const rows = nullRatioRows().filter((r) => r.regime === PAPER_REGIME_TITLES[regime]);
+    return PAPER_TABLE2[regime].filter((r) => r.width > 1 && r.nullHypothesis.mean !== null && one).map((r) => {
+      const nul = r.nullHypothesis.mean as number;
+      const lo = (nul - 0.05) / ((one as number) + 0.05);
+      const hi = (nul + 0.05) / ((one as number) - 0.05);
+      const row = rows.find((x) => x['size (x)'] === r.width) as TableRow;
+      const fits = RATIO_RULES.filter((k) => typeof row[k.column] === 'number' && (row[k.column] as number) >= lo && (row[k.column] as number) <= hi);
+      const misses = RATIO_RULES.filter((k) => !fits.includes(k) && typeof row[k.column] === 'number');
+      const say = (ks: readonly { column: string; label: string }[]) => ks.map((k) => `${k.label} (${(row[k.column] as number).toFixed(3)})`).join(', ');
+      const mid = nul / (one as number);
+      const closest = [...misses].sort((a, b) => Math.abs((row[a.column] as number) - mid) - Math.abs((row[b.column] as number) - mid))[0];
+      const verdict = fits.length
+        ? `consistent with ${say(fits)}${misses.length ? `; not with ${say(misses)}` : ''}`
+        : `no rule within that interval; closest ${say([closest])}, then ${say(misses.filter((k) => k !== closest))}`;
+      return `${PAPER_REGIME_TITLES[regime]} ${r.width}x: the paper's null-hypothesis mean ${nul} over its 1x mean ${one} puts the count ratio ` +
+        `between ${lo.toFixed(3)} and ${hi.toFixed(3)} (one-decimal rounding): ${verdict}.`;
+    });
+  });
+}
 
 /** The prunable layers of an architecture at a width: name, kind, kernel shape, weights. */
 export function layerRows(arch: ArchName, width: number): TableRow[] {

@@ -5,24 +5,11 @@ import { curvesFigure } from '../../lib/plots/figures';
 import { regimesOf } from '../../lib/report/aggregate';
 import { baselinesPresent, criterionRows, layerCoreRows, strategyFigure, strategyRows, thresholdCurves, thresholdRows, thresholdVerdicts } from '../../lib/report/beyond';
 import { curveSpreadRows, preAccuracyRows, regimeVerdicts, startSpread, weightScalingRows } from '../../lib/report/regimes';
-import { datasetRows, layerRows, profileGroupRows, table1Rows, trainingFigures, trainingSummaryRows } from '../../lib/report/setting';
+import { datasetRows, profileGroupRows, trainingFigures, trainingSummaryRows } from '../../lib/report/setting';
 import { figureHasData, verdictHtml } from '../../lib/report/show';
 import { ANALYSIS, allRuns, fakeProfile, fakeRun, fakeStudy, trajectory } from './fixtures';
 
 describe('report: setting (01)', () => {
-  it('Table 1 rows: ours beside the paper\'s; the MLP matches exactly, 5x Conv-2/ResNet absent from the paper', () => {
-    const rows = table1Rows();
-    assert.deepEqual(rows.map((r) => r['size (x)']), [0.1, 0.5, 1, 2, 5]);
-    for (const r of rows) assert.equal(r['mlp paper/ours'], 1);
-    assert.equal(rows[2]['mlp (ours)'], 266_200);
-    assert.equal(rows[2]['conv2 (paper)'], 43_780_864);
-    assert.equal(rows[4]['conv2 (paper)'], null);
-    assert.equal(rows[4]['conv2 paper/ours'], null);
-    const layers = layerRows('mlp', 1);
-    assert.deepEqual(layers.map((l) => [l.layer, l.weights]), [['fc1', 235_200], ['fc2', 30_000], ['proj', 1_000]]);
-    assert.ok(Math.abs(layers.reduce((s, l) => s + (l.share as number), 0) - 100) < 1e-9);
-  });
-
   it('dataset rows: one per copy, sizes and data seeds of the runs; profile groups as trained', () => {
     const profile = fakeProfile([{ label: 'mlp', arch: 'mlp', widths: [1], dataSeeds: 2 }, { label: 'conv2-adam', arch: 'conv2', optimizer: 'adam', widths: [0.1] }]);
     const study = fakeStudy(profile, allRuns(profile));
