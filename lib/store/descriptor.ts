@@ -12,7 +12,7 @@ import { nearestName } from '../suggest';
 export type StrategyName = 'layerwiseMagnitude' | 'globalMagnitude' | 'random';
 export type StopRule =
   | { kind: 'targetTrainLoss'; target: number; window: number; checkEvery: number; maxEpochs: number }
-  | { kind: 'bestValidationLoss'; epochs: number };
+  | { kind: 'bestValidationLoss'; epochs: number; patience?: number };
 
 // Name lists (checked against the registries of lib/models, lib/train, lib/prune in test/store).
 export const ARCHITECTURES: readonly ArchName[] = ['mlp', 'conv2', 'resnet'];
@@ -66,7 +66,7 @@ const TOP_KEYS = ['architecture', 'width', 'init', 'initSeed', 'dataSeed', 'data
 const REQUIRED_KEYS = ['architecture', 'width', 'init', 'initSeed', 'dataSeed'] as const;
 const STOP_KEYS: Record<StopRule['kind'], readonly string[]> = {
   targetTrainLoss: ['kind', 'target', 'window', 'checkEvery', 'maxEpochs'],
-  bestValidationLoss: ['kind', 'epochs'],
+  bestValidationLoss: ['kind', 'epochs', 'patience'],
 };
 const PRUNING_KEYS = ['levels', 'step', 'strategies', 'seed'] as const;
 
@@ -172,7 +172,10 @@ function resolveStop(v: unknown, arch: ArchName, optimizer: OptimizerName): Stop
       maxEpochs: positive(merged.maxEpochs, 'descriptor.stop.maxEpochs'),
     };
   }
-  return { kind, epochs: positiveInt(merged.epochs, 'descriptor.stop.epochs') };
+  // patience absent = every epoch is trained (the paper's rule); it is then absent from the hash too.
+  const epochs = positiveInt(merged.epochs, 'descriptor.stop.epochs');
+  if (merged.patience === undefined) return { kind, epochs };
+  return { kind, epochs, patience: positiveInt(merged.patience, 'descriptor.stop.patience') };
 }
 
 function resolvePruning(v: unknown): PruningSettings {

@@ -4,6 +4,7 @@
 // tidy. Per-step losses stay tensors until a check, so the backend is synced once per check, not per step.
 // Plain Dense stacks trained with SGD (the MLP) take a hand-written step instead (dense-sgd.ts): the same kernels
 // on the same inputs, so the same bits, without the tape and layer overhead; `trainer: 'generic'` turns it off.
+import * as fs from 'fs';
 import * as tf from '@tensorflow/tfjs';
 import type { ImageSet } from '../data';
 import { Rng, deriveSeed } from '../rng';
@@ -11,12 +12,16 @@ import type { ArchName } from '../models/types';
 import { checkSeed } from './init';
 import { DEFAULT_BATCH_SIZE, defaultLearningRate, makeOptimizer, type OptimizerName } from './optimizers';
 import { DenseSgdTrainer, denseTrainingStack } from './dense-sgd';
+import { optimizerState, readCheckpoint, restoreOptimizer, writeCheckpoint } from './checkpoint';
 
 export type StopRule =
   /** Stop when the mean training loss over the last `window` steps is <= target, checked every `checkEvery` steps. */
   | { kind: 'targetTrainLoss'; target: number; window: number; checkEvery: number; maxEpochs: number }
-  /** Train `epochs` epochs, evaluate validation loss after each, keep (restore) the weights of the best epoch. */
-  | { kind: 'bestValidationLoss'; epochs: number };
+  /**
+   * Train up to `epochs` epochs, evaluate validation loss after each, keep (restore) the weights of the best epoch.
+   * With `patience`, stop once that many epochs in a row have not improved on the best (absent: all epochs).
+   */
+  | { kind: 'bestValidationLoss'; epochs: number; patience?: number };
 
 export interface TrainConfig {
   optimizer: OptimizerName;
@@ -38,6 +43,24 @@ export interface TrainConfig {
    * moment (progress display; exceptions are swallowed so a display bug never ends a run).
    */
   onProgress?: (p: TrainProgress) => void;
+  /**
+   * bestValidationLoss runs: after every epoch the loop's whole state is written here (lib/train/checkpoint.ts),
+   * and a run started with a checkpoint of the same configuration resumes from it, bit-identical to a run never
+   * stopped. The file is removed when training ends. Absent: no checkpoints.
+   */
+  checkpointFile?: string;
+  /** Mixed into the checkpoint's key, e.g. the code's commit, so a checkpoint from other code is never resumed. */
+  checkpointTag?: string;
+  /** Polled after each epoch's checkpoint: true ends training there by throwing TrainingInterrupted. */
+  stopAtEpochEnd?: () => boolean;
+}
+
+/** Thrown when `stopAtEpochEnd` asked to stop: the checkpoint after `epoch` holds the run's state. */
+export class TrainingInterrupted extends Error {
+  constructor(readonly epoch: number) {
+    super(`training interrupted after epoch ${epoch} (checkpoint written; the next run resumes there)`);
+    this.name = 'TrainingInterrupted';
+  }
 }
 
 export interface TrainProgress {
@@ -51,7 +74,7 @@ export interface TrainResult {
   status: 'complete' | 'diverged';
   /** Which step ran: the dense SGD step (dense-sgd.ts) or optimizer.minimize over the model. */
   trainer: 'dense-sgd' | 'generic';
-  stopReason: 'targetReached' | 'bestValidationLoss' | 'epochCap' | 'diverged';
+  stopReason: 'targetReached' | 'bestValidationLoss' | 'noImprovement' | 'epochCap' | 'diverged';
   /** Optimiser steps taken (all of them, including those after the best epoch of a bestValidationLoss run). */
   steps: number;
   /** steps / stepsPerEpoch (fractional for targetTrainLoss runs). */
@@ -213,6 +236,9 @@ function validateConfig(config: TrainConfig): void {
     if (!Number.isFinite(stop.target)) throw new Error(`stop.target must be a finite number, got ${stop.target}`);
   } else if (stop.kind === 'bestValidationLoss') {
     if (!Number.isInteger(stop.epochs) || stop.epochs < 1) throw new Error(`stop.epochs must be a positive integer, got ${stop.epochs}`);
+    if (stop.patience !== undefined && (!Number.isInteger(stop.patience) || stop.patience < 1)) {
+      throw new Error(`stop.patience must be a positive integer (epochs without improvement before stopping), got ${stop.patience}`);
+    }
   } else {
     throw new Error(`unknown stop rule ${JSON.stringify(stop)}`);
   }
@@ -290,8 +316,34 @@ export async function trainModel(model: tf.LayersModel, data: TrainData, config:
   };
   const fractionalEpochs = () => step / stepsPerEpoch;
 
+  // Epoch checkpoints (bestValidationLoss only: the MLP's targetTrainLoss runs take seconds).
+  const checkpointFile = stop.kind === 'bestValidationLoss' ? config.checkpointFile : undefined;
+  const checkpointKey = JSON.stringify({
+    weights: model.weights.map((w) => [w.name, w.shape]), train: train.n, validation: validation.n, optimizer: config.optimizer,
+    learningRate: config.learningRate, batchSize, stop, shuffleSeed: config.shuffleSeed, window, trainer: dense ? 'dense-sgd' : 'generic',
+    tag: config.checkpointTag ?? null,
+  });
+  let resumedSeconds = 0;
+
   try {
     let epoch = 0;
+    const resumed = checkpointFile ? readCheckpoint(checkpointFile, checkpointKey) : null;
+    if (resumed) {
+      const saved = model.weights.map((w, i) => tf.tensor(resumed.model[i], w.shape as number[], 'float32'));
+      model.setWeights(saved); // the variables take their own references
+      tf.dispose(saved);
+      await restoreOptimizer(optimizer, resumed.optimizer, resumed.adamBetaPowers, varList.map((v) => ({ name: v.name, shape: v.shape })));
+      if (resumed.best) {
+        const b = resumed.best;
+        best = { epoch: b.epoch, loss: b.loss, weights: model.weights.map((w, i) => tf.keep(tf.tensor(b.weights[i], w.shape as number[], 'float32'))) };
+      }
+      epoch = resumed.epoch;
+      step = resumed.step;
+      resumedSeconds = resumed.wallSeconds;
+      curve.push(...resumed.curve);
+      validationLog.push(...resumed.validation);
+      recent.set(resumed.recent);
+    }
     while (stopReason === undefined && step < maxSteps) {
       const order = epochOrder(config.shuffleSeed, epoch, train.n);
       for (let from = 0; from < train.n && step < maxSteps; from += batchSize) {
@@ -348,6 +400,21 @@ export async function trainModel(model: tf.LayersModel, data: TrainData, config:
           if (best) tf.dispose(best.weights);
           best = { epoch, loss: v.loss, weights };
         }
+        if (stop.patience !== undefined && best && epoch - best.epoch >= stop.patience) {
+          stopReason = 'noImprovement';
+          break;
+        }
+        if (checkpointFile && step < maxSteps) {
+          const opt = await optimizerState(optimizer);
+          const b = best;
+          writeCheckpoint(checkpointFile, {
+            key: checkpointKey, epoch, step, wallSeconds: resumedSeconds + Number(process.hrtime.bigint() - started) / 1e9,
+            curve, validation: validationLog, model: model.weights.map((w) => w.read().dataSync() as Float32Array),
+            best: b ? { epoch: b.epoch, loss: b.loss, weights: b.weights.map((t) => t.dataSync() as Float32Array) } : null,
+            optimizer: opt.values, adamBetaPowers: opt.adamBetaPowers, recent,
+          });
+          if (config.stopAtEpochEnd?.()) throw new TrainingInterrupted(epoch);
+        }
       }
     }
     flush();
@@ -375,11 +442,12 @@ export async function trainModel(model: tf.LayersModel, data: TrainData, config:
     steps: step,
     epochs: fractionalEpochs(),
     stepsPerEpoch,
-    wallSeconds: Number(process.hrtime.bigint() - started) / 1e9,
+    wallSeconds: resumedSeconds + Number(process.hrtime.bigint() - started) / 1e9,
     curve,
     validation: validationLog,
   };
   if (divergedAtStep !== undefined) result.divergedAtStep = divergedAtStep;
   if (best) result.bestEpoch = best.epoch;
+  if (checkpointFile) fs.rmSync(checkpointFile, { force: true }); // finished: nothing to resume
   return result;
 }
