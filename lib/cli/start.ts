@@ -4,6 +4,7 @@
 import * as path from 'path';
 import { CommandSpec, ENV_NOTES, runCli, UsageError } from './args';
 import { formatDuration, formatSummary, Progress } from './progress';
+import { stopOnSignals } from './signals';
 import { listNotebooks, renderNotebook, resolveNotebooks, writeIndex, type RenderResult } from './render';
 import { expandProfileRuns, loadProfile, profileAnalysis, PROFILE_ENV } from '../experiments/profiles';
 import { pendingRuns, superviseSweep, SWEEP_CLI, type SweepSummary } from '../experiments/sweep';
@@ -25,7 +26,7 @@ const cmd: CommandSpec = {
     { name: 'timeout', type: 'integer', placeholder: '<s>', help: 'per-cell timeout when rendering (default 3600)' },
   ],
   notes: [
-    'Ctrl-C while computing: finish the current stage, keep what is done, exit 130 without rendering.',
+    'Ctrl-C or SIGTERM while computing: finish the current stage, keep what is done, exit 130 without rendering.',
     'Exit codes: 0 everything rendered (and computed), 1 some run failed or some notebook did not render, 2 bad flags, 130 interrupted.',
     '',
     ...ENV_NOTES,
@@ -53,29 +54,14 @@ async function computeMissing(spec: string, jobs: number): Promise<SweepSummary 
     analysis, jobs, onEvent: (e) => progress.handle(e), purpose: `start --profile ${profile.name}`,
     workerModule: SWEEP_CLI, workerArgs: ['--worker', '--worker-analysis', JSON.stringify(analysis)],
   });
-  let interrupts = 0;
-  const onSigint = () => {
-    interrupts++;
-    if (interrupts === 1) {
-      progress.line('Ctrl-C: stopping after the current stage (press again to stop now)');
-      sup.requestStop();
-    } else {
-      progress.finish();
-      log('Ctrl-C again: stopping now; finished stages are kept');
-      sup.kill();
-      process.exit(130);
-    }
-  };
-  process.on('SIGINT', onSigint);
-  process.on('SIGTERM', sup.requestStop);
+  const removeHandlers = stopOnSignals(sup, progress, log);
   try {
     const summary = await sup.done;
     progress.finish();
     process.stderr.write(formatSummary(summary));
     return summary;
   } finally {
-    process.off('SIGINT', onSigint);
-    process.off('SIGTERM', sup.requestStop);
+    removeHandlers();
   }
 }
 

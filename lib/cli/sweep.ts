@@ -3,6 +3,7 @@
 // progress line stays live and Ctrl-C is answered even while a worker is inside a synchronous training loop.
 import { ARCH_FLAG, CommandSpec, ENV_NOTES, GROUP_FLAG, PROFILE_FLAG, runCli, UsageError, WIDTHS_FLAG } from './args';
 import { formatSummary, Progress } from './progress';
+import { stopOnSignals } from './signals';
 import { expandProfileRuns, profileAnalysis, profileFromSpec, type ProfileFilter } from '../experiments/profiles';
 import { runStatus } from '../experiments/results';
 import { superviseSweep, workerLoop, type FromWorker } from '../experiments/sweep';
@@ -23,7 +24,7 @@ const cmd: CommandSpec = {
   ],
   notes: [
     'Progress goes to stderr: one line refreshed in place on a terminal, one line per run otherwise.',
-    'Ctrl-C once: finish the current stage, write it, exit 130. Again (a second later or more): exit at once;\nfinished stages and files stay sound.',
+    'Ctrl-C (or SIGTERM, e.g. kill <pid of npm run sweep>) once: finish the current stage, write it, exit 130.\nAgain (a second later or more): exit at once; finished stages and files stay sound. If the process that\nstarted the sweep dies, the sweep stops the same way instead of running on in the background.',
     'Exit codes: 0 all done, 1 some runs failed, were not started or are held by another process, 2 bad flags,\n130 interrupted.',
     '',
     ...ENV_NOTES,
@@ -59,26 +60,7 @@ runCli(cmd, async ({ values }) => {
     analysis, jobs, onEvent: (e) => progress.handle(e), purpose: `sweep --profile ${profile.name}`,
     workerModule: __filename, workerArgs: ['--worker', '--worker-analysis', JSON.stringify(analysis)],
   });
-  // A single Ctrl-C can arrive twice within milliseconds: the terminal signals the whole process group and
-  // the tsx wrapper relays it once more when this process is slow to acknowledge. Only a press at least
-  // a second after the first means "stop now".
-  let firstInterrupt: number | null = null;
-  process.on('SIGINT', () => {
-    const now = Date.now();
-    if (firstInterrupt === null) {
-      firstInterrupt = now;
-      progress.line('Ctrl-C: stopping after the current stage (press again to stop now)');
-      sup.requestStop();
-    } else if (now - firstInterrupt >= 1000) {
-      progress.finish();
-      process.stderr.write('Ctrl-C again: stopping now; finished stages are kept\n');
-      sup.kill();
-      process.exit(130);
-    }
-  });
-  process.on('SIGTERM', () => {
-    sup.requestStop();
-  });
+  stopOnSignals(sup, progress);
   const summary = await sup.done;
   progress.finish();
   process.stderr.write(formatSummary(summary));

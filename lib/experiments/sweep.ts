@@ -171,8 +171,14 @@ export async function workerLoop(analysis: AnalysisSettings, send: (m: FromWorke
     queue = [{ type: 'exit' }];
     wake?.();
   });
-  // Ctrl-C reaches the whole process group; the supervisor decides what it means.
+  // Ctrl-C reaches the whole process group; the supervisor decides what it means (a second press kills us).
   process.on('SIGINT', () => undefined);
+  // SIGTERM (to the group, or to this worker alone): finish the stage in hand, then leave, as on a 'stop'.
+  process.on('SIGTERM', () => {
+    stop = true;
+    queue.push({ type: 'stop' });
+    wake?.();
+  });
   send({ type: 'ready', backend: `${b.name} (${b.package} ${b.version})` });
   for (;;) {
     while (queue.length === 0) await new Promise<void>((resolve) => (wake = resolve));

@@ -1,8 +1,10 @@
 // The sweep CLI as a user runs it: child processes, killed, resumed and run twice at once.
 import { strict as assert } from 'assert';
+import { spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { expandProfileRuns, loadProfile } from '../../lib/experiments/profiles';
+import { projectRoot } from '../../lib/paths';
 import { readEvents, type RunRecord } from '../../lib/store/runRecord';
 import { listFiles, sleep, spawnCli, tempOutputs, writeTinyProfile } from './helpers';
 
@@ -150,5 +152,51 @@ describe('cli/sweep', function () {
     assert.equal(resumed.code, 0, resumed.stderr);
     assert.equal(trainStarts(outputs, h), 1);
     assert.ok(fs.existsSync(path.join(dir, 'run.json')));
+  });
+});
+
+describe('cli/sweep: signals to `npm run sweep`', function () {
+  this.timeout(300_000);
+
+  /** Is any process of process group `pgid` still alive (zombies excluded)? */
+  function groupAlive(pgid: number): string[] {
+    const r = spawnSync('ps', ['-o', 'pid=,stat=,args=', '-g', String(pgid)], { encoding: 'utf8' });
+    return r.stdout.split('\n').filter((l) => l.trim() && !/^\s*\d+\s+Z/.test(l));
+  }
+
+  it('SIGTERM to the npm process alone stops the sweep after the current stage (exit 130), workers included', async () => {
+    const work = tempOutputs('cli-sigterm');
+    const profile = writeTinyProfile(work, 3, { width: 1, trainSubset: 3000, maxEpochs: 4 });
+    const [h] = runsOf(profile);
+    const outputs = path.join(work, 'out');
+    const npm = spawn('npm', ['run', 'sweep', '--', '--profile', profile, '--jobs', '2'], {
+      cwd: projectRoot, env: { ...process.env, DENSITY_OUTPUTS: outputs, DENSITY_QUIET: '1' }, detached: true, stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    npm.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+    npm.stdout.resume();
+    const done = new Promise<number | null>((resolve) => npm.on('close', (code) => resolve(code)));
+    const pgid = npm.pid as number;
+    try {
+      for (let i = 0; i < 2400 && trainStarts(outputs, h) === 0; i++) await sleep(50);
+      assert.ok(trainStarts(outputs, h) > 0, 'the first run started training');
+      process.kill(pgid, 'SIGTERM'); // `kill -TERM <npm pid>`: the npm process only, not its group
+      const code = await done;
+      assert.equal(code, 130, stderr);
+      assert.match(stderr, /SIGTERM: stopping after the current stage/);
+      // npm returned only once everything below it had finished: nothing runs on in the background.
+      assert.deepEqual(groupAlive(pgid), []);
+      const dir = path.join(outputs, 'runs', h);
+      assert.ok(fs.existsSync(path.join(dir, 'train.json')), 'the stage in progress was finished and written');
+      assert.equal(fs.existsSync(path.join(dir, 'run.json')), false, 'no further stage was started');
+      assert.equal(fs.existsSync(path.join(dir, '.lock')), false, 'the lock was released');
+      assertSound(outputs);
+    } finally {
+      try {
+        process.kill(-pgid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
   });
 });
