@@ -53,6 +53,8 @@ export interface Provenance {
   commit: string | null;
   /** Uncommitted changes to tracked files when the run started. */
   dirty: boolean | null;
+  /** Present (true) when a sweep was told --allow-dirty on a dirty tree: an experiment on uncommitted code. */
+  allowDirty?: true;
   backend: { name: string; package: string; version: string; gpu: boolean; threads: number; simd: boolean; kernelFixes: string[] };
   versions: Versions;
   hostname: string;
