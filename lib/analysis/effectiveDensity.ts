@@ -152,3 +152,36 @@ export function effectiveDensityCurve(
   if (thresholds.length === 0) fail('thresholds.length', 0, 'is empty');
   return thresholds.map((threshold) => ({ threshold, ...effectiveDensityDetail(trajectory, { ...opts, threshold }) }));
 }
+
+/**
+ * How far the unpruned model (trajectory[0]) is above chance (1 / numClasses), in accuracy percentage points.
+ * A model within a few points of chance never learned: its "effective density" says nothing about density.
+ */
+export function chanceMargin(trajectory: readonly TrajectoryLike[], numClasses: number): number {
+  if (!Number.isInteger(numClasses) || numClasses < 2) fail('numClasses', numClasses, 'is not an integer >= 2');
+  if (trajectory.length === 0) fail('trajectory.length', 0, 'is empty: need at least the unpruned point');
+  const acc = trajectory[0].accuracy;
+  if (!Number.isFinite(acc)) fail('trajectory[0].accuracy', acc, 'is not finite');
+  return 100 * (acc - 1 / numClasses);
+}
+
+/** Runs closer to chance than this (accuracy points) are left out of means, tests and KDEs by default. */
+export const NEAR_CHANCE_POINTS = 5;
+
+/** What the report needs to tell whether an effective density means anything. */
+export interface Analysability {
+  status: string;
+  degraded: boolean | null;
+  chanceMargin: number | null;
+}
+
+/**
+ * Why a run's effective density is not evidence about density (never degraded: the number is only the last
+ * pruning level; near chance: the model never learned), or null when it is. Diverged runs have none at all.
+ */
+export function notAnalysableReason(r: Analysability, minMargin = NEAR_CHANCE_POINTS): string | null {
+  if (r.status !== 'complete') return 'diverged';
+  if (r.chanceMargin === null || r.chanceMargin < minMargin) return 'near chance';
+  if (r.degraded === false) return 'never degraded';
+  return null;
+}

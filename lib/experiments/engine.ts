@@ -2,8 +2,9 @@
 // Every call is one line so run.ts reads as the protocol and each module can change behind its contract.
 import * as tf from '@tensorflow/tfjs';
 import { loadDataset, subsetOf, validationSplit, type ImageSet } from '../data';
+import { datasetProvenance } from '../data/provenance';
 import { getArchitecture, getKernels, weightCounts, type PrunableLayer } from '../models';
-import { correctness, evaluate, loadModel, saveModel, trainModel, type TrainProgress, type TrainResult } from '../train';
+import { correctness, evaluate, loadModel, saveModel, trainModel, type TrainConfig, type TrainProgress, type TrainResult } from '../train';
 import { pruningTrajectory, type TrajectoryPoint } from '../prune';
 import { classSelectivity, coreSize, effectiveDensity, smallestOverlap } from '../analysis';
 import { hiddenActivations } from '../analysis/activations';
@@ -25,7 +26,7 @@ export async function prepareData(d: Descriptor): Promise<RunData> {
   const split = validationSplit(ds, d.dataSeed, d.validationSize);
   // The subset is seeded by the data seed alone: runs that differ only in init/width see the same images.
   const train = d.trainSubset === undefined ? split.train : subsetOf(split.train, d.trainSubset, deriveSeed(d.dataSeed, 'trainSubset'));
-  const dataset: DatasetRecord = { name: ds.name, description: ds.source.description, path: ds.source.path, sha256: ds.source.sha256, trainImages: train.n, validationImages: split.validation.n };
+  const dataset: DatasetRecord = datasetProvenance(ds, train.n, split.validation.n);
   return { train, validation: split.validation, shape: ds.shape, numClasses: ds.numClasses, dataset };
 }
 
@@ -42,10 +43,11 @@ export function buildModel(d: Descriptor): tf.LayersModel {
 }
 
 /** Train in place. The shuffle order depends on both seeds (a run's data order is its own), never on width. */
-export function train(model: tf.LayersModel, data: RunData, d: Descriptor, onProgress?: (p: TrainProgress) => void): Promise<TrainResult> {
+export function train(model: tf.LayersModel, data: RunData, d: Descriptor, onProgress?: (p: TrainProgress) => void,
+  resume: Pick<TrainConfig, 'checkpointFile' | 'checkpointTag' | 'stopAtEpochEnd'> = {}): Promise<TrainResult> {
   return trainModel(model, { train: data.train, validation: data.validation }, {
     optimizer: d.optimizer, learningRate: d.learningRate, batchSize: d.batchSize, stop: d.stop,
-    shuffleSeed: deriveSeed(d.dataSeed, 'shuffle', d.initSeed), onProgress,
+    shuffleSeed: deriveSeed(d.dataSeed, 'shuffle', d.initSeed), onProgress, ...resume,
   });
 }
 

@@ -3,11 +3,13 @@
 import { createRequire } from 'module';
 import * as path from 'path';
 import { coreSize } from '../analysis/nullHypothesis';
-import { effectiveDensity } from '../analysis/effectiveDensity';
+import { effectiveDensityDetail } from '../analysis/effectiveDensity';
 import { runDir } from '../paths';
-import type { AnalysisSettings, Descriptor } from '../store/descriptor';
+import { readJson } from '../store/atomic';
+import { canonicalEqual } from '../store/canonical';
+import { resolveAnalysisSettings, type AnalysisSettings, type Descriptor } from '../store/descriptor';
 import { lockHolder, type LockInfo } from '../store/lock';
-import { inspectRun, RUN_FILE, type RunRecord, type StageName, STAGES } from '../store/runRecord';
+import { inspectRun, runFile, runFiles, type RunRecord, type StageName, STAGES } from '../store/runRecord';
 import { expandProfileRuns, loadProfile, profileAnalysis, type ExpandedRun, type Profile, type ProfileFilter } from './profiles';
 import type { SweepEvent, SweepSummary } from './sweep';
 
@@ -48,6 +50,10 @@ export interface ResultRow {
   validationAccuracy: number | null;
   /** At the profile's (or the caller's) analysis settings, recomputed from the stored trajectory. */
   effectiveDensity: number | null;
+  /** False when no pruning level degraded beyond the threshold (the effective density is then the last level's); null if diverged. */
+  degraded: boolean | null;
+  /** Unpruned validation accuracy minus chance, in accuracy points (near 0: the model never learned); null if diverged. */
+  chanceMargin: number | null;
   coreSize: number | null;
   backend: string;
   commit: string | null;
@@ -58,7 +64,8 @@ export interface ResultRow {
 
 export const RESULT_COLUMNS: readonly (keyof ResultRow)[] = [
   'hash', 'group', 'arch', 'dataset', 'width', 'init', 'optimizer', 'learningRate', 'initSeed', 'dataSeed', 'trainImages', 'trainSubset',
-  'validationSize', 'totalWeights', 'trainSteps', 'epochs', 'stopReason', 'status', 'validationAccuracy', 'effectiveDensity', 'coreSize',
+  'validationSize', 'totalWeights', 'trainSteps', 'epochs', 'stopReason', 'status', 'validationAccuracy', 'effectiveDensity', 'degraded',
+  'chanceMargin', 'coreSize',
   'backend', 'commit', 'dirty', 'datasetSha256', 'trainSeconds',
 ];
 
@@ -66,15 +73,18 @@ export const RESULT_COLUMNS: readonly (keyof ResultRow)[] = [
 export function resultRow(r: RunRecord, analysis: AnalysisSettings, group = ''): ResultRow {
   const d = r.descriptor;
   let ed: number | null = null;
+  let degraded: boolean | null = null;
   if (r.status === 'complete' && r.trajectory && r.trajectory.length > 0) {
-    ed = effectiveDensity(r.trajectory, { metric: analysis.metric, threshold: analysis.threshold, mode: analysis.mode });
+    const detail = effectiveDensityDetail(r.trajectory, { metric: analysis.metric, threshold: analysis.threshold, mode: analysis.mode });
+    ed = detail.density;
+    degraded = detail.degraded;
   }
   return {
     hash: r.hash, group, arch: d.architecture, dataset: d.dataset, width: d.width, init: d.init, optimizer: d.optimizer, learningRate: d.learningRate,
     initSeed: d.initSeed, dataSeed: d.dataSeed, trainImages: r.provenance.dataset.trainImages, trainSubset: d.trainSubset ?? null,
     validationSize: d.validationSize, totalWeights: r.weightCounts.total, trainSteps: r.training.steps, epochs: r.training.epochs,
     stopReason: r.training.stopReason, status: r.status, validationAccuracy: r.training.validationAccuracy,
-    effectiveDensity: ed, coreSize: ed === null ? null : coreSize(ed, r.weightCounts.total),
+    effectiveDensity: ed, degraded, chanceMargin: r.chanceMargin, coreSize: ed === null ? null : coreSize(ed, r.weightCounts.total),
     backend: r.provenance.backend.name, commit: r.provenance.commit, dirty: r.provenance.dirty, datasetSha256: r.provenance.datasetSha256,
     trainSeconds: r.training.wallSeconds,
   };
@@ -87,24 +97,61 @@ export interface RunStatusInfo {
   state: RunState;
   /** Stages with sound records (a partial run resumes after them). */
   stagesDone: StageName[];
-  /** Unsound records that a sweep will redo. */
+  /** Unsound records that a sweep will redo, and a stale analysis. */
   problems: string[];
+  /**
+   * True when the run has no analysis at the settings asked about but a sound one at other settings (another
+   * profile's threshold): `record` is that one (its rows are recomputed at any settings), the state is
+   * 'partial', and a sweep at these settings re-analyses without touching the other's records.
+   */
+  stale: boolean;
   holder: LockInfo | null;
   record?: RunRecord;
 }
 
-/** Where one run stands. Any finished run.json counts (whatever analysis settings it was made with). */
+/** Where one run stands at the default analysis settings (see runStatusAt). */
 export function runStatus(run: ExpandedRun): RunStatusInfo {
+  return runStatusAt(run, resolveAnalysisSettings());
+}
+
+/** Where one run stands at `analysis` (a profile's settings): complete only with a sound run.json made at them. */
+export function runStatusAt(run: ExpandedRun, analysis: AnalysisSettings): RunStatusInfo {
   const dir = runDir(run.hash);
-  const ins = inspectRun(dir, run.hash, null);
+  const ins = inspectRun(dir, run.hash, analysis);
   const stagesDone = STAGES.filter((s) => ins[s].state === 'done');
   const problems = [ins.train, ins.prune, ins.analysis, ins.run].flatMap((c) => (c.state === 'invalid' ? [c.problem] : []));
   const holder = lockHolder(dir);
   if (ins.run.state === 'done') {
-    return { run, state: ins.run.record.status, stagesDone, problems, holder, record: ins.run.record };
+    return { run, state: ins.run.record.status, stagesDone, problems, stale: false, holder, record: ins.run.record };
   }
+  const other = soundRecordAtOtherSettings(dir, run.hash, analysis);
+  if (other) problems.push(`stale analysis: analysed only at other settings (${settingsLabel(other.analysis)}), not at ${settingsLabel(ins.settings)}`);
   const state: RunState = holder ? 'running' : stagesDone.length > 0 || problems.length > 0 ? 'partial' : 'missing';
-  return { run, state, stagesDone, problems, holder };
+  return { run, state, stagesDone, problems, stale: other !== null, holder, ...(other ? { record: other } : {}) };
+}
+
+function settingsLabel(a: AnalysisSettings): string {
+  return `${a.metric} ${a.threshold} ${a.mode}, overlap quantile ${a.overlapQuantile}`;
+}
+
+/** A sound run record of the run at analysis settings other than `analysis`, or null. */
+function soundRecordAtOtherSettings(dir: string, hash: string, analysis: AnalysisSettings): RunRecord | null {
+  const mine = runFile(analysis);
+  for (const name of runFiles(dir)) {
+    if (name === mine) continue;
+    const r = readJson<{ analysis?: unknown }>(path.join(dir, name));
+    if (r.ok === false) continue;
+    let settings: AnalysisSettings;
+    try {
+      settings = resolveAnalysisSettings(r.value.analysis);
+    } catch {
+      continue; // not a run record we can read: the sweep at its settings redoes it
+    }
+    if (canonicalEqual(settings, analysis) || runFile(settings) !== name) continue;
+    const ins = inspectRun(dir, hash, settings);
+    if (ins.run.state === 'done') return ins.run.record;
+  }
+  return null;
 }
 
 export interface LoadResultsOptions {
@@ -132,14 +179,14 @@ export async function loadResults(profile: Profile | string, opts: LoadResultsOp
   const runs = expandProfileRuns(p, opts.filter);
   let sweep: SweepSummary | undefined;
   if (opts.compute) {
-    const todo = runs.filter((r) => runStatus(r).record === undefined);
+    const todo = runs.filter((r) => runStatusAt(r, profileAnalysis(p)).record === undefined);
     if (todo.length) sweep = await sweepModule().runSweep(todo, { analysis: profileAnalysis(p), onEvent: opts.onEvent, purpose: 'loadResults' });
   }
   const rows: ResultRow[] = [];
   const records: RunRecord[] = [];
   const missing: Descriptor[] = [];
   for (const r of runs) {
-    const s = runStatus(r);
+    const s = runStatusAt(r, analysis);
     if (s.record) {
       records.push(s.record);
       rows.push(resultRow(s.record, analysis, r.group));
@@ -171,7 +218,7 @@ export function toCsv(rows: ResultRow[]): string {
   return lines.join('\n') + '\n';
 }
 
-/** Path of a run's run.json (for notebooks that want the whole record). */
-export function runJsonPath(hash: string): string {
-  return path.join(runDir(hash), RUN_FILE);
+/** Path of a run's run.json at these analysis settings (default: the defaults), for notebooks that want the whole record. */
+export function runJsonPath(hash: string, analysis?: AnalysisSettings): string {
+  return path.join(runDir(hash), runFile(resolveAnalysisSettings(analysis ?? {})));
 }

@@ -11,14 +11,22 @@ import { runDir } from '../paths';
 import { cleanTempFiles, readJson, replaceDirAtomic, writeJsonAtomic } from '../store/atomic';
 import { encodeBits } from '../store/bits';
 import { canonicalEqual } from '../store/canonical';
-import { AnalysisSettings, Descriptor, descriptorHash, resolveAnalysisSettings, resolveDescriptor, shortLabel } from '../store/descriptor';
+import { AnalysisSettings, Descriptor, descriptorHash, resolveAnalysisSettings, resolveDescriptor } from '../store/descriptor';
 import { LockInfo, tryLock } from '../store/lock';
 import {
-  AnalysisStageRecord, DESCRIPTOR_FILE, inspectRun, logEvent, PruneStageRecord, RUN_FILE, RUN_SCHEMA, RunInspection, RunRecord,
-  STAGE_FILE, StageCheck, StageMeta, StageName, TrainingSummary, TrainStageRecord, TrajectoryRecordPoint, weightsDir, weightsPresent,
+  analysisFile, AnalysisStageRecord, assembleRunRecord, checkWeightValues, DESCRIPTOR_FILE, inspectRun, logEvent, PruneStageRecord, RunInspection,
+  RunRecord, runFile, sealStageRecord, STAGE_FILE, StageCheck, StageMeta, StageName, TrainingSummary, TrainStageRecord, TrajectoryRecordPoint,
+  weightsDir, weightsPresent,
 } from '../store/runRecord';
+import { chanceMargin, effectiveDensityDetail } from '../analysis/effectiveDensity';
+
+export { assembleRunRecord };
 import * as engine from './engine';
+import { TrainingInterrupted } from '../train';
 import { gitState, provenance } from './provenance';
+
+/** The training stage's epoch checkpoint in a run directory (lib/train/checkpoint.ts); removed when training ends. */
+export const TRAIN_CHECKPOINT_FILE = 'train-checkpoint.bin';
 
 /** Training curves longer than this are thinned for run.json (the notebooks plot them; 200 points draw the shape). */
 export const CURVE_MAX_POINTS = 200;
@@ -43,7 +51,7 @@ export interface RunOptions {
 /** Is this run finished (a sound run.json for these analysis settings)? Cheap: reads JSON, touches no tfjs. */
 export function isRunDone(descriptor: unknown, analysis?: AnalysisSettings): boolean {
   const hash = descriptorHash(descriptor);
-  return inspectRun(runDir(hash), hash, analysis ?? resolveAnalysisSettings()).run.state === 'done';
+  return inspectRun(runDir(hash), hash, analysis).run.state === 'done';
 }
 
 /** Evenly thinned copy keeping the first and last point. */
@@ -54,10 +62,11 @@ export function downsample<T>(xs: T[], max: number): T[] {
   return out;
 }
 
+/** The execution fields of a stage record; its id is filled in by sealStageRecord from the content. */
 function newMeta<S extends StageName>(stage: S, hash: string, inputs: StageMeta['inputs'], started: Date): StageMeta & { stage: S; commit: string | null } {
   const ended = new Date();
   return {
-    stage, id: crypto.randomBytes(8).toString('hex'), hash, inputs,
+    stage, id: '', hash, inputs,
     startedAt: started.toISOString(), endedAt: ended.toISOString(), wallSeconds: (ended.getTime() - started.getTime()) / 1000,
     pid: process.pid, hostname: os.hostname(), commit: gitState().commit,
   };
@@ -77,13 +86,20 @@ function toPoints(traj: { density: number; accuracy: number; loss: number; remai
 
 // ---- stages ----
 
-async function trainStage(dir: string, d: Descriptor, hash: string, opts: RunOptions): Promise<TrainStageRecord> {
+/**
+ * Train and save the weights. With `previous` (a sound record whose weights are missing), a training whose
+ * content id equals it only restores the weights: the record, and everything computed from it, stay as they are.
+ */
+async function trainStage(dir: string, d: Descriptor, hash: string, opts: RunOptions, previous?: TrainStageRecord): Promise<TrainStageRecord> {
   const started = new Date();
   const data = await engine.prepareData(d);
   const model = engine.buildModel(d);
   try {
     await saveAtomic(model, weightsDir(dir, 'init'));
-    const result = await engine.train(model, data, d, opts.onTrainProgress);
+    // Epoch checkpoints beside the weights (git-ignored): a stopped or killed CIFAR run resumes at its last epoch.
+    const result = await engine.train(model, data, d, opts.onTrainProgress, {
+      checkpointFile: path.join(dir, TRAIN_CHECKPOINT_FILE), checkpointTag: gitState().commit ?? undefined, stopAtEpochEnd: opts.shouldStop,
+    });
     const diverged = result.status === 'diverged';
     let validationAccuracy: number | null = null;
     let validationLoss: number | null = null;
@@ -103,10 +119,11 @@ async function trainStage(dir: string, d: Descriptor, hash: string, opts: RunOpt
       curve: downsample(result.curve, CURVE_MAX_POINTS),
       validation: result.validation,
     };
-    const record: TrainStageRecord = {
+    const record: TrainStageRecord = sealStageRecord({
       ...newMeta('train', hash, {}, started), descriptor: d, provenance: provenance(), dataset: data.dataset,
       training, weightCounts: engine.countWeights(d), weights: { init: true, trained: !diverged },
-    };
+    });
+    if (previous && previous.id === record.id) return previous;
     writeJsonAtomic(path.join(dir, STAGE_FILE.train), record);
     return record;
   } finally {
@@ -127,7 +144,7 @@ async function pruneStage(dir: string, d: Descriptor, hash: string, train: Train
       if (strategy === 'layerwiseMagnitude') trajectory = points;
       else baselines[strategy] = points;
     }
-    const record: PruneStageRecord = { ...newMeta('prune', hash, { train: train.id }, started), trajectory, baselines };
+    const record: PruneStageRecord = sealStageRecord({ ...newMeta('prune', hash, { train: train.id }, started), trajectory, baselines });
     writeJsonAtomic(path.join(dir, STAGE_FILE.prune), record);
     return record;
   } finally {
@@ -141,53 +158,27 @@ async function analysisStage(dir: string, d: Descriptor, hash: string, train: Tr
   const initModel = await engine.load(weightsDir(dir, 'init'));
   const trained = await engine.load(weightsDir(dir, 'trained'));
   try {
-    const ed = engine.effectiveDensityOf(prune.trajectory, settings);
+    const ed = effectiveDensityDetail(prune.trajectory, { metric: settings.metric, threshold: settings.threshold, mode: settings.mode });
+    const meta = newMeta('analysis', hash, { train: train.id, prune: prune.id }, started);
     const record: AnalysisStageRecord = {
-      ...newMeta('analysis', hash, { train: train.id, prune: prune.id }, started),
+      ...meta,
       settings,
-      effectiveDensity: ed,
-      coreSize: engine.coreSizeOf(ed, train.weightCounts.total),
+      effectiveDensity: ed.density,
+      degraded: ed.degraded,
+      chanceMargin: chanceMargin(prune.trajectory, data.numClasses),
+      coreSize: engine.coreSizeOf(ed.density, train.weightCounts.total),
       overlaps: engine.overlaps(initModel, trained, d, settings.overlapQuantile),
       activations: engine.activationStats(trained, data),
       correctness: encodeBits(engine.correctnessOf(trained, data.validation)),
     };
     // The stage's own clock must include the passes above, so take the end time now.
-    Object.assign(record, { endedAt: new Date().toISOString(), wallSeconds: (Date.now() - started.getTime()) / 1000 });
-    writeJsonAtomic(path.join(dir, STAGE_FILE.analysis), record);
-    return record;
+    const sealed = sealStageRecord({ ...record, endedAt: new Date().toISOString(), wallSeconds: (Date.now() - started.getTime()) / 1000 });
+    writeJsonAtomic(path.join(dir, analysisFile(settings)), sealed);
+    return sealed;
   } finally {
     initModel.dispose();
     trained.dispose();
   }
-}
-
-function stageSummary(r: StageMeta): RunRecord['stages']['train'] {
-  return { id: r.id, startedAt: r.startedAt, endedAt: r.endedAt, wallSeconds: r.wallSeconds, pid: r.pid, hostname: r.hostname };
-}
-
-/** run.json: everything the notebooks need, from the stage records (a diverged run has no prune/analysis). */
-export function assembleRunRecord(hash: string, train: TrainStageRecord, prune: PruneStageRecord | null, analysis: AnalysisStageRecord | null, settings: AnalysisSettings): RunRecord {
-  const last = analysis ?? prune ?? train;
-  const skipped = { id: '', startedAt: train.endedAt, endedAt: train.endedAt, wallSeconds: 0, pid: train.pid, hostname: train.hostname };
-  return {
-    schema: RUN_SCHEMA,
-    hash,
-    label: shortLabel(train.descriptor),
-    status: train.training.status,
-    descriptor: train.descriptor,
-    provenance: { ...train.provenance, startedAt: train.startedAt, endedAt: last.endedAt, datasetSha256: train.dataset.sha256, dataset: train.dataset },
-    stages: { train: stageSummary(train), prune: prune ? stageSummary(prune) : skipped, analysis: analysis ? stageSummary(analysis) : skipped },
-    training: train.training,
-    weightCounts: train.weightCounts,
-    trajectory: prune ? prune.trajectory : null,
-    baselines: prune ? prune.baselines : {},
-    analysis: settings,
-    effectiveDensity: analysis ? analysis.effectiveDensity : null,
-    coreSize: analysis ? analysis.coreSize : null,
-    overlaps: analysis ? analysis.overlaps : null,
-    activations: analysis ? analysis.activations : null,
-    correctness: analysis ? analysis.correctness : null,
-  };
 }
 
 function removeIfPresent(dir: string, names: string[]): void {
@@ -203,7 +194,7 @@ export async function executeRun(input: unknown, opts: RunOptions = {}): Promise
   const settings = opts.analysis ?? resolveAnalysisSettings();
   const hash = descriptorHash(d);
   const dir = runDir(hash);
-  if (inspectRun(dir, hash, settings).run.state === 'done') return { kind: 'existing', hash, status: readRunStatus(dir) };
+  if (inspectRun(dir, hash, settings).run.state === 'done') return { kind: 'existing', hash, status: readRunStatus(dir, settings) };
 
   const attempt = tryLock(dir, opts.purpose);
   if (attempt.acquired === false) return { kind: 'locked', hash, holder: attempt.holder };
@@ -213,27 +204,18 @@ export async function executeRun(input: unknown, opts: RunOptions = {}): Promise
   try {
     // Re-inspect under the lock: another process may have finished the run between our check and the lock.
     let state: RunInspection = inspectRun(dir, hash, settings);
-    if (state.run.state === 'done') return { kind: 'existing', hash, status: readRunStatus(dir) };
+    if (state.run.state === 'done') return { kind: 'existing', hash, status: readRunStatus(dir, settings) };
     const removed = cleanTempFiles(dir);
     if (removed.length) logEvent(dir, 'cleaned', { files: removed });
     const descFile = readJson<unknown>(path.join(dir, DESCRIPTOR_FILE));
     if (!descFile.ok || !canonicalEqual(descFile.value, d)) writeJsonAtomic(path.join(dir, DESCRIPTOR_FILE), d);
     // Nothing stale may be read as a result while stages are redone.
     if (state.run.state === 'invalid') {
-      logEvent(dir, 'redo', { file: RUN_FILE, problem: state.run.problem });
-      removeIfPresent(dir, [RUN_FILE]);
+      logEvent(dir, 'redo', { file: runFile(settings), problem: state.run.problem });
+      removeIfPresent(dir, [runFile(settings)]);
     }
     await initBackend();
 
-    let train: TrainStageRecord;
-    // Records shipped without weights (a clone) are results, but a stage still to run needs the weights: retrain
-    // (deterministic: same descriptor and backend give the same weights).
-    const needsWeights = state.train.state === 'done' && state.train.record.training.status === 'complete' &&
-      (state.prune.state !== 'done' || state.analysis.state !== 'done');
-    if (needsWeights && !weightsPresent(dir)) {
-      logEvent(dir, 'redo', { stage: 'train', problem: 'weights/ absent and a later stage needs them' });
-      state = { ...state, train: { state: 'missing' } };
-    }
     // One stage with its log lines (why it is redone, start, end), then a fresh look at the records.
     const runStage = async <R extends { wallSeconds: number }>(stage: StageName, check: StageCheck<unknown>, work: () => Promise<R>, endDetail: (r: R) => Record<string, unknown> = () => ({})): Promise<R> => {
       current = stage;
@@ -246,14 +228,33 @@ export async function executeRun(input: unknown, opts: RunOptions = {}): Promise
       state = inspectRun(dir, hash, settings);
       return r;
     };
+    // A redone training invalidates everything computed from the old one, at every analysis setting.
+    const downstream = (): string[] => fs.readdirSync(dir).filter((n) => n === STAGE_FILE.prune || /^(analysis|run)(-[0-9a-f]{12})?\.json$/.test(n));
+    const retrain = (check: StageCheck<unknown>, previous?: TrainStageRecord): Promise<TrainStageRecord> =>
+      runStage('train', check, async () => {
+        removeIfPresent(dir, previous ? ['weights'] : [STAGE_FILE.train, 'weights', ...downstream()]);
+        const r = await trainStage(dir, d, hash, opts, previous);
+        if (previous && r !== previous) removeIfPresent(dir, downstream());
+        return r;
+      }, (r) => ({ status: r.training.status, ...(previous ? { recordKept: r === previous } : {}) }));
 
+    let train: TrainStageRecord;
+    const laterStagesToDo = (): boolean => state.prune.state !== 'done' || state.analysis.state !== 'done';
     if (state.train.state === 'done') {
       train = state.train.record;
+      if (train.training.status === 'complete' && laterStagesToDo()) {
+        // A stage still to run needs the weights. Records shipped without weights (a clone) are results: retrain
+        // (deterministic) to restore them, keeping the record and all after it when the training's content id is
+        // unchanged. Weights of the right size holding NaN are damage: redo the training and all after it.
+        const damaged = !weightsPresent(dir) ? null : checkWeightValues(weightsDir(dir, 'trained')) ?? checkWeightValues(weightsDir(dir, 'init'));
+        if (!weightsPresent(dir)) {
+          train = await retrain({ state: 'invalid', problem: 'weights/ absent and a later stage needs them' }, train);
+        } else if (damaged) {
+          train = await retrain({ state: 'invalid', problem: `damaged weights: ${damaged}` });
+        }
+      }
     } else {
-      train = await runStage('train', state.train, () => {
-        removeIfPresent(dir, [STAGE_FILE.train, STAGE_FILE.prune, STAGE_FILE.analysis, 'weights']);
-        return trainStage(dir, d, hash, opts);
-      }, (r) => ({ status: r.training.status }));
+      train = await retrain(state.train);
     }
 
     let prune: PruneStageRecord | null = null;
@@ -276,10 +277,14 @@ export async function executeRun(input: unknown, opts: RunOptions = {}): Promise
     }
     current = 'assemble';
     const record = assembleRunRecord(hash, train, prune, analysis, settings);
-    writeJsonAtomic(path.join(dir, RUN_FILE), record);
+    writeJsonAtomic(path.join(dir, runFile(settings)), record);
     logEvent(dir, 'run-complete', { status: record.status });
     return { kind: 'completed', hash, status: record.status, stagesRun, wallSeconds: (Date.now() - t0) / 1000 };
   } catch (err) {
+    if (err instanceof TrainingInterrupted) {
+      logEvent(dir, 'stage-interrupted', { stage: current, afterEpoch: err.epoch });
+      return { kind: 'interrupted', hash, stagesRun };
+    }
     const error = err instanceof Error ? err : new Error(String(err));
     try {
       logEvent(dir, 'stage-failed', { stage: current, error: error.message });
@@ -301,7 +306,7 @@ async function stopRequested(opts: RunOptions): Promise<boolean> {
   return opts.shouldStop?.() ?? false;
 }
 
-function readRunStatus(dir: string): RunRecord['status'] {
-  const r = readJson<RunRecord>(path.join(dir, RUN_FILE));
+function readRunStatus(dir: string, settings: AnalysisSettings): RunRecord['status'] {
+  const r = readJson<RunRecord>(path.join(dir, runFile(settings)));
   return r.ok ? r.value.status : 'complete';
 }

@@ -11,25 +11,30 @@
 //   weights/trained/       tfjs model.json + weights.bin after training (best epoch)   (git-ignored)
 //   .lock                  while a process works on the run (git-ignored)
 //
-// Each stage record carries a random `id` and the ids of the records it was computed from, so a
-// downstream record computed from an older upstream (e.g. a prune of a since-redone training) is stale.
+// Each stage record's `id` is the hash of what it computed (stageRecordId: not when, where or by which
+// process), and it names the ids of the records it was computed from, so a downstream record computed from
+// another upstream (e.g. a prune of a since-redone training) is stale, a hand edit shows as an id that no
+// longer matches, and a bit-identical rerun on another machine gets the same ids.
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { readJson } from './atomic';
-import { canonicalEqual as canonicalJsonEqual } from './canonical';
-import { descriptorHash, resolveAnalysisSettings } from './descriptor';
+import { canonicalEqual as canonicalJsonEqual, canonicalStringify, sha256Hex } from './canonical';
+import { descriptorHash, resolveAnalysisSettings, shortLabel } from './descriptor';
 import type { AnalysisSettings, Descriptor, StrategyName } from './descriptor';
 import type { PackedBits } from './bits';
 
-export const RUN_SCHEMA = 1;
+/** 2: content ids, dataset by name/copy/sha256 (no path), degraded flag and margin over chance. */
+export const RUN_SCHEMA = 2;
+/** What to run on records written by older code (schema 1: random ids, machine paths). */
+export const MIGRATE_COMMAND = 'npx tsx lib/store/migrate.ts';
 export type StageName = 'train' | 'prune' | 'analysis';
 export const STAGES: readonly StageName[] = ['train', 'prune', 'analysis'];
 export type RunStatus = 'complete' | 'diverged';
 
 export interface StageMeta {
   stage: StageName;
-  /** Random id of this computation of the stage. */
+  /** Hash of what the stage computed (see stageRecordId). */
   id: string;
   hash: string;
   /** Ids of the upstream stage records this one was computed from. */
@@ -63,10 +68,15 @@ export interface Provenance {
   platform: string;
 }
 
+/**
+ * Which data a run read: by name, copy and sha256, never by where it lay on the machine that ran it (a path
+ * would make identical runs on two machines differ).
+ */
 export interface DatasetRecord {
   name: string;
+  /** Which archive: 'original' (MNIST idx files), 'official' or 'jpeg-derived' (CIFAR-10), else 'unknown'. */
+  copy: string;
   description: string;
-  path: string;
   sha256: string;
   trainImages: number;
   validationImages: number;
@@ -74,7 +84,7 @@ export interface DatasetRecord {
 
 export interface TrainingSummary {
   status: RunStatus;
-  stopReason: 'targetReached' | 'bestValidationLoss' | 'epochCap' | 'diverged';
+  stopReason: 'targetReached' | 'bestValidationLoss' | 'epochCap' | 'noImprovement' | 'diverged';
   steps: number;
   epochs: number;
   wallSeconds: number;
@@ -134,6 +144,10 @@ export interface AnalysisStageRecord extends StageMeta {
   settings: AnalysisSettings;
   /** Percent of prunable weights, at `settings`; null for a diverged run. */
   effectiveDensity: number | null;
+  /** False when no pruning level degraded beyond the threshold: the effective density is then only the last level's. */
+  degraded: boolean;
+  /** Unpruned validation accuracy minus chance (1 / classes), in percentage points: near 0 = never learned. */
+  chanceMargin: number;
   /** Absolute number of unpruned weights at the effective density. */
   coreSize: number | null;
   /** Per prunable layer: percent of the smallest-q |w| at init that are also among the smallest-q after training. */
@@ -158,6 +172,9 @@ export interface RunRecord {
   baselines: PruneStageRecord['baselines'];
   analysis: AnalysisSettings;
   effectiveDensity: number | null;
+  /** As the analysis record's; null for a diverged run. */
+  degraded: boolean | null;
+  chanceMargin: number | null;
   coreSize: number | null;
   overlaps: Record<string, number> | null;
   activations: Record<string, ActivationStats> | null;
@@ -209,6 +226,32 @@ export function checkModelDir(dir: string): string | null {
 
 export type StageCheck<T> = { state: 'done'; record: T } | { state: 'missing' } | { state: 'invalid'; problem: string };
 
+/**
+ * The first value of a float32 weights file that is not a finite number, or null. Weights of the right size
+ * can still be damaged (NaN written over them); training never saves non-finite weights (a diverged run has
+ * none), so such a file is damage, and the stage that made it is redone. Reads the whole file: called only
+ * where a stage is about to load the weights anyway, never by status.
+ */
+export function checkWeightValues(dir: string): string | null {
+  const m = readJson<{ weightsManifest?: { paths: string[]; weights: { name: string; shape: number[]; dtype?: string }[] }[] }>(path.join(dir, 'model.json'));
+  if (m.ok === false) return `${path.join(dir, 'model.json')} is ${m.reason}`;
+  for (const group of m.value.weightsManifest ?? []) {
+    const bytes = Buffer.concat(group.paths.map((p) => fs.readFileSync(path.join(dir, p))));
+    let offset = 0;
+    for (const w of group.weights) {
+      const count = w.shape.reduce((a, b) => a * b, 1);
+      if (w.dtype === undefined || w.dtype === 'float32') {
+        const values = new Float32Array(bytes.buffer.slice(bytes.byteOffset + offset, bytes.byteOffset + offset + 4 * count));
+        for (let i = 0; i < values.length; i++) {
+          if (!Number.isFinite(values[i])) return `${path.join(dir, group.paths[0])}: ${w.name}[${i}] is ${values[i]}, expected a finite weight`;
+        }
+      }
+      offset += (w.dtype === 'bool' ? 1 : 4) * count;
+    }
+  }
+  return null;
+}
+
 function checkMeta(v: unknown, stage: StageName, hash: string): string | null {
   if (typeof v !== 'object' || v === null) return 'not an object';
   const r = v as Partial<StageMeta>;
@@ -218,10 +261,153 @@ function checkMeta(v: unknown, stage: StageName, hash: string): string | null {
   return null;
 }
 
-/** Everything known about one run directory, each stage classified as done, missing or invalid. */
+// ---- content ids and soundness ----
+
+/** Fields that say when, where and by which process a stage ran, not what it computed: left out of its id. */
+const EXECUTION_FIELDS = ['id', 'startedAt', 'endedAt', 'wallSeconds', 'pid', 'hostname', 'commit', 'provenance'];
+
+/**
+ * A stage record's id: sha256 (16 hex) of its canonical content without the execution fields (and without the
+ * training's own wall time). The same computation gives the same id on any machine; an edit changes it.
+ */
+export function stageRecordId(record: StageMeta): string {
+  const content: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(record)) if (!EXECUTION_FIELDS.includes(k)) content[k] = v;
+  if (record.stage === 'train') {
+    const { wallSeconds: _wall, ...training } = (record as TrainStageRecord).training;
+    content.training = training;
+  }
+  return sha256Hex(canonicalStringify(content)).slice(0, 16);
+}
+
+/** Path patterns ($-rooted, `[]` for any index, `*` for any key) where JSON null is a legitimate value. */
+function nullableIn(record: StageMeta): RegExp[] {
+  const out = [/^\$\.provenance\.(commit|dirty)$/, /^\$\.activations\.[^.]+\.(hoyer|selectivity)$/];
+  const t = record as Partial<TrainStageRecord>;
+  // A diverged run records the non-finite loss that stopped it, and has no trained model to evaluate.
+  if (record.stage === 'train' && t.training?.status === 'diverged') {
+    out.push(/^\$\.training\.validation(Accuracy|Loss)$/, /^\$\.training\.curve\[\d+\]\.loss$/, /^\$\.training\.validation\[\d+\]\.(loss|accuracy)$/);
+  }
+  return out;
+}
+
+/**
+ * The first number in `value` that is not finite (NaN/Infinity in memory; JSON null, which is what
+ * JSON.stringify writes for them, on disk) at a path not matched by `nullable`, described; or null.
+ */
+export function findNonFinite(value: unknown, nullable: readonly RegExp[] = [], where = '$'): string | null {
+  if (value === null) return nullable.some((re) => re.test(where)) ? null : `${where} is null (a non-finite number, or a value missing where one belongs)`;
+  if (typeof value === 'number') return Number.isFinite(value) ? null : `${where} is ${value}, expected a finite number`;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const p = findNonFinite(value[i], nullable, `${where}[${i}]`);
+      if (p) return p;
+    }
+    return null;
+  }
+  if (typeof value === 'object') {
+    for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+      const p = findNonFinite(v, nullable, `${where}.${k}`);
+      if (p) return p;
+    }
+  }
+  return null;
+}
+
+/** Give a freshly computed stage record its content id; throws naming the field if it holds a non-finite number. */
+export function sealStageRecord<T extends StageMeta>(record: T): T {
+  const problem = findNonFinite(record, nullableIn(record));
+  if (problem) throw new Error(`${record.stage} stage of run ${record.hash} computed ${problem}; a record must hold finite numbers`);
+  return { ...record, id: stageRecordId(record) };
+}
+
+/** Why a stage record read from disk cannot be trusted (hand edit, damage, non-finite number, older code), or null. */
+function unsoundRecord(r: StageMeta): string | null {
+  const nonFinite = findNonFinite(r, nullableIn(r));
+  if (nonFinite) return nonFinite;
+  const dataset = (r as Partial<TrainStageRecord>).dataset as unknown as Record<string, unknown> | undefined;
+  if (r.stage === 'train' && dataset && 'path' in dataset) return `written by older code (machine path in dataset); run ${MIGRATE_COMMAND}`;
+  const id = stageRecordId(r);
+  if (r.id !== id) return `its id ${r.id} is not the hash of its content (${id}): edited, damaged or written by older code (${MIGRATE_COMMAND} migrates those)`;
+  return null;
+}
+
+// ---- analysis settings: one analysis and one run.json per setting ----
+
+/**
+ * '' for the default analysis settings, else 12 hex of their canonical hash. Analyses at other settings live in
+ * their own files (analysis-<key>.json, run-<key>.json), so a profile with another threshold never rewrites
+ * what a profile at the defaults reads as current, and each can tell that the other's analysis is not its own.
+ */
+export function analysisKey(settings: AnalysisSettings): string {
+  const s = resolveAnalysisSettings(settings);
+  return canonicalJsonEqual(s, resolveAnalysisSettings()) ? '' : sha256Hex(canonicalStringify(s)).slice(0, 12);
+}
+
+export function analysisFile(settings: AnalysisSettings): string {
+  const k = analysisKey(settings);
+  return k ? `analysis-${k}.json` : STAGE_FILE.analysis;
+}
+
+export function runFile(settings: AnalysisSettings): string {
+  const k = analysisKey(settings);
+  return k ? `run-${k}.json` : RUN_FILE;
+}
+
+/** The run.json files of a run directory, one per analysis setting it was assembled at. */
+export function runFiles(dir: string): string[] {
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return [];
+  }
+  return names.filter((n) => n === RUN_FILE || /^run-[0-9a-f]{12}\.json$/.test(n)).sort();
+}
+
+// ---- run.json: the assembly of the stage records ----
+
+function stageSummary(r: StageMeta): RunRecord['stages']['train'] {
+  return { id: r.id, startedAt: r.startedAt, endedAt: r.endedAt, wallSeconds: r.wallSeconds, pid: r.pid, hostname: r.hostname };
+}
+
+/**
+ * run.json: everything the notebooks need, from the stage records (a diverged run has no prune/analysis).
+ * A function of the records alone, so anyone can check a run.json by assembling it again.
+ */
+export function assembleRunRecord(hash: string, train: TrainStageRecord, prune: PruneStageRecord | null, analysis: AnalysisStageRecord | null, settings: AnalysisSettings): RunRecord {
+  const last = analysis ?? prune ?? train;
+  const skipped = { id: '', startedAt: train.endedAt, endedAt: train.endedAt, wallSeconds: 0, pid: train.pid, hostname: train.hostname };
+  return {
+    schema: RUN_SCHEMA,
+    hash,
+    label: shortLabel(train.descriptor),
+    status: train.training.status,
+    descriptor: train.descriptor,
+    provenance: { ...train.provenance, startedAt: train.startedAt, endedAt: last.endedAt, datasetSha256: train.dataset.sha256, dataset: train.dataset },
+    stages: { train: stageSummary(train), prune: prune ? stageSummary(prune) : skipped, analysis: analysis ? stageSummary(analysis) : skipped },
+    training: train.training,
+    weightCounts: train.weightCounts,
+    trajectory: prune ? prune.trajectory : null,
+    baselines: prune ? prune.baselines : {},
+    analysis: analysis ? analysis.settings : settings,
+    effectiveDensity: analysis ? analysis.effectiveDensity : null,
+    degraded: analysis ? analysis.degraded : null,
+    chanceMargin: analysis ? analysis.chanceMargin : null,
+    coreSize: analysis ? analysis.coreSize : null,
+    overlaps: analysis ? analysis.overlaps : null,
+    activations: analysis ? analysis.activations : null,
+    correctness: analysis ? analysis.correctness : null,
+  };
+}
+
+// ---- inspection ----
+
+/** Everything known about one run directory at one analysis setting, each record classified as done, missing or invalid. */
 export interface RunInspection {
   dir: string;
   hash: string;
+  settings: AnalysisSettings;
   train: StageCheck<TrainStageRecord>;
   prune: StageCheck<PruneStageRecord>;
   analysis: StageCheck<AnalysisStageRecord>;
@@ -236,14 +422,13 @@ function read<T>(file: string, validate: (v: unknown) => string | null): StageCh
 }
 
 /**
- * Classify each stage of the run in `dir` (named by `hash`), given the analysis settings wanted now
- * (default: the defaults; null: whatever the records used).
- * A stage is 'done' only if its record parses, names this hash, its descriptor hashes to it, its inputs are
- * the current upstream records and (train) its weights are intact; 'invalid' records must be redone.
+ * Classify each record of the run in `dir` (named by `hash`) at the analysis settings `analysis` (default: the
+ * defaults). A record is 'done' only if it parses, names this hash, holds only finite numbers, its id is the
+ * hash of its content, its inputs are the current upstream records and (train) its weights are intact; the run
+ * is done only while its run.json equals the assembly of those records. 'invalid' records are redone.
  */
-export function inspectRun(dir: string, hash: string, analysis?: AnalysisSettings | null): RunInspection {
-  // null: any analysis settings will do (reading results, which recompute what depends on them).
-  const wanted = analysis === null ? null : analysis ?? resolveAnalysisSettings();
+export function inspectRun(dir: string, hash: string, analysis?: AnalysisSettings): RunInspection {
+  const settings = resolveAnalysisSettings(analysis ?? {});
   const train = read<TrainStageRecord>(path.join(dir, STAGE_FILE.train), (v) => {
     const p = checkMeta(v, 'train', hash);
     if (p) return p;
@@ -257,6 +442,8 @@ export function inspectRun(dir: string, hash: string, analysis?: AnalysisSetting
     if (h !== hash) return `its descriptor hashes to ${h}, not ${hash}`;
     if (!r.training || (r.training.status !== 'complete' && r.training.status !== 'diverged')) return 'no training status';
     if (!r.weights) return 'no weights entry';
+    const unsound = unsoundRecord(r);
+    if (unsound) return unsound;
     // Weights are git-ignored: a fresh clone has the records without weights/. That is a result (the notebooks
     // need only the records); a stage that needs the weights retrains first (see executeRun). A weights/
     // folder that is present but damaged is a partial run, redone.
@@ -274,43 +461,55 @@ export function inspectRun(dir: string, hash: string, analysis?: AnalysisSetting
     const p = checkMeta(v, 'prune', hash);
     if (p) return p;
     const r = v as PruneStageRecord;
-    if (r.inputs.train !== trainId) return 'computed from a training record that is no longer current';
     if (!Array.isArray(r.trajectory)) return 'no trajectory';
+    const unsound = unsoundRecord(r);
+    if (unsound) return unsound;
+    if (r.inputs.train !== trainId) return 'computed from a training record that is no longer current';
     return null;
   });
   const pruneId = prune.state === 'done' ? prune.record.id : undefined;
-  const analysisCheck = read<AnalysisStageRecord>(path.join(dir, STAGE_FILE.analysis), (v) => {
+  const analysisCheck = read<AnalysisStageRecord>(path.join(dir, analysisFile(settings)), (v) => {
     const p = checkMeta(v, 'analysis', hash);
     if (p) return p;
     const r = v as AnalysisStageRecord;
+    const unsound = unsoundRecord(r);
+    if (unsound) return unsound;
     if (r.inputs.train !== trainId || r.inputs.prune !== pruneId) return 'computed from stage records that are no longer current';
-    if (wanted && !canonicalJsonEqual(r.settings, wanted)) return 'computed with other analysis settings';
+    if (!canonicalJsonEqual(r.settings, settings)) return 'computed with other analysis settings';
     return null;
   });
-  const analysisId = analysisCheck.state === 'done' ? analysisCheck.record.id : undefined;
-  const run = read<RunRecord>(path.join(dir, RUN_FILE), (v) => {
+  const run = read<RunRecord>(path.join(dir, runFile(settings)), (v) => {
     if (typeof v !== 'object' || v === null) return 'not an object';
     const r = v as Partial<RunRecord>;
-    if (r.schema !== RUN_SCHEMA) return `schema ${String(r.schema)}, expected ${RUN_SCHEMA}`;
+    if (r.schema !== RUN_SCHEMA) return `schema ${String(r.schema)}, expected ${RUN_SCHEMA}${r.schema === 1 ? ` (run ${MIGRATE_COMMAND})` : ''}`;
     if (r.hash !== hash) return `hash ${String(r.hash)} does not match the directory ${hash}`;
-    try {
-      if (descriptorHash(r.descriptor) !== hash) return 'its descriptor hashes to another directory';
-    } catch (err) {
-      return `its descriptor is invalid (${(err as Error).message})`;
-    }
-    if (r.status !== 'complete' && r.status !== 'diverged') return `status ${String(r.status)}`;
-    if (!r.stages) return 'no stages';
-    // The stage records are the source of truth: run.json is only a result while it is the assembly of
-    // sound, current records (so damaged weights or a corrupt record make the run partial, to be redone).
-    if (trainId === undefined || r.stages.train?.id !== trainId) return 'not assembled from a sound, current training record';
-    if (r.status === 'complete') {
-      if (pruneId === undefined || r.stages.prune?.id !== pruneId) return 'not assembled from a sound, current prune record';
-      if (analysisId === undefined || r.stages.analysis?.id !== analysisId) return 'not assembled from a sound, current analysis record';
-    }
-    if (wanted && !canonicalJsonEqual(r.analysis, wanted)) return 'analysed with other analysis settings';
+    // The stage records are the source of truth: run.json is a result only while it is exactly their assembly
+    // (so a hand edit, a non-finite number, damaged weights or a corrupt record make the run partial, redone).
+    if (train.state !== 'done') return 'not assembled from a sound, current training record';
+    const complete = train.record.training.status === 'complete';
+    if (complete && prune.state !== 'done') return 'not assembled from a sound, current prune record';
+    if (complete && analysisCheck.state !== 'done') return 'not assembled from a sound, current analysis record';
+    const want = assembleRunRecord(hash, train.record, complete && prune.state === 'done' ? prune.record : null,
+      complete && analysisCheck.state === 'done' ? analysisCheck.record : null, settings);
+    if (!canonicalJsonEqual(r, want)) return `differs from the assembly of its stage records (first at ${firstDifference(r, want)})`;
     return null;
   });
-  return { dir, hash, train, prune, analysis: analysisCheck, run };
+  return { dir, hash, settings, train, prune, analysis: analysisCheck, run };
+}
+
+/** Where two JSON values first differ, as a path (for the message of a run.json that is not its records' assembly). */
+function firstDifference(a: unknown, b: unknown, where = '$'): string {
+  if (canonicalJsonEqual(a, b)) return '';
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null || Array.isArray(a) !== Array.isArray(b)) {
+    return `${where}: ${JSON.stringify(a)?.slice(0, 40)}, the records give ${JSON.stringify(b)?.slice(0, 40)}`;
+  }
+  const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort();
+  for (const k of keys) {
+    const sub = Array.isArray(a) ? `${where}[${k}]` : `${where}.${k}`;
+    const d = firstDifference((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], sub);
+    if (d) return d;
+  }
+  return where;
 }
 
 /** Append one line to the run's event log (O_APPEND: lines from concurrent writers do not interleave). */

@@ -6,7 +6,8 @@ import { runDir } from '../../lib/paths';
 import { descriptorHash, resolveAnalysisSettings, type DescriptorInput } from '../../lib/store/descriptor';
 import { decodeBits } from '../../lib/store/bits';
 import { tryLock } from '../../lib/store/lock';
-import { inspectRun, readEvents, type RunRecord } from '../../lib/store/runRecord';
+import { analysisFile, inspectRun, readEvents, runFile, type RunRecord } from '../../lib/store/runRecord';
+import { runStatus } from '../../lib/experiments/results';
 import { downsample, executeRun, isRunDone } from '../../lib/experiments/run';
 
 const tiny = (initSeed: number, extra: Partial<DescriptorInput> = {}): DescriptorInput => ({
@@ -14,8 +15,8 @@ const tiny = (initSeed: number, extra: Partial<DescriptorInput> = {}): Descripto
   stop: { kind: 'targetTrainLoss', window: 10, checkEvery: 10, maxEpochs: 1 }, pruning: { levels: 10, step: 0.1 }, ...extra,
 });
 
-function readRun(hash: string): RunRecord {
-  return JSON.parse(fs.readFileSync(path.join(runDir(hash), 'run.json'), 'utf8')) as RunRecord;
+function readRun(hash: string, file = 'run.json'): RunRecord {
+  return JSON.parse(fs.readFileSync(path.join(runDir(hash), file), 'utf8')) as RunRecord;
 }
 function trainStarts(hash: string): number {
   return readEvents(runDir(hash)).filter((e) => e.event === 'stage-start' && e.stage === 'train').length;
@@ -78,7 +79,8 @@ describe('experiments/run', function () {
 
     fs.writeFileSync(path.join(dir, 'prune.json'), '{"stage": "prune", "trunc'); // a corrupt record
     out = await executeRun(d);
-    assert.deepEqual(out.kind === 'completed' && out.stagesRun, ['prune', 'analysis'], 'prune redone, and analysis because its input changed');
+    // The redone prune computes the same trajectory, so it has the same content id and the analysis stays current.
+    assert.deepEqual(out.kind === 'completed' && out.stagesRun, ['prune'], 'prune redone; analysis still computed from the same content');
     assert.deepEqual(readRun(hash).trajectory, first.trajectory);
     assert.equal(readRun(hash).effectiveDensity, first.effectiveDensity);
 
@@ -104,23 +106,89 @@ describe('experiments/run', function () {
     assert.equal((await executeRun(d)).kind, 'existing');
     assert.equal(trainStarts(hash), 1, 'nothing retrained for reading');
 
-    // New analysis settings need the weights (overlaps, activations): the run retrains, deterministically.
-    const out = await executeRun(d, { analysis: resolveAnalysisSettings({ threshold: 2 }) });
-    assert.deepEqual(out.kind === 'completed' && out.stagesRun, ['train', 'prune', 'analysis']);
-    assert.deepEqual(readRun(hash).trajectory, first.trajectory);
+    // New analysis settings need the weights (overlaps, activations): the run retrains, deterministically, to
+    // restore them; the training's content id is unchanged, so its record and the prune record stay.
+    const defaultRun = fs.readFileSync(path.join(dir, 'run.json'), 'utf8');
+    const t2 = resolveAnalysisSettings({ threshold: 2 });
+    const out = await executeRun(d, { analysis: t2 });
+    assert.deepEqual(out.kind === 'completed' && out.stagesRun, ['train', 'analysis']);
+    assert.deepEqual(readRun(hash, runFile(t2)).trajectory, first.trajectory);
     assert.ok(fs.existsSync(path.join(dir, 'weights', 'trained', 'model.json')));
+    assert.equal(fs.readFileSync(path.join(dir, 'run.json'), 'utf8'), defaultRun, 'what the default settings read is untouched');
+    assert.ok(isRunDone(d));
   });
 
-  it('re-analyses (never retrains) when the analysis settings change', async () => {
+  it('re-analyses (never retrains) when the analysis settings change, into files of their own', async () => {
     const d = tiny(103);
     const hash = descriptorHash(d);
+    const dir = runDir(hash);
     await executeRun(d);
+    const defaults = { run: fs.readFileSync(path.join(dir, 'run.json'), 'utf8'), analysis: fs.readFileSync(path.join(dir, 'analysis.json'), 'utf8') };
     const other = resolveAnalysisSettings({ threshold: 1 });
     assert.equal(isRunDone(d, other), false);
+    const expanded = { hash, group: 'mlp', descriptor: readRun(hash).descriptor };
     const out = await executeRun(d, { analysis: other });
     assert.deepEqual(out.kind === 'completed' && out.stagesRun, ['analysis']);
-    assert.equal(readRun(hash).analysis.threshold, 1);
+    assert.equal(readRun(hash, runFile(other)).analysis.threshold, 1);
+    assert.ok(fs.existsSync(path.join(dir, analysisFile(other))));
     assert.equal(trainStarts(hash), 1);
+    // The profile at the defaults still reads its own analysis as current, byte for byte, and neither sweep redoes the other's.
+    assert.equal(fs.readFileSync(path.join(dir, 'run.json'), 'utf8'), defaults.run);
+    assert.equal(fs.readFileSync(path.join(dir, 'analysis.json'), 'utf8'), defaults.analysis);
+    assert.equal(runStatus(expanded).state, 'complete');
+    assert.ok(isRunDone(d) && isRunDone(d, other));
+    assert.equal((await executeRun(d)).kind, 'existing');
+    assert.equal((await executeRun(d, { analysis: other })).kind, 'existing');
+  });
+
+  it('records the degraded flag and the unpruned margin over chance', async () => {
+    const d = tiny(106);
+    await executeRun(d);
+    const r = readRun(descriptorHash(d));
+    assert.equal(r.degraded, true);
+    assert.ok(Math.abs((r.chanceMargin as number) - 100 * ((r.trajectory?.[0].accuracy as number) - 0.1)) < 1e-9);
+    assert.equal(r.provenance.dataset.copy, 'original');
+    assert.equal('path' in r.provenance.dataset, false, 'no machine path in a result');
+  });
+
+  it('redoes the training when weights of the right size hold NaN (damaged, not an analysis failure)', async () => {
+    const d = tiny(107);
+    const hash = descriptorHash(d);
+    const dir = runDir(hash);
+    await executeRun(d);
+    const first = readRun(hash);
+    const bin = path.join(dir, 'weights', 'trained', 'weights.bin');
+    const bytes = fs.readFileSync(bin);
+    bytes.writeFloatLE(NaN, 4 * 119);
+    fs.writeFileSync(bin, bytes);
+    fs.rmSync(path.join(dir, 'analysis.json')); // a later stage needs the weights
+    const out = await executeRun(d);
+    assert.equal(out.kind, 'completed', out.kind === 'failed' ? out.error.message : '');
+    assert.deepEqual(out.kind === 'completed' && out.stagesRun, ['train', 'prune', 'analysis']);
+    assert.ok(readEvents(dir).some((e) => e.event === 'redo' && e.stage === 'train' && /damaged weights: .*weights\.bin: fc1\/kernel\[119\] is NaN/.test(String(e.problem))));
+    assert.deepEqual(readRun(hash).trajectory, first.trajectory);
+    assert.ok(isRunDone(d));
+  });
+
+  it('repairs a run whose records hold a null (NaN) from the last sound stage; status and results agree before and after', async () => {
+    const d = tiny(108);
+    const hash = descriptorHash(d);
+    const dir = runDir(hash);
+    await executeRun(d);
+    const first = readRun(hash);
+    for (const f of ['prune.json', 'run.json']) {
+      const v = JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')) as { trajectory: { accuracy: number | null }[] };
+      v.trajectory[3].accuracy = null;
+      fs.writeFileSync(path.join(dir, f), JSON.stringify(v));
+    }
+    const expanded = { hash, group: 'mlp', descriptor: first.descriptor };
+    assert.equal(runStatus(expanded).state, 'partial');
+    assert.equal(isRunDone(d), false);
+    const out = await executeRun(d);
+    // Training was sound: redone from the prune stage, whose sound recomputation has the analysis's input id again.
+    assert.deepEqual(out.kind === 'completed' && out.stagesRun, ['prune'], 'redone from the last sound stage');
+    assert.deepEqual(readRun(hash).trajectory, first.trajectory);
+    assert.equal(runStatus(expanded).state, 'complete');
   });
 
   it('records a diverged run as finished with status diverged, and does not retry it', async () => {

