@@ -7,7 +7,8 @@ import { formatDuration, formatSummary, Progress } from './progress';
 import { stopOnSignals } from './signals';
 import { listNotebooks, renderNotebook, resolveNotebooks, writeIndex, type RenderResult } from './render';
 import { expandProfileRuns, loadProfile, profileAnalysis, PROFILE_ENV } from '../experiments/profiles';
-import { pendingRuns, superviseSweep, SWEEP_CLI, type SweepSummary } from '../experiments/sweep';
+import { gitState } from '../experiments/provenance';
+import { dirtyTreeRefusal, pendingRuns, superviseSweep, SWEEP_CLI, type SweepSummary } from '../experiments/sweep';
 import { htmlDir } from '../paths';
 
 /** The profile npm start uses when none is named. */
@@ -22,6 +23,7 @@ const cmd: CommandSpec = {
     { name: 'profile', type: 'string', placeholder: '<smoke|cpu|paper|file.json>', help: `which results (default: $${PROFILE_ENV}, else ${DEFAULT_START_PROFILE})` },
     { name: 'no-compute', type: 'boolean', help: 'compute nothing: render from whatever results exist (missing ones are noted in the notebooks)' },
     { name: 'jobs', type: 'integer', placeholder: '<N>', help: 'worker processes for the missing runs (default 1)' },
+    { name: 'allow-dirty', type: 'boolean', help: 'compute missing runs of a built-in profile although the git tree has\nuncommitted changes (each record says allowDirty in its provenance)' },
     { name: 'notebooks', type: 'list', placeholder: '<01,02,...>', help: 'render only these notebooks (name or number prefix; default all)' },
     { name: 'timeout', type: 'integer', placeholder: '<s>', help: 'per-cell timeout when rendering (default 3600)' },
   ],
@@ -39,7 +41,7 @@ function log(line: string): void {
 }
 
 /** Compute the profile's missing runs with the supervised sweep; resolves with its summary (null when nothing was missing). */
-async function computeMissing(spec: string, jobs: number): Promise<SweepSummary | null> {
+async function computeMissing(spec: string, jobs: number, allowDirty: boolean): Promise<SweepSummary | null> {
   const profile = loadProfile(spec);
   const runs = expandProfileRuns(profile);
   const analysis = profileAnalysis(profile);
@@ -48,11 +50,13 @@ async function computeMissing(spec: string, jobs: number): Promise<SweepSummary 
     log(`[start] profile ${profile.name}: all ${runs.length} runs are done`);
     return null;
   }
+  const refusal = dirtyTreeRefusal(profile, gitState(), allowDirty);
+  if (refusal) throw new Error(`${refusal} (or render what exists: npm start -- --no-compute)`);
   log(`[start] profile ${profile.name}: ${pending.length} of ${runs.length} runs to compute (${profile.budget})`);
   const progress = new Progress({ write: (s) => process.stderr.write(s), tty: Boolean(process.stderr.isTTY), columns: process.stderr.columns });
   const sup = superviseSweep(runs, {
     analysis, jobs, onEvent: (e) => progress.handle(e), purpose: `start --profile ${profile.name}`,
-    workerModule: SWEEP_CLI, workerArgs: ['--worker', '--worker-analysis', JSON.stringify(analysis)],
+    workerModule: SWEEP_CLI, workerArgs: ['--worker', '--worker-analysis', JSON.stringify(analysis), ...(allowDirty ? ['--allow-dirty'] : [])],
   });
   const removeHandlers = stopOnSignals(sup, progress, log);
   try {
@@ -99,7 +103,7 @@ runCli(cmd, async ({ values }) => {
   let summary: SweepSummary | null = null;
   if (values['no-compute']) log(`[start] --no-compute: rendering profile ${profile.name} from the results that exist`);
   else {
-    summary = await computeMissing(spec, jobs);
+    summary = await computeMissing(spec, jobs, values['allow-dirty'] === true);
     if (summary?.interrupted) return 130;
   }
 

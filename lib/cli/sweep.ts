@@ -6,7 +6,8 @@ import { formatSummary, Progress } from './progress';
 import { stopOnSignals } from './signals';
 import { expandProfileRuns, profileAnalysis, profileFromSpec, type ProfileFilter } from '../experiments/profiles';
 import { runStatus } from '../experiments/results';
-import { superviseSweep, workerLoop, type FromWorker } from '../experiments/sweep';
+import { allowDirtyTree, gitState } from '../experiments/provenance';
+import { dirtyTreeRefusal, superviseSweep, workerLoop, type FromWorker } from '../experiments/sweep';
 import { resolveAnalysisSettings } from '../store/descriptor';
 import type { ArchName } from '../models/types';
 
@@ -19,12 +20,14 @@ const cmd: CommandSpec = {
     PROFILE_FLAG, ARCH_FLAG, WIDTHS_FLAG, GROUP_FLAG,
     { name: 'jobs', type: 'integer', placeholder: '<N>', help: 'worker processes (default 1); each takes one run at a time' },
     { name: 'dry-run', type: 'boolean', help: 'list the runs and their state, train nothing' },
+    { name: 'allow-dirty', type: 'boolean', help: 'sweep a built-in profile although the git tree has uncommitted changes\n(an experiment: each record says allowDirty in its provenance)' },
     { name: 'worker', type: 'boolean', hidden: true, help: 'internal: run as a worker of a supervisor' },
     { name: 'worker-analysis', type: 'string', hidden: true, help: 'internal: the analysis settings (JSON)' },
   ],
   notes: [
     'Progress goes to stderr: one line refreshed in place on a terminal, one line per run otherwise.',
     'Ctrl-C (or SIGTERM, e.g. kill <pid of npm run sweep>) once: finish the current stage, write it, exit 130.\nAgain (a second later or more): exit at once; finished stages and files stay sound. If the process that\nstarted the sweep dies, the sweep stops the same way instead of running on in the background.',
+    'Built-in profiles other than smoke refuse a git tree with uncommitted changes (--allow-dirty to experiment).',
     'Exit codes: 0 all done, 1 some runs failed, were not started or are held by another process, 2 bad flags,\n130 interrupted.',
     '',
     ...ENV_NOTES,
@@ -37,6 +40,7 @@ runCli(cmd, async ({ values }) => {
     if (!process.send) throw new UsageError('--worker is internal: it needs a supervisor (run without it)');
     const send = process.send.bind(process);
     const analysis = resolveAnalysisSettings(JSON.parse(String(values['worker-analysis'] ?? '{}')) as unknown);
+    if (values['allow-dirty']) allowDirtyTree();
     await workerLoop(analysis, (m: FromWorker) => send(m), 'sweep worker');
     return 0;
   }
@@ -55,10 +59,13 @@ runCli(cmd, async ({ values }) => {
     return 0;
   }
 
+  const allowDirty = values['allow-dirty'] === true;
+  const refusal = dirtyTreeRefusal(profile, gitState(), allowDirty);
+  if (refusal) throw new Error(refusal);
   const progress = new Progress({ write: (s) => process.stderr.write(s), tty, columns: process.stderr.columns });
   const sup = superviseSweep(runs, {
     analysis, jobs, onEvent: (e) => progress.handle(e), purpose: `sweep --profile ${profile.name}`,
-    workerModule: __filename, workerArgs: ['--worker', '--worker-analysis', JSON.stringify(analysis)],
+    workerModule: __filename, workerArgs: ['--worker', '--worker-analysis', JSON.stringify(analysis), ...(allowDirty ? ['--allow-dirty'] : [])],
   });
   stopOnSignals(sup, progress);
   const summary = await sup.done;

@@ -38,12 +38,21 @@ export function versions(): Versions {
   return { node: process.version, tfjs: version('@tensorflow/tfjs'), tfjsBackendWasm: version('@tensorflow/tfjs-backend-wasm'), density: version(projectRoot) };
 }
 
+let dirtyAllowed = false;
+
+/** This process runs runs for a sweep told --allow-dirty: records made on a dirty tree say so (allowDirty). */
+export function allowDirtyTree(): void {
+  dirtyAllowed = true;
+}
+
 /** Needs initBackend() to have run. */
 export function provenance(): Provenance {
   const b = backendInfo();
   const cpus = os.cpus();
+  const g = gitState();
   return {
-    ...gitState(),
+    ...g,
+    ...(dirtyAllowed && g.dirty ? { allowDirty: true as const } : {}),
     backend: { name: b.name, package: b.package, version: b.version, gpu: b.gpu, threads: b.threads, simd: b.simd, kernelFixes: [...b.kernelFixes] },
     versions: versions(),
     hostname: os.hostname(),

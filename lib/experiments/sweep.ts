@@ -9,11 +9,11 @@
 import { fork, type ChildProcess } from 'child_process';
 import * as path from 'path';
 import { initBackend } from '../backend';
-import { runDir } from '../paths';
+import { projectRoot, runDir } from '../paths';
 import type { AnalysisSettings, Descriptor } from '../store/descriptor';
 import { lockHolder, type LockInfo } from '../store/lock';
 import { inspectRun, type StageName } from '../store/runRecord';
-import type { ExpandedRun } from './profiles';
+import { PROFILES, type ExpandedRun, type Profile } from './profiles';
 import { executeRun, type RunOutcome } from './run';
 
 /** A run's outcome as it crosses a process boundary (Error objects do not survive IPC). */
@@ -61,6 +61,25 @@ export interface SweepOptions {
 function label(r: ExpandedRun): string {
   const d = r.descriptor;
   return `${r.group} ${d.width}x ${d.init} i${d.initSeed} d${d.dataSeed}`;
+}
+
+/** Built-in profiles whose runs are never committed or reported (the CI pipeline check): no clean tree needed. */
+const SCRATCH_PROFILES: ReadonlySet<string> = new Set(['smoke']);
+
+/**
+ * Built-in profiles make the results the README and notebooks report, so their records must name code that a
+ * commit holds: on a working tree with uncommitted changes to tracked files, sweeping one is refused unless
+ * `allowDirty` (--allow-dirty: an experiment; every record then carries provenance.allowDirty). Profile files
+ * are experiments already: their records carry `dirty` as it is. Outside git (`dirty` null) nothing can be told.
+ * Returns the refusal (one sentence and what to do), or null to go ahead.
+ */
+export function dirtyTreeRefusal(profile: Profile, git: { commit: string | null; dirty: boolean | null }, allowDirty: boolean): string | null {
+  const builtIn = PROFILES[profile.name] === profile;
+  if (!builtIn || SCRATCH_PROFILES.has(profile.name) || allowDirty || git.dirty !== true) return null;
+  return `the git working tree at ${projectRoot} has uncommitted changes to tracked files (see git status), so runs of the ` +
+    `built-in profile '${profile.name}' would record code that no commit holds (commit ${git.commit?.slice(0, 7) ?? 'unknown'} + changes). ` +
+    'Commit or set aside the changes, run the sweep from a clean git worktree (README, "Long sweeps from a clean worktree"), ' +
+    'or pass --allow-dirty for an experiment (each record then says allowDirty in its provenance).';
 }
 
 /** Runs of `runs` that are not finished yet (no sound run.json for these analysis settings). */

@@ -3,7 +3,8 @@ import { strict as assert } from 'assert';
 import { spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { expandProfileRuns, loadProfile } from '../../lib/experiments/profiles';
+import { expandProfileRuns, loadProfile, PROFILES } from '../../lib/experiments/profiles';
+import { dirtyTreeRefusal } from '../../lib/experiments/sweep';
 import { projectRoot } from '../../lib/paths';
 import { readEvents, type RunRecord } from '../../lib/store/runRecord';
 import { listFiles, sleep, spawnCli, tempOutputs, writeTinyProfile } from './helpers';
@@ -198,5 +199,58 @@ describe('cli/sweep: signals to `npm run sweep`', function () {
         // already gone
       }
     }
+  });
+});
+
+describe('cli/sweep: a dirty git tree', function () {
+  this.timeout(300_000);
+
+  /** A scratch git repository with one committed file, then changed: what `git status` calls dirty. */
+  function dirtyRepo(): NodeJS.ProcessEnv {
+    const repo = tempOutputs('dirty-repo');
+    const git = (...args: string[]) => {
+      const r = spawnSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { cwd: repo, encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+    };
+    git('init', '-q');
+    fs.writeFileSync(path.join(repo, 'code.ts'), 'v1\n');
+    git('add', 'code.ts');
+    git('commit', '-q', '-m', 'v1');
+    fs.writeFileSync(path.join(repo, 'code.ts'), 'v2, uncommitted\n');
+    // git run by the sweep (provenance) reads this repository instead of the project's.
+    return { GIT_DIR: path.join(repo, '.git'), GIT_WORK_TREE: repo };
+  }
+
+  it('refuses to sweep a built-in profile, saying why and what to do, and trains nothing', async () => {
+    const outputs = tempOutputs('dirty-cpu');
+    const r = await spawnCli('sweep', ['--profile', 'cpu', '--arch', 'mlp', '--widths', '0.1'], outputs, dirtyRepo()).done;
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /uncommitted changes to tracked files.*built-in profile 'cpu'/);
+    assert.match(r.stderr, /clean git worktree/);
+    assert.match(r.stderr, /--allow-dirty/);
+    assert.equal(fs.existsSync(path.join(outputs, 'runs')), false, 'nothing was started');
+  });
+
+  it('--allow-dirty sweeps and every record says so in its provenance', async () => {
+    const work = tempOutputs('dirty-allow');
+    const profile = writeTinyProfile(work, 1);
+    const [h] = runsOf(profile);
+    const outputs = path.join(work, 'out');
+    const r = await spawnCli('sweep', ['--profile', profile, '--allow-dirty'], outputs, dirtyRepo()).done;
+    assert.equal(r.code, 0, r.stderr);
+    const rec = record(outputs, h);
+    assert.equal(rec.provenance.dirty, true);
+    assert.equal(rec.provenance.allowDirty, true);
+  });
+
+  it('applies to built-in profiles other than smoke, on dirty trees only, unless allowed', () => {
+    const dirty = { commit: 'abc1234', dirty: true };
+    assert.match(dirtyTreeRefusal(PROFILES.cpu, dirty, false) ?? '', /built-in profile 'cpu'/);
+    assert.match(dirtyTreeRefusal(PROFILES.paper, dirty, false) ?? '', /built-in profile 'paper'/);
+    assert.equal(dirtyTreeRefusal(PROFILES.cpu, dirty, true), null);
+    assert.equal(dirtyTreeRefusal(PROFILES.cpu, { commit: 'abc1234', dirty: false }, false), null);
+    assert.equal(dirtyTreeRefusal(PROFILES.cpu, { commit: null, dirty: null }, false), null, 'outside git nothing can be told');
+    assert.equal(dirtyTreeRefusal(PROFILES.smoke, dirty, false), null, 'smoke runs are never committed');
+    assert.equal(dirtyTreeRefusal({ ...PROFILES.cpu }, dirty, false), null, 'a profile file is an experiment');
   });
 });
