@@ -270,11 +270,11 @@ const EXECUTION_FIELDS = ['id', 'startedAt', 'endedAt', 'wallSeconds', 'pid', 'h
  * A stage record's id: sha256 (16 hex) of its canonical content without the execution fields (and without the
  * training's own wall time). The same computation gives the same id on any machine; an edit changes it.
  */
-export function stageRecordId(record: StageMeta): string {
+export function stageRecordId<T extends StageMeta>(record: T): string {
   const content: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(record)) if (!EXECUTION_FIELDS.includes(k)) content[k] = v;
-  if (record.stage === 'train') {
-    const { wallSeconds: _wall, ...training } = (record as TrainStageRecord).training;
+  if (record.stage === 'train' && typeof content.training === 'object' && content.training !== null) {
+    const { wallSeconds: _wall, ...training } = content.training as TrainingSummary;
     content.training = training;
   }
   return sha256Hex(canonicalStringify(content)).slice(0, 16);
