@@ -1,18 +1,75 @@
 // The one module that knows where every artefact lives (open_lth's habit): everything else asks here,
 // so tests and users can redirect outputs and the dataset cache with an environment variable.
+import * as fs from 'fs';
 import * as path from 'path';
 
 /** The project root: the folder holding package.json (lib/ sits directly under it). */
 export const projectRoot: string = path.resolve(__dirname, '..');
 
+/**
+ * A folder named by an environment variable, which must be absolute: npm runs every command from the project root,
+ * so a relative value would silently mean a folder under the project, not one where the user typed it.
+ */
+function envFolder(name: 'DENSITY_OUTPUTS' | 'DENSITY_DATA', fallback: string): string {
+  const v = process.env[name];
+  if (v === undefined || v === '') return fallback;
+  if (!path.isAbsolute(v)) throw new Error(`${name}=${v} is a relative path; set an absolute one (e.g. ${name}=$PWD/${v})`);
+  return path.resolve(v);
+}
+
 /** Root of all computed results. Env `DENSITY_OUTPUTS` overrides (tests point it at a scratch folder). */
 export function outputsDir(): string {
-  return path.resolve(process.env.DENSITY_OUTPUTS ?? path.join(projectRoot, 'outputs'));
+  return envFolder('DENSITY_OUTPUTS', path.join(projectRoot, 'outputs'));
 }
 
 /** Dataset cache (extracted archives). Env `DENSITY_DATA` overrides. */
 export function dataDir(): string {
-  return path.resolve(process.env.DENSITY_DATA ?? path.join(projectRoot, 'data'));
+  return envFolder('DENSITY_DATA', path.join(projectRoot, 'data'));
+}
+
+/** How the outputs folder is named in messages: the path, and the variable when it came from one. */
+function outputsName(dir: string): string {
+  return process.env.DENSITY_OUTPUTS ? `outputs folder ${dir} (DENSITY_OUTPUTS)` : `outputs folder ${dir}`;
+}
+
+const FS_PROBLEMS: Record<string, string> = {
+  EROFS: 'read-only file system', EACCES: 'permission denied', EPERM: 'operation not permitted', ENOSPC: 'no space left on the device',
+  ENOTDIR: 'a part of the path is a file, not a folder', EDQUOT: 'disk quota exceeded',
+};
+
+/**
+ * Check the outputs folder before a command relies on it, so a wrong one is one sentence naming the path and the
+ * problem, not a failure per run further down. `read`: a folder, or not there yet (nothing computed). `write`:
+ * also creatable and writable (`sub`, e.g. 'runs' or 'html', must be a folder or creatable). Returns the folder.
+ */
+export function checkOutputsDir(mode: 'read' | 'write', sub?: string): string {
+  const dir = outputsDir();
+  const isFile = (p: string) => fs.existsSync(p) && !fs.statSync(p).isDirectory();
+  if (isFile(dir)) {
+    throw new Error(process.env.DENSITY_OUTPUTS ? `DENSITY_OUTPUTS=${dir} is a file, not a folder; point it at a folder (one that does not exist yet is created)` : `${dir} is a file, not the outputs folder`);
+  }
+  const target = sub ? path.join(dir, sub) : dir;
+  if (sub && isFile(target)) throw new Error(`${target} is a file; the ${outputsName(dir)} needs a folder there`);
+  if (mode === 'read') return dir;
+  // Real writes, first where the folder would be created (mkdir -p on a read-only mount says ENOENT, not EROFS),
+  // then in it: access(W_OK) says yes to root on a read-only mount.
+  const probe = (d: string) => {
+    const f = path.join(d, `.write-test-${process.pid}`);
+    fs.writeFileSync(f, '');
+    fs.unlinkSync(f);
+  };
+  let existing = target;
+  while (!fs.existsSync(existing) && path.dirname(existing) !== existing) existing = path.dirname(existing);
+  try {
+    probe(existing);
+    fs.mkdirSync(target, { recursive: true });
+    probe(target);
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    const why = (e.code && FS_PROBLEMS[e.code]) ?? e.message;
+    throw new Error(`${outputsName(dir)} is not writable: ${why} (${e.code ?? 'error'} on ${e.path ?? target})`);
+  }
+  return dir;
 }
 
 export function runsDir(): string {

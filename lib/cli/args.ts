@@ -1,5 +1,7 @@
 // A small, strict flag parser for the CLIs: every flag declared with its type and help, unknown flags and
 // bad values rejected with a message that says what was expected (no silent typos in a 10-hour sweep).
+import { expandProfileRuns, profileFromSpec, type Profile, type ProfileFilter } from '../experiments/profiles';
+import type { ArchName } from '../models/types';
 import { nearestName } from '../suggest';
 
 export type FlagType = 'string' | 'number' | 'integer' | 'boolean' | 'list' | 'numberList';
@@ -145,7 +147,42 @@ export function runCli(cmd: CommandSpec, main: (args: ParsedArgs) => Promise<num
   );
 }
 
+/** Run `f`; any error it throws becomes a UsageError (exit 2): for flag values checked by library code. */
+export function asUsage<T>(f: () => T): T {
+  try {
+    return f();
+  } catch (err) {
+    if (err instanceof UsageError) throw err;
+    throw new UsageError((err as Error).message);
+  }
+}
+
 // ---- flags shared by sweep, status and results ----
+
+/** --profile (or $DENSITY_PROFILE) as a profile; an unknown name or a bad file is a usage error (exit 2). */
+export function profileArg(values: ParsedArgs['values']): Profile {
+  return asUsage(() => profileFromSpec(values.profile as string | undefined));
+}
+
+/**
+ * --arch, --widths and --group as a filter. A requested width the profile has no runs at (within --arch and
+ * --group) is a usage error that lists the widths it has, rather than silently selecting nothing or fewer runs.
+ */
+export function runFilterArg(profile: Profile, values: ParsedArgs['values']): ProfileFilter {
+  const arch = values.arch as ArchName[] | undefined;
+  const groups = values.group as string[] | undefined;
+  const filter: ProfileFilter = { arch, widths: values.widths as number[] | undefined, groups };
+  if (filter.widths) {
+    const have = [...new Set(expandProfileRuns(profile, { ...filter, widths: undefined }).map((r) => r.descriptor.width))].sort((a, b) => a - b);
+    const absent = filter.widths.filter((w) => !have.includes(w));
+    if (absent.length) {
+      const within = [arch && `--arch ${arch.join(',')}`, groups && `--group ${groups.join(',')}`].filter(Boolean).join(' ');
+      throw new UsageError(`--widths: profile ${profile.name}${within ? ` (${within})` : ''} has no runs at width ${absent.join(', ')}; ` +
+        `its widths are ${have.join(', ') || 'none'}`);
+    }
+  }
+  return filter;
+}
 
 export const PROFILE_FLAG: FlagSpec = {
   name: 'profile', type: 'string', placeholder: '<smoke|cpu|paper|file.json>',

@@ -140,11 +140,12 @@ export class Progress {
 
 export function formatSummary(s: SweepSummary): string {
   const lines = [
-    `sweep ${s.interrupted ? 'STOPPED' : 'finished'} in ${formatDuration(s.wallSeconds)}: ${s.total} runs: ${s.done} done, ${s.skippedExisting} skipped (already done), ` +
+    `sweep ${s.interrupted || s.fatal ? 'STOPPED' : 'finished'} in ${formatDuration(s.wallSeconds)}: ${s.total} runs: ${s.done} done, ${s.skippedExisting} skipped (already done), ` +
       `${s.diverged} diverged, ${s.failed.length} failed, ${s.runningElsewhere.length} running elsewhere, ${s.notStarted} not finished`,
   ];
   for (const f of s.failed) lines.push(`  failed: ${f.hash} ${f.label} (${f.stage}): ${f.message}`);
   for (const r of s.runningElsewhere) lines.push(`  running elsewhere: ${r.hash} ${r.label}${r.holder ? ` (pid ${r.holder.pid} on ${r.holder.hostname} since ${r.holder.startedAt})` : ''}`);
+  if (s.fatal) lines.push(`  stopped: ${s.fatal}`, '  (fix that and run the same command: finished runs are kept)');
   if (s.interrupted) lines.push('  (finished stages are kept: run the same command to resume)');
   return lines.join('\n') + '\n';
 }

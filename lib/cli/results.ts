@@ -1,9 +1,10 @@
 // npm run results -- --profile <p> --format csv|json: the tidy table (one row per finished run) on stdout.
-import { ARCH_FLAG, CommandSpec, ENV_NOTES, GROUP_FLAG, PROFILE_FLAG, runCli, WIDTHS_FLAG } from './args';
-import { profileAnalysis, profileFromSpec } from '../experiments/profiles';
+import * as path from 'path';
+import { ARCH_FLAG, CommandSpec, ENV_NOTES, GROUP_FLAG, PROFILE_FLAG, profileArg, runCli, runFilterArg, WIDTHS_FLAG } from './args';
+import { profileAnalysis } from '../experiments/profiles';
 import { loadResults, toCsv } from '../experiments/results';
 import { resolveAnalysisSettings } from '../store/descriptor';
-import type { ArchName } from '../models/types';
+import { checkOutputsDir } from '../paths';
 
 const cmd: CommandSpec = {
   command: 'results',
@@ -24,11 +25,12 @@ const cmd: CommandSpec = {
     '',
     ...ENV_NOTES,
   ],
-  examples: ['npm run results -- --profile cpu --format csv > results.csv', 'npm run results -- --profile cpu --arch mlp --threshold 2 --format json'],
+  examples: ['npm run -s results -- --profile cpu --format csv > results.csv   (-s: no npm banner in the file)', 'npm run results -- --profile cpu --arch mlp --threshold 2 --format json'],
 };
 
 runCli(cmd, async ({ values }) => {
-  const profile = profileFromSpec(values.profile as string | undefined);
+  const profile = profileArg(values);
+  const filter = runFilterArg(profile, values);
   const base = profileAnalysis(profile);
   const analysis = resolveAnalysisSettings({
     ...base,
@@ -36,12 +38,13 @@ runCli(cmd, async ({ values }) => {
     ...(values.metric !== undefined ? { metric: values.metric } : {}),
     ...(values.mode !== undefined ? { mode: values.mode } : {}),
   });
+  const outputs = checkOutputsDir('read');
   const { rows, missing } = await loadResults(profile, {
     analysis,
-    filter: { arch: values.arch as ArchName[] | undefined, widths: values.widths as number[] | undefined, groups: values.group as string[] | undefined },
+    filter,
   });
   if ((values.format ?? 'csv') === 'json') process.stdout.write(JSON.stringify(rows, null, 1) + '\n');
   else process.stdout.write(toCsv(rows));
-  process.stderr.write(`${rows.length} runs${missing.length ? `, ${missing.length} not finished (npm run status -- --profile ${profile.name})` : ''}\n`);
+  process.stderr.write(`${rows.length} runs from ${path.join(outputs, 'runs')}${missing.length ? `, ${missing.length} not finished (npm run status -- --profile ${profile.name})` : ''}\n`);
   return 0;
 });

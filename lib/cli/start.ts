@@ -2,14 +2,14 @@
 // Makes sure a profile's results exist, computing only what is missing (the same supervised sweep as
 // `npm run sweep`), then renders the notebooks to HTML and says where they are.
 import * as path from 'path';
-import { CommandSpec, ENV_NOTES, runCli, UsageError } from './args';
+import { asUsage, CommandSpec, ENV_NOTES, runCli, UsageError } from './args';
 import { formatDuration, formatSummary, Progress } from './progress';
 import { stopOnSignals } from './signals';
 import { listNotebooks, renderNotebook, resolveNotebooks, writeIndex, type RenderResult } from './render';
 import { expandProfileRuns, loadProfile, profileAnalysis, PROFILE_ENV } from '../experiments/profiles';
 import { gitState } from '../experiments/provenance';
 import { dirtyTreeRefusal, pendingRuns, superviseSweep, SWEEP_CLI, type SweepSummary } from '../experiments/sweep';
-import { htmlDir } from '../paths';
+import { checkOutputsDir, htmlDir } from '../paths';
 
 /** The profile npm start uses when none is named. */
 export const DEFAULT_START_PROFILE = 'cpu';
@@ -85,13 +85,6 @@ function render(spec: string, names: string[], timeoutSeconds: number | undefine
 runCli(cmd, async ({ values }) => {
   const spec = (values.profile as string | undefined) ?? process.env[PROFILE_ENV] ?? DEFAULT_START_PROFILE;
   if (!spec) throw new UsageError('--profile needs a value');
-  const asUsage = <T>(f: () => T): T => {
-    try {
-      return f();
-    } catch (err) {
-      throw new UsageError((err as Error).message);
-    }
-  };
   const profile = asUsage(() => loadProfile(spec)); // fails early, with the list of profiles, on a typo
   const jobs = (values.jobs as number | undefined) ?? 1;
   if (jobs < 1) throw new UsageError(`--jobs: expected at least 1, got ${jobs}`);
@@ -100,6 +93,10 @@ runCli(cmd, async ({ values }) => {
   const names = (values.notebooks as string[] | undefined) ?? [];
   asUsage(() => resolveNotebooks(names)); // unknown names fail before any computing
 
+  // A wrong outputs folder is one sentence now, not a failure per run or a crash when rendering.
+  const outputs = checkOutputsDir('write', 'html');
+  if (!values['no-compute']) checkOutputsDir('write', 'runs');
+  log(`[start] results in ${path.join(outputs, 'runs')}, HTML in ${htmlDir()}`);
   let summary: SweepSummary | null = null;
   if (values['no-compute']) log(`[start] --no-compute: rendering profile ${profile.name} from the results that exist`);
   else {

@@ -1,8 +1,9 @@
 // npm run status -- --profile <p>: how far a profile's sweep has come, overall and per architecture+width.
-import { ARCH_FLAG, CommandSpec, ENV_NOTES, GROUP_FLAG, PROFILE_FLAG, runCli, UsageError, WIDTHS_FLAG } from './args';
-import { expandProfileRuns, profileFromSpec } from '../experiments/profiles';
+import * as path from 'path';
+import { ARCH_FLAG, CommandSpec, ENV_NOTES, GROUP_FLAG, PROFILE_FLAG, profileArg, runCli, runFilterArg, UsageError, WIDTHS_FLAG } from './args';
+import { expandProfileRuns } from '../experiments/profiles';
 import { runStatus, type RunState, type RunStatusInfo } from '../experiments/results';
-import type { ArchName } from '../models/types';
+import { checkOutputsDir } from '../paths';
 
 const cmd: CommandSpec = {
   command: 'status',
@@ -25,9 +26,11 @@ function counts(xs: RunStatusInfo[]): Record<RunState, number> {
 }
 
 runCli(cmd, async ({ values }) => {
-  const profile = profileFromSpec(values.profile as string | undefined);
-  const runs = expandProfileRuns(profile, { arch: values.arch as ArchName[] | undefined, widths: values.widths as number[] | undefined, groups: values.group as string[] | undefined });
+  const profile = profileArg(values);
+  const runs = expandProfileRuns(profile, runFilterArg(profile, values));
   if (runs.length === 0) throw new UsageError(`profile ${profile.name} has no runs matching the filters`);
+  const outputs = checkOutputsDir('read');
+  process.stderr.write(`results in ${path.join(outputs, 'runs')}\n`);
   const infos = runs.map(runStatus);
   const total = counts(infos);
   const groups = new Map<string, RunStatusInfo[]>();

@@ -1,15 +1,16 @@
 // npm run sweep -- --profile <p> [--arch a] [--widths 0.1,1] [--jobs N]
 // A supervisor (this process, no tfjs) hands runs to worker processes (this file with --worker), so the
 // progress line stays live and Ctrl-C is answered even while a worker is inside a synchronous training loop.
-import { ARCH_FLAG, CommandSpec, ENV_NOTES, GROUP_FLAG, PROFILE_FLAG, runCli, UsageError, WIDTHS_FLAG } from './args';
+import * as path from 'path';
+import { ARCH_FLAG, CommandSpec, ENV_NOTES, GROUP_FLAG, PROFILE_FLAG, profileArg, runCli, runFilterArg, UsageError, WIDTHS_FLAG } from './args';
 import { formatSummary, Progress } from './progress';
 import { stopOnSignals } from './signals';
-import { expandProfileRuns, profileAnalysis, profileFromSpec, type ProfileFilter } from '../experiments/profiles';
+import { expandProfileRuns, profileAnalysis } from '../experiments/profiles';
 import { runStatus } from '../experiments/results';
 import { allowDirtyTree, gitState } from '../experiments/provenance';
 import { dirtyTreeRefusal, superviseSweep, workerLoop, type FromWorker } from '../experiments/sweep';
 import { resolveAnalysisSettings } from '../store/descriptor';
-import type { ArchName } from '../models/types';
+import { checkOutputsDir } from '../paths';
 
 const cmd: CommandSpec = {
   command: 'sweep',
@@ -44,15 +45,15 @@ runCli(cmd, async ({ values }) => {
     await workerLoop(analysis, (m: FromWorker) => send(m), 'sweep worker');
     return 0;
   }
-  const profile = profileFromSpec(values.profile as string | undefined);
-  const filter: ProfileFilter = { arch: values.arch as ArchName[] | undefined, widths: values.widths as number[] | undefined, groups: values.group as string[] | undefined };
-  const runs = expandProfileRuns(profile, filter);
+  const profile = profileArg(values);
+  const runs = expandProfileRuns(profile, runFilterArg(profile, values));
   if (runs.length === 0) throw new UsageError(`profile ${profile.name} has no runs matching the filters`);
   const jobs = (values.jobs as number | undefined) ?? 1;
   if (jobs < 1) throw new UsageError(`--jobs: expected at least 1, got ${jobs}`);
   const analysis = profileAnalysis(profile);
   const tty = Boolean(process.stderr.isTTY);
-  process.stderr.write(`profile ${profile.name}: ${profile.description}\n  budget: ${profile.budget}\n`);
+  const outputs = checkOutputsDir(values['dry-run'] ? 'read' : 'write', 'runs');
+  process.stderr.write(`profile ${profile.name}: ${profile.description}\n  budget: ${profile.budget}\n  results in ${path.join(outputs, 'runs')}\n`);
 
   if (values['dry-run']) {
     for (const r of runs) process.stdout.write(`${r.hash}  ${runStatus(r).state.padEnd(9)} ${r.group} ${r.descriptor.width}x ${r.descriptor.init} i${r.descriptor.initSeed} d${r.descriptor.dataSeed}\n`);

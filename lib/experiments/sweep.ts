@@ -9,6 +9,7 @@
 import { fork, type ChildProcess } from 'child_process';
 import * as path from 'path';
 import { initBackend } from '../backend';
+import { loadDataset } from '../data';
 import { projectRoot, runDir } from '../paths';
 import type { AnalysisSettings, Descriptor } from '../store/descriptor';
 import { lockHolder, type LockInfo } from '../store/lock';
@@ -48,6 +49,8 @@ export interface SweepSummary {
   /** Runs not attempted or left part-done because a stop was requested. */
   notStarted: number;
   interrupted: boolean;
+  /** Why the sweep stopped early for every run at once (a dataset that cannot be loaded), if it did. */
+  fatal?: string;
   wallSeconds: number;
 }
 
@@ -82,6 +85,19 @@ export function dirtyTreeRefusal(profile: Profile, git: { commit: string | null;
     'or pass --allow-dirty for an experiment (each record then says allowDirty in its provenance).';
 }
 
+/**
+ * A dataset every run of it would fail on (corrupt or missing files) fails the sweep once, not once per run: load
+ * it before the first run that needs it (loadDataset caches it for the run) and return the problem, or null.
+ */
+async function datasetProblem(d: Descriptor): Promise<string | null> {
+  try {
+    await loadDataset(d.dataset);
+    return null;
+  } catch (err) {
+    return `dataset ${d.dataset} cannot be loaded, so no run of it can: ${(err as Error).message}`;
+  }
+}
+
 /** Runs of `runs` that are not finished yet (no sound run.json for these analysis settings). */
 export function pendingRuns(runs: ExpandedRun[], analysis: AnalysisSettings): ExpandedRun[] {
   return runs.filter((r) => inspectRun(runDir(r.hash), r.hash, analysis).run.state !== 'done');
@@ -107,7 +123,7 @@ class Tally {
       else s.done++;
     } else s.failed.push({ hash: o.hash, label: lbl, stage: o.stage, message: o.error.message });
   }
-  close(stillLocked: ExpandedRun[], interrupted: boolean): SweepSummary {
+  close(stillLocked: ExpandedRun[], interrupted: boolean, fatal?: string): SweepSummary {
     const s = this.summary;
     for (const r of stillLocked) {
       if (this.finished.has(r.hash)) continue;
@@ -116,6 +132,7 @@ class Tally {
     }
     s.notStarted = s.total - this.finished.size;
     s.interrupted = interrupted;
+    if (fatal) s.fatal = fatal;
     s.wallSeconds = (Date.now() - this.t0) / 1000;
     return s;
   }
@@ -129,6 +146,7 @@ export async function runSweep(runs: ExpandedRun[], opts: SweepOptions): Promise
   emit({ type: 'start', total: runs.length, pending: pendingRuns(runs, opts.analysis).length, jobs: 1 });
   let deferred: ExpandedRun[] = [];
   let interrupted = false;
+  let fatal: string | undefined;
   for (const pass of [0, 1]) {
     const list = pass === 0 ? runs : deferred;
     const next: ExpandedRun[] = [];
@@ -140,6 +158,8 @@ export async function runSweep(runs: ExpandedRun[], opts: SweepOptions): Promise
       }
       const lbl = label(r);
       const start = Date.now();
+      fatal = (await datasetProblem(r.descriptor)) ?? undefined;
+      if (fatal) break;
       emit({ type: 'run-start', hash: r.hash, label: lbl, worker: 0 });
       const outcome = toWire(await executeRun(r.descriptor, {
         analysis: opts.analysis, shouldStop: opts.shouldStop, purpose: opts.purpose,
@@ -159,9 +179,9 @@ export async function runSweep(runs: ExpandedRun[], opts: SweepOptions): Promise
       }
     }
     deferred = next;
-    if (interrupted) break;
+    if (interrupted || fatal) break;
   }
-  return tally.close(deferred, interrupted);
+  return tally.close(deferred, interrupted, fatal);
 }
 
 // ---- supervisor / worker protocol ----
@@ -171,7 +191,9 @@ export type FromWorker =
   | { type: 'ready'; backend?: string }
   | { type: 'stage'; hash: string; stage: StageName }
   | { type: 'train-progress'; hash: string; step: number; epochs: number; trainLoss?: number }
-  | { type: 'result'; hash: string; outcome: WireOutcome };
+  | { type: 'result'; hash: string; outcome: WireOutcome }
+  /** The run could not start because its dataset cannot be loaded: the sweep stops (see datasetProblem). */
+  | { type: 'fatal'; hash: string; message: string };
 
 /** The worker side: take runs from the supervisor until told to exit. `send` is process.send. */
 export async function workerLoop(analysis: AnalysisSettings, send: (m: FromWorker) => void, purpose?: string): Promise<void> {
@@ -205,6 +227,11 @@ export async function workerLoop(analysis: AnalysisSettings, send: (m: FromWorke
     const m = queue.shift() as ToWorker;
     if (m.type === 'exit' || m.type === 'stop') return;
     if (m.type !== 'run') continue;
+    const problem = await datasetProblem(m.descriptor);
+    if (problem) {
+      if (process.connected) send({ type: 'fatal', hash: m.hash, message: problem });
+      return;
+    }
     const outcome = await executeRun(m.descriptor, {
       analysis, purpose, shouldStop: () => stop,
       onStage: (stage) => send({ type: 'stage', hash: m.hash, stage }),
@@ -254,6 +281,7 @@ export function superviseSweep(runs: ExpandedRun[], opts: SuperviseOptions): Sup
   let revisited = false;
   let stopping = false;
   let interrupted = false;
+  let fatal: string | undefined;
   let backendShown = false;
   const workers: ChildProcess[] = [];
   /** Per busy worker: the run in hand, when it started, its last stage. */
@@ -262,7 +290,7 @@ export function superviseSweep(runs: ExpandedRun[], opts: SuperviseOptions): Sup
   let alive = 0;
   let resolveDone: (s: SweepSummary) => void = () => undefined;
   const done = new Promise<SweepSummary>((resolve) => (resolveDone = resolve));
-  const finish = () => resolveDone(tally.close(deferred, interrupted));
+  const finish = () => resolveDone(tally.close(deferred, interrupted, fatal));
 
   const exitWorker = (i: number) => {
     parked.delete(i);
@@ -329,6 +357,12 @@ export function superviseSweep(runs: ExpandedRun[], opts: SuperviseOptions): Sup
           emit({ type: 'run-end', hash: m.hash, label: lbl, outcome: m.outcome, seconds: (Date.now() - (f?.t ?? Date.now())) / 1000, worker: i });
         }
         wakeParked();
+      } else if (m.type === 'fatal') {
+        // Every run of that dataset would fail the same way: stop handing out runs, say it once.
+        inFlight.delete(i);
+        fatal ??= m.message;
+        stopping = true;
+        for (const other of workers) if (other.connected) other.send({ type: 'stop' } satisfies ToWorker);
       }
     });
     w.on('exit', (code, signal) => {

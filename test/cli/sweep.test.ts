@@ -40,7 +40,7 @@ describe('cli/sweep', function () {
     assert.equal(typo.code, 2);
     assert.match(typo.stderr, /unknown flag --widht \(did you mean --widths\?\)/);
     const badProfile = await spawnCli('sweep', ['--profile', 'smok'], out).done;
-    assert.equal(badProfile.code, 1);
+    assert.equal(badProfile.code, 2);
     assert.match(badProfile.stderr, /unknown profile 'smok'; expected one of smoke, cpu, paper/);
     const badWidth = await spawnCli('sweep', ['--profile', 'smoke', '--widths', '0.1,x'], out).done;
     assert.equal(badWidth.code, 2);
