@@ -2,7 +2,7 @@
 // layers, by width and optimizer, from the statistics each run.json holds (measured on the validation set).
 import type { Figure } from '../plots/display';
 import { curvesFigure, type CurveTrace } from '../plots/figures';
-import { byWidth, meanSd, trend, uniqueSorted, widthLabel, type Regime } from './aggregate';
+import { byWidth, meanSd, trend, uniqueSorted, widthLabel, withLeftOutByRegime, type Regime } from './aggregate';
 import { sourceLine, type Study, type StudyRun } from './study';
 import type { TableRow } from './tables';
 
@@ -20,7 +20,7 @@ export function networkMean(run: StudyRun, metric: ActivationMetric): number | n
 
 /** Per regime, width and hidden layer: mean Hoyer sparsity and selectivity over runs, and the layer's units. */
 export function activationRows(regimes: readonly Regime[]): TableRow[] {
-  return regimes.flatMap((g) => byWidth(g.runs).flatMap(({ width, runs }) => {
+  return withLeftOutByRegime(regimes, regimes.flatMap((g) => byWidth(g.runs).flatMap(({ width, runs }) => {
     const first = runs.find((r) => r.record.activations !== null);
     const layers = first ? Object.keys(first.record.activations as object) : [];
     return layers.map((layer) => {
@@ -28,7 +28,7 @@ export function activationRows(regimes: readonly Regime[]): TableRow[] {
       const h = pick('hoyer'), s = pick('selectivity');
       return { regime: g.title, width, layer, units: first?.record.activations?.[layer]?.units ?? null, runs: h.n, 'hoyer mean': h.mean, 'hoyer sd': h.sd, 'selectivity mean': s.mean, 'selectivity sd': s.sd };
     });
-  }));
+  })));
 }
 
 /** Per regime, the network-mean metric against width: each run faint, the mean over runs as a line. */

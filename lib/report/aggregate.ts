@@ -1,6 +1,7 @@
 // Notebook-level aggregation across runs: grouping by regime and width, mean and sd bands of pruning
 // trajectories over seeds, KDE curves, paired tests, trends. Pure functions of plain data (no display), so
 // each is tested in test/report/aggregate.test.ts.
+import { NEAR_CHANCE_POINTS, notAnalysableReason } from '../analysis/effectiveDensity';
 import { kde, kdeBandwidth } from '../analysis/kde';
 import { mean, sd, tTwoTailed } from '../analysis/stats';
 import { colourFor, type BandSeries } from '../plots/figures';
@@ -45,6 +46,13 @@ const ARCH_TITLES: Record<string, string> = { mlp: 'MLP', conv2: 'Conv-2', resne
 const OPT_TITLES: Record<string, string> = { sgd: 'SGD', adam: 'Adam', adagrad: 'Adagrad' };
 const DATASET_TITLES: Record<string, string> = { mnist: 'MNIST', cifar10: 'CIFAR-10' };
 
+/** A run kept out of a regime's means, tests and KDEs, and why. */
+export interface LeftOutRun {
+  run: StudyRun;
+  /** 'never degraded' (its effective density is only the last level's) or 'near chance' (it never learned). */
+  reason: string;
+}
+
 /** A regime: one profile group (architecture + optimizer + task + training settings) and its runs. */
 export interface Regime {
   /** The profile group label (regimes are never mixed across groups). */
@@ -55,11 +63,25 @@ export interface Regime {
   dataset: string;
   /** The paper's matching regime, for its numbers; null if the paper has none. */
   paper: PaperRegime | null;
+  /** The runs its means, tests, KDEs and figures use. */
   runs: StudyRun[];
+  /** Complete runs left out by default: they never degraded past the threshold, or are within a few points of chance. */
+  leftOut: LeftOutRun[];
 }
 
-/** Runs grouped into regimes (by profile group), in the order the groups first appear. */
-export function regimesOf(runs: readonly StudyRun[]): Regime[] {
+export interface RegimeOptions {
+  /** Keep runs that never degraded or are near chance in the means, tests and KDEs. Default false. */
+  includeDegenerate?: boolean;
+  /** Accuracy points above chance below which a run counts as near chance (default NEAR_CHANCE_POINTS). */
+  minChanceMargin?: number;
+}
+
+/**
+ * Runs grouped into regimes (by profile group), in the order the groups first appear. By default a complete run
+ * whose effective density is no evidence about density (never degraded, or within a few points of chance: a
+ * model that never learned has "effective density 0") is left out of the regime's runs and listed in `leftOut`.
+ */
+export function regimesOf(runs: readonly StudyRun[], opts: RegimeOptions = {}): Regime[] {
   const groups = groupBy(runs, (r) => r.row.group);
   const out: Regime[] = [];
   for (const [key, list] of groups) {
@@ -68,9 +90,30 @@ export function regimesOf(runs: readonly StudyRun[]): Regime[] {
     const standard = paper ? PAPER_REGIME_TITLES[paper] : `${ARCH_TITLES[arch] ?? arch} (${OPT_TITLES[optimizer] ?? optimizer}, ${DATASET_TITLES[dataset] ?? dataset})`;
     // Two groups of one paper regime in a profile (e.g. two learning rates) keep apart by their labels.
     const sameRegime = [...groups.values()].filter((l) => l[0].row.arch === arch && l[0].row.optimizer === optimizer).length;
-    out.push({ key, title: sameRegime > 1 ? `${standard} [${key}]` : standard, arch, optimizer, dataset, paper, runs: list });
+    const kept: StudyRun[] = [];
+    const leftOut: LeftOutRun[] = [];
+    for (const r of list) {
+      // Diverged runs have no effective density at all; the sections already skip them where it matters.
+      const reason = r.row.status === 'complete' && !opts.includeDegenerate ? notAnalysableReason(r.row, opts.minChanceMargin ?? NEAR_CHANCE_POINTS) : null;
+      if (reason) leftOut.push({ run: r, reason });
+      else kept.push(r);
+    }
+    out.push({ key, title: sameRegime > 1 ? `${standard} [${key}]` : standard, arch, optimizer, dataset, paper, runs: kept, leftOut });
   }
   return out;
+}
+
+/** How many of a regime's runs (of one width, when given) were left out of its means, tests and KDEs. */
+export function leftOutCount(regime: Regime, width?: number): number {
+  return regime.leftOut.filter((l) => width === undefined || l.run.row.width === width).length;
+}
+
+/** "none", or "3 (2 never degraded, 1 near chance)": the left-out runs of a regime (of one width, when given). */
+export function leftOutText(regime: Regime, width?: number): string {
+  const list = regime.leftOut.filter((l) => width === undefined || l.run.row.width === width);
+  if (list.length === 0) return 'none';
+  const by = groupBy(list, (l) => l.reason);
+  return `${list.length} (${[...by].map(([reason, xs]) => `${xs.length} ${reason}`).join(', ')})`;
 }
 
 /** Runs grouped by width, ascending. */
@@ -230,4 +273,27 @@ export function formatP(p: number | null): string {
   if (p === 0 || p < 1e-16) return 'p < 1e-16';
   if (p < 0.001) return `p = ${p.toExponential(1)}`;
   return `p = ${p.toFixed(3)}`;
+}
+
+// ---- the runs left out, in every table ----
+
+/** Column every per-width table of a regime carries: how many of that width's runs its numbers leave out. */
+export const LEFT_OUT_COLUMN = 'left out';
+
+/**
+ * Rows of one regime's per-width table (a `width` column), each with how many of that width's runs were left out;
+ * a width whose every run was left out gets a row of its own, so no table hides that its regime never learned.
+ */
+export function withLeftOut<R extends Record<string, unknown>>(regime: Regime, rows: readonly R[]): (R | Record<string, number>)[] {
+  const out: (R | Record<string, number>)[] = rows.map((r) => ({ ...r, [LEFT_OUT_COLUMN]: typeof r.width === 'number' ? leftOutCount(regime, r.width) : leftOutCount(regime) }));
+  const shown = new Set(rows.map((r) => r.width));
+  for (const w of uniqueSorted(regime.leftOut.map((l) => l.run.row.width))) {
+    if (!shown.has(w) && rows.every((r) => typeof r.width === 'number')) out.push({ width: w, [LEFT_OUT_COLUMN]: leftOutCount(regime, w) });
+  }
+  return out;
+}
+
+/** The same for a table over several regimes (a `regime` column holding each regime's title). */
+export function withLeftOutByRegime<R extends Record<string, unknown>>(regimes: readonly Regime[], rows: readonly R[]): (R | Record<string, number | string>)[] {
+  return regimes.flatMap((g) => withLeftOut(g, rows.filter((r) => r.regime === g.title)).map((r) => ({ regime: g.title, ...r })));
 }

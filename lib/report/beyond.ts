@@ -6,7 +6,7 @@ import type { Figure } from '../plots/display';
 import { colourFor, lineBandFigure, type BandSeries } from '../plots/figures';
 import type { AnalysisSettings } from '../store/descriptor';
 import type { TrajectoryRecordPoint } from '../store/runRecord';
-import { byWidth, meanSd, trajectoryBands, widthLabel, type Regime } from './aggregate';
+import { byWidth, LEFT_OUT_COLUMN, leftOutCount, meanSd, trajectoryBands, widthLabel, withLeftOut, type Regime } from './aggregate';
 import { sourceLine, type Study, type StudyRun } from './study';
 import type { TableRow } from './tables';
 
@@ -16,6 +16,8 @@ export interface ThresholdCurve {
   thresholds: number[];
   mean: number[];
   sd: (number | null)[];
+  /** Runs of this width left out of the means (never degraded, or near chance). */
+  leftOut: number;
 }
 
 /** Mean (sd) effective density per width at each threshold, with the study's metric and mode. */
@@ -24,7 +26,7 @@ export function thresholdCurves(regime: Regime, analysis: AnalysisSettings, thre
     const trajs = runs.map((r) => r.record.trajectory).filter((t): t is TrajectoryRecordPoint[] => Array.isArray(t) && t.length > 0);
     const curves = trajs.map((t) => effectiveDensityCurve(t, thresholds, { metric: analysis.metric, mode: analysis.mode }));
     const stats = thresholds.map((_, k) => meanSd(curves.map((c) => c[k].density)));
-    return { width, n: trajs.length, thresholds: [...thresholds], mean: stats.map((s) => s.mean ?? NaN), sd: stats.map((s) => s.sd) };
+    return { width, n: trajs.length, thresholds: [...thresholds], mean: stats.map((s) => s.mean ?? NaN), sd: stats.map((s) => s.sd), leftOut: leftOutCount(regime, width) };
   }).filter((c) => c.n > 0);
 }
 
@@ -45,6 +47,7 @@ export function thresholdRows(curves: readonly ThresholdCurve[], at: readonly nu
       const i = c.thresholds.indexOf(t);
       if (i >= 0) row[`threshold ${t}`] = c.mean[i];
     }
+    row[LEFT_OUT_COLUMN] = c.leftOut;
     return row;
   });
 }
@@ -79,14 +82,14 @@ export const CRITERIA: readonly { name: string; opts: EffectiveDensityOptions }[
 
 /** Mean effective density per width under each criterion. */
 export function criterionRows(regime: Regime): TableRow[] {
-  return byWidth(regime.runs).map(({ width, runs }) => {
+  return withLeftOut(regime, byWidth(regime.runs).map(({ width, runs }) => {
     const row: TableRow = { width, runs: runs.length };
     for (const c of CRITERIA) {
       const vals = runs.map((r) => r.record.trajectory).filter((t): t is TrajectoryRecordPoint[] => Array.isArray(t) && t.length > 0).map((t) => effectiveDensityDetail(t, c.opts).density);
       row[c.name] = meanSd(vals).mean;
     }
     return row;
-  });
+  }));
 }
 
 // ---- pruning strategies ----
@@ -128,7 +131,7 @@ export function strategyFigure(study: Study, regime: Regime): Figure {
 /** Mean effective density per width under each strategy present, on strategyRuns (n: runs per width). */
 export function strategyRows(regime: Regime, analysis: AnalysisSettings): TableRow[] {
   const strategies = ['layerwiseMagnitude', ...baselinesPresent(regime)] as Strategy[];
-  return byWidth(strategyRuns(regime)).map(({ width, runs }) => {
+  return withLeftOut(regime, byWidth(strategyRuns(regime)).map(({ width, runs }) => {
     const row: TableRow = { width, n: runs.length };
     for (const s of strategies) {
       const vals = runs.map((r) => trajectoryOf(r, s)).filter((t): t is TrajectoryRecordPoint[] => Array.isArray(t) && t.length > 0)
@@ -136,7 +139,7 @@ export function strategyRows(regime: Regime, analysis: AnalysisSettings): TableR
       row[`${s} (%)`] = meanSd(vals).mean;
     }
     return row;
-  });
+  }));
 }
 
 // ---- where the core sits ----
@@ -169,5 +172,5 @@ export function layerCoreRows(regime: Regime, analysis: AnalysisSettings, strate
       rows.push({ width, layer, runs: e.left.length, 'weights left (mean)': meanSd(e.left).mean, 'share of the core (%)': meanSd(e.share).mean, 'layer left (%)': meanSd(e.frac).mean });
     }
   }
-  return rows;
+  return withLeftOut(regime, rows);
 }

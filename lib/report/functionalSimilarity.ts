@@ -5,7 +5,7 @@ import { agreementMatrix, tsneEmbedding } from '../analysis/similarity';
 import type { Figure } from '../plots/display';
 import { colourFor, heatmapFigure, scatterFigure, type PointGroup } from '../plots/figures';
 import { decodeBits } from '../store/bits';
-import { uniqueSorted, widthLabel, type Regime } from './aggregate';
+import { LEFT_OUT_COLUMN, leftOutCount, uniqueSorted, widthLabel, type Regime } from './aggregate';
 import { sourceLine, type Study, type StudyRun } from './study';
 import type { TableRow } from './tables';
 
@@ -13,6 +13,8 @@ export interface CorrectnessSet {
   dataSeed: number;
   runs: StudyRun[];
   vectors: Uint8Array[];
+  /** Per width: the regime's runs left out (never degraded, or near chance), for the tables to say so. */
+  leftOut: Record<string, number>;
 }
 
 /**
@@ -27,7 +29,8 @@ export function correctnessSet(regime: Regime, dataSeed?: number): CorrectnessSe
   if (ofSeed.length === 0) return null;
   const size = ofSeed[0].row.validationSize;
   const runs = ofSeed.filter((r) => r.row.validationSize === size);
-  return { dataSeed: seed, runs, vectors: runs.map((r) => decodeBits(r.record.correctness as NonNullable<typeof r.record.correctness>)) };
+  const leftOut = Object.fromEntries(uniqueSorted(regime.leftOut.map((l) => l.run.row.width)).map((w) => [String(w), leftOutCount(regime, w)]));
+  return { dataSeed: seed, runs, vectors: runs.map((r) => decodeBits(r.record.correctness as NonNullable<typeof r.record.correctness>)), leftOut };
 }
 
 export const INIT_SYMBOLS: Readonly<Record<string, string>> = { glorot: 'circle', he: 'diamond' };
@@ -56,6 +59,8 @@ export interface WidthAgreement {
   /** Mean agreement (fraction of images where both are right or both wrong) between models of width i and j, self-pairs excluded; null when there is no pair. */
   mean: (number | null)[][];
   pairs: number[][];
+  /** Per width, runs left out of the set (from its CorrectnessSet); absent for a bare matrix. */
+  leftOut?: Record<string, number>;
 }
 
 /** Average a model x model agreement matrix over width pairs (a model is never paired with itself). */
@@ -77,7 +82,7 @@ export function agreementByWidth(agreement: readonly (readonly number[])[], widt
 
 /** Agreement of the set's models, averaged by width pair. */
 export function widthAgreement(set: CorrectnessSet): WidthAgreement {
-  return agreementByWidth(agreementMatrix(set.vectors), set.runs.map((r) => r.row.width));
+  return { ...agreementByWidth(agreementMatrix(set.vectors), set.runs.map((r) => r.row.width)), leftOut: set.leftOut };
 }
 
 export function agreementRows(wa: WidthAgreement): TableRow[] {
@@ -86,6 +91,7 @@ export function agreementRows(wa: WidthAgreement): TableRow[] {
     wa.widths.forEach((v, b) => {
       row[`with ${widthLabel(v)} (%)`] = wa.mean[a][b] === null ? null : 100 * (wa.mean[a][b] as number);
     });
+    if (wa.leftOut) row[LEFT_OUT_COLUMN] = wa.leftOut[String(w)] ?? 0;
     return row;
   });
 }

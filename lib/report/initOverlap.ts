@@ -2,7 +2,7 @@
 // initialisation are also in the smallest 40% after training, per layer and width, against chance (16%).
 import type { Figure } from '../plots/display';
 import { heatmapFigure } from '../plots/figures';
-import { byWidth, meanSd, widthLabel, type MeanSd, type Regime } from './aggregate';
+import { byWidth, meanSd, widthLabel, withLeftOut, type MeanSd, type Regime } from './aggregate';
 import { chanceOverlap, paperOverlapTable } from './paperNumbers';
 import { sourceLine, type Study } from './study';
 import type { TableRow } from './tables';
@@ -51,7 +51,7 @@ export function overlapCaption(regime: Regime): string {
 export function overlapRows(regime: Regime, cells: readonly OverlapCell[]): TableRow[] {
   const layers = layersOf(regime);
   const hasPaper = cells.some((c) => c.paper !== null);
-  return byWidth(regime.runs).map(({ width }) => {
+  return withLeftOut(regime, byWidth(regime.runs).map(({ width }) => {
     const row: TableRow = { width };
     for (const layer of layers) {
       const c = cells.find((x) => x.width === width && x.layer === layer);
@@ -59,7 +59,7 @@ export function overlapRows(regime: Regime, cells: readonly OverlapCell[]): Tabl
       if (hasPaper) row[`${layer} paper`] = c?.paper ?? null;
     }
     return row;
-  }).filter((r) => layers.some((l) => r[`${l} ours`] !== null));
+  }).filter((r) => layers.some((l) => r[`${l} ours`] !== null)));
 }
 
 /** Our overlaps as a heatmap, layers across, widths down. */

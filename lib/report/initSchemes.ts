@@ -2,7 +2,7 @@
 // regime, and a paired test of the difference (each He model has a Glorot twin with the same seeds).
 import type { Figure } from '../plots/display';
 import { boxFigure } from '../plots/figures';
-import { byWidth, formatP, meanSd, pairedTTest, trend, widthLabel, type PairedTest, type Regime } from './aggregate';
+import { byWidth, formatP, LEFT_OUT_COLUMN, leftOutCount, meanSd, pairedTTest, trend, widthLabel, type PairedTest, type Regime } from './aggregate';
 import { sourceLine, type Study, type StudyRun } from './study';
 import type { TableRow } from './tables';
 
@@ -19,6 +19,8 @@ export interface InitWidthComparison {
   paired: PairedTest;
   glorotEpochs: number | null;
   heEpochs: number | null;
+  /** Runs of this width left out of the means and the test (never degraded, or near chance). */
+  leftOut: number;
 }
 
 /** Per width: effective density of each scheme and the paired He - Glorot test. */
@@ -28,7 +30,7 @@ export function compareInits(regime: Regime): InitWidthComparison[] {
     const h = runs.filter((r) => r.row.init === 'he');
     const vals = (xs: StudyRun[]) => xs.map(ed).filter((x): x is number => x !== null);
     const epochs = (xs: StudyRun[]) => meanSd(xs.map((r) => r.row.epochs)).mean;
-    return { width, glorot: meanSd(vals(g)), he: meanSd(vals(h)), paired: pairedTTest(g, h, seedKey, ed), glorotEpochs: epochs(g), heEpochs: epochs(h) };
+    return { width, glorot: meanSd(vals(g)), he: meanSd(vals(h)), paired: pairedTTest(g, h, seedKey, ed), glorotEpochs: epochs(g), heEpochs: epochs(h), leftOut: leftOutCount(regime, width) };
   });
 }
 
@@ -38,7 +40,7 @@ export function initComparisonRows(cmp: readonly InitWidthComparison[]): TableRo
     'glorot n': c.glorot.n, 'glorot mean (%)': c.glorot.mean, 'glorot sd': c.glorot.sd,
     'he n': c.he.n, 'he mean (%)': c.he.mean, 'he sd': c.he.sd,
     pairs: c.paired.n, 'he - glorot (points)': c.paired.n ? c.paired.meanDiff : null, t: c.paired.t, p: c.paired.p,
-    'glorot epochs': c.glorotEpochs, 'he epochs': c.heEpochs,
+    'glorot epochs': c.glorotEpochs, 'he epochs': c.heEpochs, [LEFT_OUT_COLUMN]: c.leftOut,
   }));
 }
 

@@ -4,21 +4,22 @@ import type { AnovaResult, TTestResult } from '../analysis/stats';
 import { compareWidths, type RegimeComparison } from '../analysis/widthComparison';
 import type { Figure } from '../plots/display';
 import { groupedBarFigure, type BarGroup } from '../plots/figures';
-import { formatP, widthLabel, type Regime } from './aggregate';
+import { formatP, LEFT_OUT_COLUMN, leftOutCount, widthLabel, withLeftOut, type Regime } from './aggregate';
 import { PAPER_P_BOUND, paperTable2Row } from './paperNumbers';
 import { sourceLine, type Study } from './study';
 import type { TableRow } from './tables';
 
 /** Table 2 of one regime: compareWidths over its runs (paired with their 1x counterparts by init scheme and seeds). */
-export function regimeComparison(regime: Regime): RegimeComparison | null {
+export function regimeComparison(regime: Regime): (RegimeComparison & { leftOut: number }) | null {
   const rows = regime.runs.map((r) => r.row);
   if (rows.length === 0) return null;
-  return compareWidths(rows, { regimeOf: (r) => r.group })[0] ?? null;
+  const cmp = compareWidths(rows, { regimeOf: (r) => r.group })[0];
+  return cmp ? { ...cmp, leftOut: leftOutCount(regime) } : null;
 }
 
 /** Table 2 rows: ours (mean, sd, n) beside the paper's for observed and null-hypothesis densities, and the t-test. */
 export function table2Rows(regime: Regime, cmp: RegimeComparison): TableRow[] {
-  return cmp.widths.map((w) => {
+  return withLeftOut(regime, cmp.widths.map((w) => {
     const paper = paperTable2Row(regime.paper, w.width);
     return {
       width: w.width,
@@ -30,7 +31,7 @@ export function table2Rows(regime: Regime, cmp: RegimeComparison): TableRow[] {
       t: w.tTest?.t ?? null,
       p: w.tTest?.p ?? null,
     };
-  });
+  }));
 }
 
 /** "rejects"/"does not reject" for a p-value at alpha; null p = cannot be tested. */
@@ -67,9 +68,9 @@ export function nullHypothesisVerdicts(cmp: RegimeComparison, alpha = 0.05): str
 }
 
 /** ANOVA of core sizes as a one-row table. */
-export function anovaRows(cmp: RegimeComparison): TableRow[] {
+export function anovaRows(cmp: RegimeComparison & { leftOut?: number }): TableRow[] {
   const a = cmp.anova;
-  return [{ widths: cmp.widths.map((w) => w.width).join(', '), groups: cmp.widths.filter((w) => w.coreSize.n > 0).length, F: a?.F ?? null, 'df between': a?.dfBetween ?? null, 'df within': a?.dfWithin ?? null, p: a?.p ?? null }];
+  return [{ widths: cmp.widths.map((w) => w.width).join(', '), groups: cmp.widths.filter((w) => w.coreSize.n > 0).length, F: a?.F ?? null, 'df between': a?.dfBetween ?? null, 'df within': a?.dfWithin ?? null, p: a?.p ?? null, [LEFT_OUT_COLUMN]: cmp.leftOut ?? null }];
 }
 
 /** Observed vs null-hypothesis densities per width, ours with +-1 sd and the paper's where it survived. */

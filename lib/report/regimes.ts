@@ -5,7 +5,7 @@ import { PAPER_TABLE1, weightCounts } from '../models/index';
 import type { ArchName } from '../models/types';
 import type { Figure } from '../plots/display';
 import { groupedBarFigure, type BarGroup } from '../plots/figures';
-import { byWidth, curveSpread, meanSd, trajectoryBands, uniqueSorted, widthLabel, type Regime } from './aggregate';
+import { byWidth, curveSpread, LEFT_OUT_COLUMN, leftOutCount, meanSd, trajectoryBands, uniqueSorted, widthLabel, withLeftOutByRegime, type Regime } from './aggregate';
 import { sourceLine, type Study } from './study';
 import type { TableRow } from './tables';
 
@@ -13,11 +13,11 @@ const FALLBACK_COLOURS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#9467bd', '#8c564b']
 
 /** Validation accuracy (%) and loss of the trained, unpruned models, per regime and width. */
 export function preAccuracyRows(regimes: readonly Regime[]): TableRow[] {
-  return regimes.flatMap((g) => byWidth(g.runs).map(({ width, runs }) => {
+  return withLeftOutByRegime(regimes, regimes.flatMap((g) => byWidth(g.runs).map(({ width, runs }) => {
     const acc = meanSd(runs.map((r) => r.row.validationAccuracy).filter((x): x is number => x !== null).map((x) => 100 * x));
     const loss = meanSd(runs.map((r) => r.record.training.validationLoss).filter((x): x is number => x !== null));
     return { regime: g.title, width, runs: runs.length, 'accuracy mean (%)': acc.mean, 'accuracy sd': acc.sd, 'loss mean': loss.mean, 'loss sd': loss.sd };
-  }));
+  })));
 }
 
 export interface StartSpread {
@@ -75,6 +75,7 @@ export function curveSpreadRows(regimes: readonly Regime[]): TableRow[] {
       'effective density range (points)': eds.length >= 2 ? Math.max(...eds) - Math.min(...eds) : null,
       'start accuracy range (points)': s.accuracySpread,
       'start loss range': s.lossSpread,
+      [LEFT_OUT_COLUMN]: leftOutCount(g),
     };
   });
 }

@@ -27,7 +27,7 @@ export function datasetRows(study: Study): TableRow[] {
     const key = `${d.name} ${d.sha256}`;
     const paper = PAPER_DATA[d.name];
     const row = seen.get(key) ?? {
-      dataset: d.name, copy: d.description, sha256: `${d.sha256.slice(0, 16)}…`, path: d.path,
+      dataset: d.name, copy: d.copy, description: d.description, sha256: `${d.sha256.slice(0, 16)}…`,
       'train images (ours)': '', 'validation images (ours)': '', 'data seeds': '',
       'train / validation / test (paper)': paper ? `${(paper.train - paper.validation).toLocaleString('en-US')} / ${paper.validation.toLocaleString('en-US')} / ${paper.test.toLocaleString('en-US')}` : 'n/a',
     };

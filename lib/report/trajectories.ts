@@ -4,7 +4,7 @@ import { effectiveDensityDetail } from '../analysis/effectiveDensity';
 import type { Figure } from '../plots/display';
 import { colourFor, curvesFigure, lineBandFigure, scatterFigure, type CurveTrace, type PointGroup } from '../plots/figures';
 import type { AnalysisSettings } from '../store/descriptor';
-import { bandSeries, byWidth, effectiveDensityKde, meanSd, trajectoryBands, widthLabel, type Regime } from './aggregate';
+import { bandSeries, byWidth, effectiveDensityKde, leftOutText, meanSd, trajectoryBands, widthLabel, withLeftOut, type Regime } from './aggregate';
 import { PAPER_TEXT } from './paperNumbers';
 import { sourceLine, type Study, type StudyRun } from './study';
 import type { TableRow } from './tables';
@@ -65,7 +65,7 @@ export function coreSizeFigure(study: Study, regime: Regime): Figure {
 
 /** Per width: effective density and core size (mean, sd, range), and runs that never degraded past the threshold. */
 export function effectiveDensityRows(regime: Regime, analysis: AnalysisSettings): TableRow[] {
-  return byWidth(regime.runs).map(({ width, runs }) => {
+  return withLeftOut(regime, byWidth(regime.runs).map(({ width, runs }) => {
     const eds = runs.map((r) => r.row.effectiveDensity).filter((x): x is number => x !== null);
     const s = meanSd(eds);
     const cores = meanSd(runs.map((r) => r.row.coreSize).filter((x): x is number => x !== null));
@@ -76,7 +76,7 @@ export function effectiveDensityRows(regime: Regime, analysis: AnalysisSettings)
       'core size mean': cores.mean,
       'never degraded': undegradedRuns(runs, analysis).length,
     };
-  });
+  }));
 }
 
 /**
@@ -99,7 +99,8 @@ export function trajectoryVerdicts(regime: Regime, analysis: AnalysisSettings): 
     return { width, ed: meanSd(eds), core: meanSd(cores), total: runs[0].row.totalWeights, flat: undegradedRuns(runs, analysis).length };
   }).filter((w) => w.ed.mean !== null);
   const out: string[] = [];
-  if (widths.length === 0) return [`${regime.title}: no run has an effective density yet.`];
+  if (regime.leftOut.length) out.push(`${regime.title}: ${leftOutText(regime)} run(s) left out of these numbers: their effective density is no measurement of density (never degraded: only the last level's; near chance: the model never learned). regimesOf(runs, { includeDegenerate: true }) keeps them.`);
+  if (widths.length === 0) return [...out, `${regime.title}: no run has an effective density${regime.leftOut.length ? ' that measures density' : ' yet'}.`];
   for (const w of widths) {
     const m = w.ed.mean as number;
     if (w.flat === w.ed.n) {

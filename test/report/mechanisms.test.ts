@@ -45,8 +45,8 @@ describe('report: initialisation overlap (06)', () => {
     const c = cells.find((x) => x.width === 0.1 && x.layer === 'fc1');
     assert.deepEqual([c?.ours.mean, c?.ours.n, c?.paper], [25, 2, 25.5]);
     const rows = overlapRows(regime, cells);
-    assert.deepEqual(Object.keys(rows[0]), ['width', 'fc1 ours', 'fc1 paper', 'fc2 ours', 'fc2 paper', 'proj ours', 'proj paper']);
-    assert.deepEqual(rows[1], { width: 1, 'fc1 ours': 5, 'fc1 paper': 7.2, 'fc2 ours': 8, 'fc2 paper': 9.3, 'proj ours': 18, 'proj paper': 16.7 });
+    assert.deepEqual(Object.keys(rows[0]), ['width', 'fc1 ours', 'fc1 paper', 'fc2 ours', 'fc2 paper', 'proj ours', 'proj paper', 'left out']);
+    assert.deepEqual(rows[1], { width: 1, 'fc1 ours': 5, 'fc1 paper': 7.2, 'fc2 ours': 8, 'fc2 paper': 9.3, 'proj ours': 18, 'proj paper': 16.7, 'left out': 0 });
     assert.match(overlapCaption(regime), /smallest 40% \|w\|.*chance 16%/);
     const v = overlapVerdicts(regime, cells);
     // ours above 16: 0.1x fc1 (25), fc2 (21), 1x proj (18); paper above: 0.1x fc1, fc2, proj and 1x proj

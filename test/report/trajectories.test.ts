@@ -63,7 +63,11 @@ describe('report/trajectories', () => {
     const flat = fakeRun({ width: 0.1, dropAt: 99, group: 'x' });
     assert.equal(flat.row.effectiveDensity, 0);
     assert.equal(undegradedRuns([flat, ...study.runs], ANALYSIS).length, 1);
-    const v = trajectoryVerdicts(regimesOf([flat])[0], ANALYSIS);
+    // By default such a run is left out of the numbers, and the verdicts say so.
+    const byDefault = regimesOf([flat])[0];
+    assert.deepEqual([byDefault.runs.length, byDefault.leftOut.map((l) => l.reason)], [0, ['never degraded']]);
+    assert.match(trajectoryVerdicts(byDefault, ANALYSIS).join('\n'), /1 \(1 never degraded\) run\(s\) left out of these numbers[^]*no run has an effective density that measures density/);
+    const v = trajectoryVerdicts(regimesOf([flat], { includeDegenerate: true })[0], ANALYSIS);
     assert.match(v[0], /no run's accuracy fell past the threshold even at the last pruning level/);
   });
 });
