@@ -297,6 +297,7 @@ export async function httpsDownload(url: string, dest: string, redirects = 5): P
 export async function ensureCifar10(opts: Cifar10Options = {}): Promise<{ dir: string; source: DatasetSource }> {
   const o = resolveOptions(opts);
   const dir = path.join(o.dataDir, CIFAR10_DIR_NAME);
+  removeDeadLeftovers(o.dataDir);
   const explicit = opts.archive ?? process.env.DENSITY_CIFAR10_ARCHIVE;
   let archive: string | null = null;
   if (explicit) {
@@ -348,6 +349,35 @@ export async function ensureCifar10(opts: Cifar10Options = {}): Promise<{ dir: s
     // Otherwise the extraction came from a different archive: extract this one and swap it in below.
   }
   return extractInto(archive, dir, o);
+}
+
+/** A temp name from tempPathFor (`<name>.tmp-<pid>-<8 hex>`): the extraction folders, the download, the sha cache. */
+const LEFTOVER = /\.tmp-(\d+)-[0-9a-f]{8}$/;
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'; // alive, but another user's
+  }
+}
+
+/**
+ * A process killed while extracting (or downloading) leaves its temp folder (~160 MB) or file in the data folder,
+ * and nothing else would ever remove it. Remove those of processes that are gone; a live one may be extracting now.
+ */
+function removeDeadLeftovers(dataDir: string): void {
+  let names: string[];
+  try {
+    names = fs.readdirSync(dataDir);
+  } catch {
+    return; // no data folder yet
+  }
+  for (const name of names) {
+    const m = LEFTOVER.exec(name);
+    if (m && !processAlive(Number(m[1]))) fs.rmSync(path.join(dataDir, name), { recursive: true, force: true });
+  }
 }
 
 /** Extract into a temp folder beside `dir`, verify, write SOURCE.json, then rename into place. */

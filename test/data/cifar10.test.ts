@@ -1,4 +1,5 @@
 import { strict as assert } from 'assert';
+import { spawnSync } from 'child_process';
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
@@ -97,6 +98,30 @@ describe('data/cifar10 on synthetic archives', () => {
     assert.equal(ds.source.sha256, sha256(archive));
     assert.deepEqual(Array.from(ds.test.y), Array.from({ length: R }, (_, i) => (5 * R + i + 1) % 10));
     assert.deepEqual(leftovers(dataDir), []);
+  });
+
+  it('removes what a killed extraction or download left in the data folder, but not a live process\'s', async () => {
+    const dataDir = freshDataDir();
+    const archive = writeTarGz(path.join(root, 'killed.tar.gz'), cifarEntries(R));
+    fs.mkdirSync(dataDir, { recursive: true });
+    // A pid that is certainly dead: a child that has exited.
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid as number;
+    const killedTmp = path.join(dataDir, `.cifar-10-batches-bin.tmp-${dead}-0a1b2c3d`);
+    const killedOld = path.join(dataDir, `.cifar-10-batches-bin-old.tmp-${dead}-0a1b2c3d`);
+    const killedDownload = path.join(dataDir, `cifar-10-binary.tar.gz.tmp-${dead}-0a1b2c3d`);
+    const live = path.join(dataDir, `.cifar-10-batches-bin.tmp-${process.pid}-99999999`);
+    for (const d of [killedTmp, killedOld, live]) {
+      fs.mkdirSync(d);
+      fs.writeFileSync(path.join(d, 'data_batch_1.bin'), 'partial');
+    }
+    fs.writeFileSync(killedDownload, 'partial download');
+    const unrelated = path.join(dataDir, 'notes.txt');
+    fs.writeFileSync(unrelated, 'mine');
+    await ensureCifar10({ archive, dataDir, recordsPerFile: R });
+    for (const p of [killedTmp, killedOld, killedDownload]) assert.equal(fs.existsSync(p), false, `${path.basename(p)} left behind`);
+    assert.ok(fs.existsSync(live), 'a temp folder of a live process (another extraction now) is left alone');
+    assert.ok(fs.existsSync(unrelated));
+    fs.rmSync(live, { recursive: true });
   });
 
   it('re-extracts a damaged extraction when its archive is at hand', async () => {
