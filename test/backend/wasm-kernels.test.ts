@@ -87,6 +87,9 @@ const CONV_CASES: ConvCase[] = [
   [[2, 6, 6, 2], [3, 3, 3], 1, 1],
   [[2, 9, 8, 2], [3, 3, 3], 2, [[0, 0], [2, 1], [0, 3], [0, 0]]],
   [[1, 6, 6, 2], [2, 2, 3], 1, [[0, 0], [3, 0], [0, 2], [0, 0]]],
+  // CIFAR-sized stride-1 input, and pads larger than the filter.
+  [[6, 32, 32, 3], [3, 3, 5], 1, 'same'],
+  [[3, 20, 30, 4], [5, 3, 2], 1, [[0, 0], [6, 1], [0, 4], [0, 0]]],
 ];
 
 function convCaseName([xs, ks, s, p]: ConvCase): string {
@@ -155,7 +158,7 @@ describe('backend/wasm-kernels', function () {
         const f = () => tf.engine().runKernel('Conv2DBackpropFilter', { x: tf.tensor(x, xShape), dy: tf.tensor(dy, dyShape) },
           { strides: c[2], pad: c[3], dataFormat: 'NHWC', filterShape } as unknown as tf.NamedAttrMap) as tf.Tensor;
         await compare('dW', f);
-        if (i === 2) await assertNoLeak('Conv2DBackpropFilter', f);
+        if (i === 2 || i === 0 || i === CONV_CASES.length - 2) await assertNoLeak('Conv2DBackpropFilter', f);
       });
     });
 

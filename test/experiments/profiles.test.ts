@@ -11,8 +11,8 @@ function count(name: string, f = {}): Record<string, number> {
 }
 
 describe('experiments/profiles', () => {
-  it("cpu: the paper's full MLP protocol (5 widths x 10 init seeds x 5 data seeds x 2 inits) plus Conv-2 and ResNet on a subset", () => {
-    assert.deepEqual(count('cpu'), { mlp: 500, 'conv2-adam': 12, 'conv2-adagrad': 6, resnet: 6 });
+  it("cpu: the paper's full MLP protocol (5 widths x 10 init seeds x 5 data seeds x 2 inits) plus the CIFAR regimes on the full split with early stopping", () => {
+    assert.deepEqual(count('cpu'), { mlp: 500, 'conv2-adam': 12, 'conv2-adagrad': 12, resnet: 12 });
     assert.deepEqual(expandProfileRuns('cpu').slice(0, 500).map((r) => r.group), Array(500).fill('mlp'), 'the MLP part runs first');
     const mlp = expandProfile('cpu', { arch: 'mlp' });
     assert.deepEqual([...new Set(mlp.map((d) => d.width))], [0.1, 0.5, 1, 2, 5]);
@@ -27,7 +27,17 @@ describe('experiments/profiles', () => {
     // The same runs as the paper profile's MLP part: one sweep serves both.
     assert.deepEqual(expandProfileRuns('cpu', { arch: 'mlp' }).map((r) => r.hash), expandProfileRuns('paper', { arch: 'mlp' }).map((r) => r.hash));
     const adagrad = expandProfileRuns('cpu', { groups: ['conv2-adagrad'] }).map((r) => r.descriptor);
-    assert.ok(adagrad.every((d) => d.optimizer === 'adagrad' && d.learningRate === 0.01 && d.trainSubset === 3000 && d.validationSize === 1000));
+    assert.ok(adagrad.every((d) => d.optimizer === 'adagrad' && d.learningRate === 0.01));
+    // CIFAR: 45,000 / 5,000 images of data seed 0, widths 0.1 / 0.5 / 1, n = 4 per width (2 inits x 2 init seeds),
+    // the paper's caps with patience (the paper profile's CIFAR runs keep every epoch: no patience field).
+    const cifar = expandProfile('cpu', { arch: ['conv2', 'resnet'] });
+    assert.ok(cifar.every((d) => d.trainSubset === undefined && d.validationSize === 5000 && d.dataSeed === 0));
+    for (const w of [0.1, 0.5, 1]) assert.equal(cifar.filter((d) => d.width === w).length, 12, `width ${w}`);
+    const caps = new Map(cifar.map((d) => [`${d.architecture}/${d.optimizer}`, d.stop]));
+    assert.deepEqual(caps.get('conv2/adam'), { kind: 'bestValidationLoss', epochs: 100, patience: 3 });
+    assert.deepEqual(caps.get('conv2/adagrad'), { kind: 'bestValidationLoss', epochs: 25, patience: 3 });
+    assert.deepEqual(caps.get('resnet/sgd'), { kind: 'bestValidationLoss', epochs: 90, patience: 5 });
+    assert.ok(expandProfile('paper', { arch: ['conv2', 'resnet'] }).every((d) => d.stop.kind === 'bestValidationLoss' && !('patience' in d.stop)));
   });
 
   it('paper: the full protocol (10 init x 5 data seeds x 2 inits per width; conv up to 2x) with no subsets', () => {
