@@ -5,6 +5,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { projectRoot } from '../../lib/paths';
 import { inspectRun, RUN_SCHEMA, type RunRecord } from '../../lib/store/runRecord';
+import { committedFiles } from '../committedFiles';
 
 const committedRuns = path.join(projectRoot, 'outputs', 'runs');
 
@@ -18,7 +19,8 @@ function machinePaths(v: unknown, where = '$'): string[] {
 
 describe('outputs/runs: the committed records', function () {
   this.timeout(60_000);
-  const hashes = fs.existsSync(committedRuns) ? fs.readdirSync(committedRuns).filter((h) => /^[0-9a-f]{16}$/.test(h)) : [];
+  // Only what git tracks: runs a local sweep added (perhaps half done) are not the committed results.
+  const hashes = [...new Set(committedFiles('outputs/runs').map((f) => f.split('/')[0]))];
 
   it('are all sound runs: run.json is the assembly of sound, current stage records (500 MLP runs)', () => {
     assert.equal(hashes.filter((h) => JSON.parse(fs.readFileSync(path.join(committedRuns, h, 'descriptor.json'), 'utf8')).architecture === 'mlp').length, 500);
@@ -32,7 +34,7 @@ describe('outputs/runs: the committed records', function () {
   it('name no machine path, and record the dataset by name, copy and sha256', () => {
     const found: string[] = [];
     for (const h of hashes) {
-      for (const f of fs.readdirSync(path.join(committedRuns, h)).filter((n) => n.endsWith('.json'))) {
+      for (const f of committedFiles(`outputs/runs/${h}`).filter((n) => n.endsWith('.json'))) {
         found.push(...machinePaths(JSON.parse(fs.readFileSync(path.join(committedRuns, h, f), 'utf8'))).map((p) => `${h}/${f}: ${p}`));
       }
       const r = JSON.parse(fs.readFileSync(path.join(committedRuns, h, 'run.json'), 'utf8')) as RunRecord;
