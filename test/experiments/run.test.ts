@@ -8,7 +8,7 @@ import { decodeBits } from '../../lib/store/bits';
 import { tryLock } from '../../lib/store/lock';
 import { analysisFile, inspectRun, readEvents, runFile, type RunRecord } from '../../lib/store/runRecord';
 import { runStatus } from '../../lib/experiments/results';
-import { downsample, executeRun, isRunDone } from '../../lib/experiments/run';
+import { downsample, executeRun, isRunDone, TRAIN_CHECKPOINT_FILE } from '../../lib/experiments/run';
 
 const tiny = (initSeed: number, extra: Partial<DescriptorInput> = {}): DescriptorInput => ({
   architecture: 'mlp', width: 0.1, init: 'glorot', initSeed, dataSeed: 0, trainSubset: 1000, validationSize: 500,
@@ -225,5 +225,33 @@ describe('experiments/run', function () {
     assert.equal(ys[0], 0);
     assert.equal(ys[199], 1000);
     assert.deepEqual(downsample([1, 2, 3], 200), [1, 2, 3]);
+  });
+
+  it('a stop request during training ends the run at an epoch boundary (checkpoint kept); the next run resumes there, bit-identical', async () => {
+    const d = tiny(101, { stop: { kind: 'bestValidationLoss', epochs: 3 } });
+    const hash = descriptorHash(d);
+    const dir = runDir(hash);
+    const reference = await executeRun(d);
+    assert.equal(reference.kind, 'completed');
+    const whole = readRun(hash);
+    fs.rmSync(dir, { recursive: true, force: true });
+
+    let polls = 0;
+    const stopped = await executeRun(d, { shouldStop: () => ++polls >= 1 }); // asked to stop from the first epoch on
+    assert.equal(stopped.kind, 'interrupted');
+    assert.ok(fs.existsSync(path.join(dir, TRAIN_CHECKPOINT_FILE)), 'the epoch checkpoint stays for the resume');
+    assert.ok(!fs.existsSync(path.join(dir, 'train.json')), 'no training record for an unfinished training');
+    assert.equal(isRunDone(d), false);
+    assert.ok(readEvents(dir).some((e) => e.event === 'stage-interrupted' && e.stage === 'train'));
+
+    const resumed = await executeRun(d);
+    assert.equal(resumed.kind, 'completed');
+    const r = readRun(hash);
+    assert.deepEqual(r.trajectory, whole.trajectory);
+    assert.deepEqual(r.training.validation, whole.training.validation);
+    assert.deepEqual(r.training.curve, whole.training.curve);
+    assert.equal(r.training.bestEpoch, whole.training.bestEpoch);
+    assert.equal(r.effectiveDensity, whole.effectiveDensity);
+    assert.ok(!fs.existsSync(path.join(dir, TRAIN_CHECKPOINT_FILE)), 'removed once training finished');
   });
 });
