@@ -84,6 +84,8 @@ describe('data/mnist and the registry', () => {
     assert.ok(gz.test.x.every((v, i) => v === plain.test.x[i]));
     assert.equal(plain.source.sha256, (await loadDataset('mnist')).source.sha256, 'a plain copy of the same files has the same sha');
     assert.notEqual(gz.source.sha256, plain.source.sha256);
+    // The description is recorded with results: it names the kind of copy, never the machine's folder.
+    assert.equal(plain.source.description.includes(gzDir), false, plain.source.description);
   });
 
   it('rejects a copy with the wrong counts or a missing file, naming the file', async () => {
