@@ -52,6 +52,10 @@ runCli(cmd, async ({ values }) => {
   if (jobs < 1) throw new UsageError(`--jobs: expected at least 1, got ${jobs}`);
   const analysis = profileAnalysis(profile);
   const tty = Boolean(process.stderr.isTTY);
+  const allowDirty = values['allow-dirty'] === true;
+  // Refused before anything is written (not even outputs/runs), and a dry run trains nothing, so it is not refused.
+  const refusal = values['dry-run'] ? null : dirtyTreeRefusal(profile, gitState(), allowDirty);
+  if (refusal) throw new Error(refusal);
   const outputs = checkOutputsDir(values['dry-run'] ? 'read' : 'write', 'runs');
   process.stderr.write(`profile ${profile.name}: ${profile.description}\n  budget: ${profile.budget}\n  results in ${path.join(outputs, 'runs')}\n`);
 
@@ -60,9 +64,6 @@ runCli(cmd, async ({ values }) => {
     return 0;
   }
 
-  const allowDirty = values['allow-dirty'] === true;
-  const refusal = dirtyTreeRefusal(profile, gitState(), allowDirty);
-  if (refusal) throw new Error(refusal);
   const progress = new Progress({ write: (s) => process.stderr.write(s), tty, columns: process.stderr.columns });
   const sup = superviseSweep(runs, {
     analysis, jobs, onEvent: (e) => progress.handle(e), purpose: `sweep --profile ${profile.name}`,
