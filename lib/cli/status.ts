@@ -1,8 +1,8 @@
 // npm run status -- --profile <p>: how far a profile's sweep has come, overall and per architecture+width.
 import * as path from 'path';
 import { ARCH_FLAG, CommandSpec, ENV_NOTES, GROUP_FLAG, PROFILE_FLAG, profileArg, runCli, runFilterArg, UsageError, WIDTHS_FLAG } from './args';
-import { expandProfileRuns } from '../experiments/profiles';
-import { runStatus, type RunState, type RunStatusInfo } from '../experiments/results';
+import { expandProfileRuns, profileAnalysis } from '../experiments/profiles';
+import { runStatusAt, type RunState, type RunStatusInfo } from '../experiments/results';
 import { checkOutputsDir } from '../paths';
 
 const cmd: CommandSpec = {
@@ -31,7 +31,10 @@ runCli(cmd, async ({ values }) => {
   if (runs.length === 0) throw new UsageError(`profile ${profile.name} has no runs matching the filters`);
   const outputs = checkOutputsDir('read');
   process.stderr.write(`results in ${path.join(outputs, 'runs')}\n`);
-  const infos = runs.map(runStatus);
+  // At the profile's own analysis settings: a run analysed only at other settings is partial (stale), not complete.
+  const analysis = profileAnalysis(profile);
+  const infos = runs.map((r) => runStatusAt(r, analysis));
+  const stale = infos.filter((i) => i.stale).length;
   const total = counts(infos);
   const groups = new Map<string, RunStatusInfo[]>();
   for (const i of infos) {
@@ -40,7 +43,7 @@ runCli(cmd, async ({ values }) => {
   }
   if (values.json) {
     const perGroup = [...groups.entries()].map(([k, xs]) => ({ group: k.split('\t')[0], width: Number(k.split('\t')[1]), total: xs.length, ...counts(xs) }));
-    process.stdout.write(JSON.stringify({ profile: profile.name, total: runs.length, ...total, perGroup }, null, 1) + '\n');
+    process.stdout.write(JSON.stringify({ profile: profile.name, total: runs.length, ...total, stale, perGroup }, null, 1) + '\n');
     return 0;
   }
   const out: string[] = [];
@@ -55,6 +58,9 @@ runCli(cmd, async ({ values }) => {
   const widths = header.map((h, j) => Math.max(h.length, ...rows.map((r) => r[j].length)));
   const fmt = (r: string[]) => r.map((c, j) => (j < 2 ? c.padEnd(widths[j]) : c.padStart(widths[j]))).join('  ');
   out.push(fmt(header), fmt(widths.map((w) => '-'.repeat(w))), ...rows.map(fmt));
+  if (stale > 0) {
+    out.push('', `${stale} run${stale === 1 ? ' is' : 's are'} analysed only at other analysis settings (stale for this profile: ${settingsText(analysis)}); a sweep of this profile re-analyses them without retraining`);
+  }
   if (values.verbose) {
     out.push('');
     for (const i of infos) {
@@ -69,3 +75,7 @@ runCli(cmd, async ({ values }) => {
   process.stdout.write(out.join('\n') + '\n');
   return 0;
 });
+
+function settingsText(a: ReturnType<typeof profileAnalysis>): string {
+  return `${a.metric} threshold ${a.threshold} (${a.mode}), overlap quantile ${a.overlapQuantile}`;
+}

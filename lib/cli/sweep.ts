@@ -6,7 +6,7 @@ import { ARCH_FLAG, CommandSpec, ENV_NOTES, GROUP_FLAG, PROFILE_FLAG, profileArg
 import { formatSummary, Progress } from './progress';
 import { stopOnSignals } from './signals';
 import { expandProfileRuns, profileAnalysis } from '../experiments/profiles';
-import { runStatus } from '../experiments/results';
+import { runStatusAt } from '../experiments/results';
 import { allowDirtyTree, gitState } from '../experiments/provenance';
 import { dirtyTreeRefusal, superviseSweep, workerLoop, type FromWorker } from '../experiments/sweep';
 import { resolveAnalysisSettings } from '../store/descriptor';
@@ -60,7 +60,7 @@ runCli(cmd, async ({ values }) => {
   process.stderr.write(`profile ${profile.name}: ${profile.description}\n  budget: ${profile.budget}\n  results in ${path.join(outputs, 'runs')}\n`);
 
   if (values['dry-run']) {
-    for (const r of runs) process.stdout.write(`${r.hash}  ${runStatus(r).state.padEnd(9)} ${r.group} ${r.descriptor.width}x ${r.descriptor.init} i${r.descriptor.initSeed} d${r.descriptor.dataSeed}\n`);
+    for (const r of runs) process.stdout.write(`${r.hash}  ${runStatusAt(r, analysis).state.padEnd(9)} ${r.group} ${r.descriptor.width}x ${r.descriptor.init} i${r.descriptor.initSeed} d${r.descriptor.dataSeed}\n`);
     return 0;
   }
 

@@ -1,6 +1,7 @@
 // status and results as a user runs them, and `npm run sweep -- --profile smoke` end to end.
 import { strict as assert } from 'assert';
 import { spawn } from 'child_process';
+import * as fs from 'fs';
 import * as path from 'path';
 import { projectRoot } from '../../lib/paths';
 import { spawnCli, tempOutputs, writeTinyProfile } from './helpers';
@@ -25,11 +26,20 @@ describe('cli/status and cli/results', function () {
     const out = path.join(work, 'out');
     let s = await spawnCli('status', ['--profile', profile, '--json'], out).done;
     assert.equal(s.code, 0, s.stderr);
-    assert.deepEqual(JSON.parse(s.stdout), { profile: 'tiny', total: 2, complete: 0, diverged: 0, running: 0, partial: 0, missing: 2, perGroup: [{ group: 'mlp', width: 0.1, total: 2, complete: 0, diverged: 0, running: 0, partial: 0, missing: 2 }] });
+    assert.deepEqual(JSON.parse(s.stdout), { profile: 'tiny', total: 2, complete: 0, diverged: 0, running: 0, partial: 0, missing: 2, stale: 0, perGroup: [{ group: 'mlp', width: 0.1, total: 2, complete: 0, diverged: 0, running: 0, partial: 0, missing: 2 }] });
     assert.equal((await spawnCli('sweep', ['--profile', profile], out).done).code, 0);
     s = await spawnCli('status', ['--profile', profile], out).done;
     assert.match(s.stdout, /2 runs: 2 complete, 0 diverged, 0 running, 0 partial, 0 missing/);
     assert.match(s.stdout, /mlp\s+0\.1x\s+2\s+2\s+0\s+0\s+0\s+0/);
+    // The same runs under a profile with another threshold: analysed only at the default settings, so stale there.
+    const other = path.join(work, 'tiny-threshold10.json');
+    fs.writeFileSync(other, JSON.stringify({ ...JSON.parse(fs.readFileSync(profile, 'utf8')), name: 'tiny10', analysis: { threshold: 10 } }));
+    const st = await spawnCli('status', ['--profile', other, '--json'], out).done;
+    assert.equal(st.code, 0, st.stderr);
+    const sj = JSON.parse(st.stdout) as { complete: number; partial: number; stale: number };
+    assert.deepEqual([sj.complete, sj.partial, sj.stale], [0, 2, 2], 'complete only at the settings they were analysed with');
+    assert.match((await spawnCli('status', ['--profile', other], out).done).stdout, /2 runs are analysed only at other analysis settings/);
+    assert.equal((JSON.parse((await spawnCli('status', ['--profile', profile, '--json'], out).done).stdout) as { stale: number }).stale, 0);
 
     const csv = await spawnCli('results', ['--profile', profile, '--format', 'csv'], out).done;
     assert.equal(csv.code, 0, csv.stderr);
