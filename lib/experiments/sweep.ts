@@ -186,7 +186,8 @@ export async function runSweep(runs: ExpandedRun[], opts: SweepOptions): Promise
 
 // ---- supervisor / worker protocol ----
 
-export type ToWorker = { type: 'run'; hash: string; descriptor: Descriptor; label: string } | { type: 'stop' } | { type: 'exit' };
+/** `analysis`, when given, overrides the worker's settings for that run (a queue worker serves runs of several profiles). */
+export type ToWorker = { type: 'run'; hash: string; descriptor: Descriptor; label: string; analysis?: AnalysisSettings } | { type: 'stop' } | { type: 'exit' };
 export type FromWorker =
   | { type: 'ready'; backend?: string }
   | { type: 'stage'; hash: string; stage: StageName }
@@ -233,7 +234,7 @@ export async function workerLoop(analysis: AnalysisSettings, send: (m: FromWorke
       return;
     }
     const outcome = await executeRun(m.descriptor, {
-      analysis, purpose, shouldStop: () => stop,
+      analysis: m.analysis ?? analysis, purpose, shouldStop: () => stop,
       onStage: (stage) => send({ type: 'stage', hash: m.hash, stage }),
       onTrainProgress: (p) => send({ type: 'train-progress', hash: m.hash, step: p.step, epochs: p.epochs, trainLoss: p.trainLoss }),
     });

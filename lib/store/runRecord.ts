@@ -60,6 +60,8 @@ export interface Provenance {
   dirty: boolean | null;
   /** Present (true) when a sweep was told --allow-dirty on a dirty tree: an experiment on uncommitted code. */
   allowDirty?: true;
+  /** Present when the run came through a job queue (npm run worker): the queue's name and its Redis, without credentials. */
+  queue?: { name: string; redis: string };
   backend: { name: string; package: string; version: string; gpu: boolean; threads: number; simd: boolean; kernelFixes: string[] };
   versions: Versions;
   hostname: string;
