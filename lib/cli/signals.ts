@@ -1,5 +1,5 @@
 // How a supervised sweep (npm run sweep, npm start) answers being asked to stop: Ctrl-C, SIGTERM, or the
-// process that started it going away. One home, so the two commands cannot drift apart.
+// process that started it going away. One home, so the commands (and queue workers) cannot drift apart.
 import type { Supervisor } from '../experiments/sweep';
 import type { Progress } from './progress';
 
@@ -13,7 +13,7 @@ const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
  * If the parent process dies (npm or the tsx wrapper killed), this process is re-parented; it then stops the
  * same way instead of running on in the background. Returns a function that removes the handlers.
  */
-export function stopOnSignals(sup: Supervisor, progress: Progress, write: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): () => void {
+export function stopOnSignals(sup: Pick<Supervisor, 'requestStop' | 'kill'>, progress: Pick<Progress, 'line' | 'finish'>, write: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): () => void {
   let first: number | null = null;
   const stop = (why: string) => {
     const now = Date.now();

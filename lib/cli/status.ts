@@ -4,6 +4,10 @@ import { ARCH_FLAG, CommandSpec, ENV_NOTES, GROUP_FLAG, PROFILE_FLAG, profileArg
 import { expandProfileRuns, profileAnalysis } from '../experiments/profiles';
 import { runStatusAt, type RunState, type RunStatusInfo } from '../experiments/results';
 import { checkOutputsDir } from '../paths';
+import { formatDuration } from './progress';
+import { oneShotConnection } from '../queue/connection';
+import { checkReachable, openQueue, QUEUE_ENV_NOTES, QUEUE_FLAG, queueLabel, queueNameArg, REDIS_FLAG, redisArg } from '../queue/cliShared';
+import { queueOverview, type QueueOverview, type QueueState } from '../queue/status';
 
 const cmd: CommandSpec = {
   command: 'status',
@@ -12,8 +16,14 @@ const cmd: CommandSpec = {
     PROFILE_FLAG, ARCH_FLAG, WIDTHS_FLAG, GROUP_FLAG,
     { name: 'verbose', type: 'boolean', help: 'also list every unfinished run with its finished stages and problems' },
     { name: 'json', type: 'boolean', help: 'print the counts as JSON on stdout' },
+    { ...REDIS_FLAG, help: 'also show the queue (npm run queue): runs waiting, active, done and failed there, and an ETA' },
+    QUEUE_FLAG,
   ],
-  notes: ['partial = some stages recorded (a sweep resumes after them); problems are records that will be redone.', '', ...ENV_NOTES],
+  notes: [
+    'partial = some stages recorded (a sweep resumes after them); problems are records that will be redone.',
+    "With --redis: queue waiting/active/done/failed per row (done there = computed; 'complete' counts it once\ncollected into outputs/), and an ETA from the recent runs' times and the workers connected.",
+    '', ...ENV_NOTES, ...QUEUE_ENV_NOTES,
+  ],
   examples: ['npm run status -- --profile cpu', 'npm run status -- --profile cpu --arch conv2 --verbose'],
 };
 
@@ -35,6 +45,24 @@ runCli(cmd, async ({ values }) => {
   const analysis = profileAnalysis(profile);
   const infos = runs.map((r) => runStatusAt(r, analysis));
   const stale = infos.filter((i) => i.stale).length;
+  let queue: QueueOverview | null = null;
+  if (values.redis !== undefined || values.queue !== undefined) {
+    const redis = redisArg(values);
+    const name = queueNameArg(values);
+    const q = openQueue(name, oneShotConnection(redis));
+    try {
+      await checkReachable(q, redis);
+      queue = await queueOverview(q, runs, analysis);
+    } finally {
+      await q.close();
+    }
+    process.stderr.write(`queue ${queueLabel(name, redis)}: ${queue.workers} worker${queue.workers === 1 ? '' : 's'} connected\n`);
+  }
+  const qCounts = (xs: RunStatusInfo[]): Record<QueueState, number> => {
+    const c: Record<QueueState, number> = { waiting: 0, active: 0, done: 0, failed: 0, absent: 0 };
+    for (const x of xs) c[queue?.states.get(x.run.hash) ?? 'absent']++;
+    return c;
+  };
   const total = counts(infos);
   const groups = new Map<string, RunStatusInfo[]>();
   for (const i of infos) {
@@ -42,22 +70,31 @@ runCli(cmd, async ({ values }) => {
     groups.set(key, [...(groups.get(key) ?? []), i]);
   }
   if (values.json) {
-    const perGroup = [...groups.entries()].map(([k, xs]) => ({ group: k.split('\t')[0], width: Number(k.split('\t')[1]), total: xs.length, ...counts(xs) }));
-    process.stdout.write(JSON.stringify({ profile: profile.name, total: runs.length, ...total, stale, perGroup }, null, 1) + '\n');
+    const perGroup = [...groups.entries()].map(([k, xs]) => ({ group: k.split('\t')[0], width: Number(k.split('\t')[1]), total: xs.length, ...counts(xs), ...(queue ? { queue: qCounts(xs) } : {}) }));
+    const queueJson = queue ? { queue: { ...qCounts(infos), workers: queue.workers, meanSeconds: queue.meanSeconds, etaSeconds: queue.etaSeconds } } : {};
+    process.stdout.write(JSON.stringify({ profile: profile.name, total: runs.length, ...total, stale, perGroup, ...queueJson }, null, 1) + '\n');
     return 0;
   }
   const out: string[] = [];
   out.push(`profile ${profile.name}: ${runs.length} runs: ${STATES.map((s) => `${total[s]} ${s}`).join(', ')}`);
   out.push('');
-  const header = ['group', 'width', 'total', ...STATES];
+  const Q_STATES: QueueState[] = ['waiting', 'active', 'done', 'failed'];
+  const header = ['group', 'width', 'total', ...STATES, ...(queue ? Q_STATES.map((s) => `q:${s}`) : [])];
   const rows = [...groups.entries()].map(([k, xs]) => {
     const c = counts(xs);
+    const qc = qCounts(xs);
     const [g, w] = k.split('\t');
-    return [g, `${w}x`, String(xs.length), ...STATES.map((s) => String(c[s]))];
+    return [g, `${w}x`, String(xs.length), ...STATES.map((s) => String(c[s])), ...(queue ? Q_STATES.map((s) => String(qc[s])) : [])];
   });
   const widths = header.map((h, j) => Math.max(h.length, ...rows.map((r) => r[j].length)));
   const fmt = (r: string[]) => r.map((c, j) => (j < 2 ? c.padEnd(widths[j]) : c.padStart(widths[j]))).join('  ');
   out.push(fmt(header), fmt(widths.map((w) => '-'.repeat(w))), ...rows.map(fmt));
+  if (queue) {
+    const qc = qCounts(infos);
+    out.push('', `queue: ${qc.waiting} waiting, ${qc.active} active, ${qc.done} done, ${qc.failed} failed; ` +
+      (queue.etaSeconds === null ? 'ETA ? (no run finished yet, or no worker connected)' :
+        `ETA ${formatDuration(queue.etaSeconds)} (${queue.workers} worker${queue.workers === 1 ? '' : 's'}, ${formatDuration(queue.meanSeconds ?? 0)} per run lately)`));
+  }
   if (stale > 0) {
     out.push('', `${stale} run${stale === 1 ? ' is' : 's are'} analysed only at other analysis settings (stale for this profile: ${settingsText(analysis)}); a sweep of this profile re-analyses them without retraining`);
   }
