@@ -3,7 +3,8 @@
 //  1. node_modules: `npm ci` when absent or older than package-lock.json.
 //  2. Jupyter nbconvert + nbclient: Debian packages when running as root with apt-get, else a clear message.
 //  3. The project-local tslab kernel spec (.jupyter/, put on JUPYTER_PATH by our commands only).
-//  4. With --chromium (npm test): Chromium for the rendering test, the same way as Jupyter.
+//  4. With --chromium (npm test): Chromium for the rendering test, the same way as Jupyter; and redis-server for
+//     the queue tests (test/queue), which are skipped with a message where it cannot be installed.
 // Plain JavaScript without dependencies: it runs before node_modules exists.
 'use strict';
 const { spawnSync } = require('child_process');
@@ -11,6 +12,7 @@ const fs = require('fs');
 const path = require('path');
 const jenv = require('./jupyter-env');
 const chromium = require('./chromium');
+const redis = require('./redis');
 
 const root = jenv.projectRoot;
 const say = (msg) => process.stderr.write(`[setup] ${msg}\n`);
@@ -61,7 +63,20 @@ function ensureChromium() {
   if (!chromium.ensureChromium({ candidates: chromium.chromiumCandidates(), isRoot, hasApt, run: runStatus, say })) process.exit(1);
 }
 
+function ensureRedis() {
+  const runStatus = (cmd, args) => {
+    say(`$ ${cmd} ${args.join(' ')}`);
+    const r = spawnSync(cmd, args, { stdio: 'inherit', cwd: root, env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+    return r.status === null ? 1 : r.status;
+  };
+  // Not fatal: without it only the queue tests skip.
+  redis.ensureRedisServer({ candidates: redis.redisServerCandidates(), isRoot, hasApt, run: runStatus, say });
+}
+
 ensureNodeModules();
 ensureJupyter();
 if (jenv.ensureKernelSpec()) say(`kernel spec written: ${path.relative(root, jenv.kernelSpecFile)} (used via JUPYTER_PATH)`);
-if (process.argv.includes('--chromium')) ensureChromium();
+if (process.argv.includes('--chromium')) {
+  ensureChromium();
+  ensureRedis();
+}
