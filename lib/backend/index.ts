@@ -1,13 +1,17 @@
-// Chooses the fastest correct tfjs backend available: tensorflow (native, GPU first) > wasm > cpu.
-// Env DENSITY_BACKEND forces one. The choice is logged once and recorded in every run's provenance.
+// Chooses the fastest correct tfjs backend available: tensorflow (native, GPU first) > webgpu (a real GPU adapter
+// only) > wasm > cpu. Env DENSITY_BACKEND forces one (webgpu then takes a software adapter too). The choice is
+// logged once and recorded in every run's provenance.
 import * as tf from '@tensorflow/tfjs';
 // Static import: a dynamic import('./wasm-kernels') becomes a native ESM import under tsx and fails to resolve.
 import { registerWasmKernelFixes } from './wasm-kernels';
 import { registerWasmGradientFixes } from './wasm-gradients';
 import { registerWasmSimdKernels } from './wasm-simd';
+import { registerWebgpu, describeAdapter, WEBGPU_BACKEND_PACKAGE, type WebgpuAdapter } from './webgpu';
+import { registerWebgpuKernelFixes } from './webgpu-kernels';
 
-export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
-export const BACKEND_NAMES: readonly BackendName[] = ['tensorflow', 'wasm', 'cpu'];
+export type { WebgpuAdapter } from './webgpu';
+export type BackendName = 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
+export const BACKEND_NAMES: readonly BackendName[] = ['tensorflow', 'webgpu', 'wasm', 'cpu'];
 
 export interface BackendInfo {
   name: BackendName;
@@ -19,6 +23,8 @@ export interface BackendInfo {
   simd: boolean;
   /** Kernels this project registered or replaced on this backend (wasm-kernels.ts), then '<kernel> gradient' for replaced gradients (wasm-gradients.ts). */
   kernelFixes: string[];
+  /** webgpu only: the adapter it runs on. */
+  adapter?: WebgpuAdapter;
 }
 
 let current: BackendInfo | null = null;
@@ -65,7 +71,31 @@ async function tryWasm(): Promise<BackendInfo | null> {
   }
 }
 
+/** Why webgpu was not taken, for the error when it is forced and for the log when it is passed over. */
+let webgpuFailure = '';
+
+async function tryWebgpu(forced: boolean): Promise<BackendInfo | null> {
+  const r = await registerWebgpu({ allowSoftware: forced });
+  if (!r.ok) {
+    webgpuFailure = r.reason;
+    return null;
+  }
+  try {
+    if (!(await tf.setBackend('webgpu'))) {
+      webgpuFailure = `tf.setBackend('webgpu') failed on ${describeAdapter(r.adapter)} (see the tfjs message above)`;
+      return null;
+    }
+    await tf.ready();
+  } catch (err) {
+    webgpuFailure = `initialising the webgpu backend on ${describeAdapter(r.adapter)} failed: ${(err as Error).message}`;
+    return null;
+  }
+  const kernelFixes = registerWebgpuKernelFixes();
+  return { name: 'webgpu', package: WEBGPU_BACKEND_PACKAGE, version: packageVersion(WEBGPU_BACKEND_PACKAGE), gpu: !r.adapter.software, threads: 0, simd: false, kernelFixes, adapter: r.adapter };
+}
+
 async function select(prefer?: BackendName): Promise<BackendInfo> {
+  webgpuFailure = '';
   const forced = prefer ?? (process.env.DENSITY_BACKEND as BackendName | undefined);
   if (forced !== undefined && !BACKEND_NAMES.includes(forced)) {
     throw new Error(`DENSITY_BACKEND='${forced}' is not a backend; expected one of ${BACKEND_NAMES.join(', ')}`);
@@ -77,6 +107,12 @@ async function select(prefer?: BackendName): Promise<BackendInfo> {
       if (pkg && (await tf.setBackend('tensorflow'))) {
         await tf.ready();
         return { name, package: pkg, version: packageVersion(pkg), gpu: pkg.endsWith('-gpu'), threads: 0, simd: true, kernelFixes: [] };
+      }
+    } else if (name === 'webgpu') {
+      const info = await tryWebgpu(forced === 'webgpu');
+      if (info) return info;
+      if (forced === 'webgpu') {
+        throw new Error(`backend 'webgpu' was requested (DENSITY_BACKEND or initBackend) but is unavailable: ${webgpuFailure}; use DENSITY_BACKEND=wasm or cpu`);
       }
     } else if (name === 'wasm') {
       const info = await tryWasm();
@@ -102,7 +138,10 @@ export async function initBackend(prefer?: BackendName): Promise<BackendInfo> {
   pending = select(prefer).then((info) => {
     current = info;
     if (!process.env.DENSITY_QUIET) {
-      process.stderr.write(`[density] tfjs backend: ${info.name} (${info.package} ${info.version}${info.gpu ? ', GPU' : ''}${info.kernelFixes.length ? `, kernel fixes: ${info.kernelFixes.join(', ')}` : ''})\n`);
+      const on = info.adapter ? `, on ${describeAdapter(info.adapter)}` : '';
+      // Say why a GPU route was passed over: on a GPU machine that is the line to read.
+      const passed = info.name !== 'webgpu' && info.name !== 'tensorflow' && webgpuFailure ? `; webgpu not used: ${webgpuFailure}` : '';
+      process.stderr.write(`[density] tfjs backend: ${info.name} (${info.package} ${info.version}${info.gpu ? ', GPU' : ''}${on}${info.kernelFixes.length ? `, kernel fixes: ${info.kernelFixes.join(', ')}` : ''}${passed})\n`);
     }
     return info;
   });
@@ -117,4 +156,13 @@ export async function initBackend(prefer?: BackendName): Promise<BackendInfo> {
 export function backendInfo(): BackendInfo {
   if (!current) throw new Error('backendInfo(): call `await initBackend()` first');
   return current;
+}
+
+/**
+ * Whether the dense fast paths (dense SGD trainer, dense-stack trajectory) may run on the active backend. They
+ * keep float64 pre-activations and scattered updates in JS memory, which on a GPU backend means a round trip
+ * per step or level; the plain layer paths are what runs on webgpu.
+ */
+export function denseFastPathsAllowed(): boolean {
+  return tf.getBackend() !== 'webgpu';
 }

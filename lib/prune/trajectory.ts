@@ -25,6 +25,7 @@ import type { ImageSet } from '../data';
 import { densityAt, remainingAt, strategies, stepFraction, fullLevel, type LayerWeights, type PruningPlan, type StrategyName } from './strategies';
 import { denseChain } from '../models/denseChain';
 import { csrMatMulOp, hasCsrMatMul, wasmFirstLayer, type RemovedByRow, type RowSparseInput } from '../backend/wasm-simd';
+import { denseFastPathsAllowed } from '../backend';
 
 export interface TrajectoryPoint {
   level: number;
@@ -650,7 +651,8 @@ function prunableNames(prunable: PrunableLayers): string[] {
 export async function pruningTrajectory(model: tf.LayersModel, prunable: PrunableLayers, validation: ImageSet, opts: TrajectoryOptions): Promise<TrajectoryPoint[]> {
   const prunableLayerNames = prunableNames(prunable);
   const prep = await prepare(model, prunableLayerNames, opts);
-  const stack = opts.fastPath === false ? null : denseStack(model, prunableLayerNames);
+  // Not on webgpu (denseFastPathsAllowed): the generic evaluator runs there.
+  const stack = opts.fastPath === false || !denseFastPathsAllowed() ? null : denseStack(model, prunableLayerNames);
   return stack ? denseTrajectory(model, prep, validation, opts, stack) : genericTrajectory(model, prep, validation, opts);
 }
 

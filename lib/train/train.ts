@@ -12,6 +12,7 @@ import type { ArchName } from '../models/types';
 import { checkSeed } from './init';
 import { DEFAULT_BATCH_SIZE, defaultLearningRate, makeOptimizer, type OptimizerName } from './optimizers';
 import { DenseSgdTrainer, denseTrainingStack } from './dense-sgd';
+import { denseFastPathsAllowed } from '../backend';
 import { optimizerState, readCheckpoint, restoreOptimizer, writeCheckpoint } from './checkpoint';
 
 export type StopRule =
@@ -272,7 +273,8 @@ export async function trainModel(model: tf.LayersModel, data: TrainData, config:
   const maxSteps = stop.kind === 'targetTrainLoss' ? Math.ceil(stop.maxEpochs * stepsPerEpoch) : stop.epochs * stepsPerEpoch;
 
   const optimizer = makeOptimizer(config.optimizer, config.learningRate); // also validates the learning rate
-  const stack = config.trainer !== 'generic' && config.optimizer === 'sgd' ? denseTrainingStack(model) : null;
+  // Not on webgpu: the plain layer path is what runs there (denseFastPathsAllowed).
+  const stack = config.trainer !== 'generic' && config.optimizer === 'sgd' && denseFastPathsAllowed() ? denseTrainingStack(model) : null;
   const dense = stack ? new DenseSgdTrainer(stack, config.learningRate, batchSize) : null;
   // The variables behind the trainable LayerVariables (BatchNorm moving statistics are not trainable).
   const varList = model.trainableWeights.map((w) => w.read() as tf.Variable);
