@@ -259,7 +259,9 @@ export function optimizerRows(): TableRow[] {
 export function stopRuleText(s: StopRule): string {
   return s.kind === 'targetTrainLoss'
     ? `until the mean training loss over ${s.window} steps (checked every ${s.checkEvery}) is <= ${s.target}; at most ${s.maxEpochs} epochs`
-    : `${s.epochs} epochs, keeping the epoch with the lowest validation loss`;
+    : s.patience === undefined
+      ? `${s.epochs} epochs, keeping the epoch with the lowest validation loss`
+      : `up to ${s.epochs} epochs, stopping once ${s.patience} epochs in a row have not lowered the validation loss; the epoch with the lowest validation loss is kept`;
 }
 
 /** The profile's groups as trained: one row per group with its settings (from the first run it expands to). */

@@ -6,13 +6,13 @@ import type { DatasetName } from '../data/types';
 import type { ArchName } from '../models/types';
 import type { InitName } from '../train/init';
 import type { OptimizerName } from '../train/optimizers';
+import type { StopRule } from '../train/train';
 import { canonicalEqual, canonicalStringify, normaliseNumber, sha256Hex } from './canonical';
 import { nearestName } from '../suggest';
 
 export type StrategyName = 'layerwiseMagnitude' | 'globalMagnitude' | 'random';
-export type StopRule =
-  | { kind: 'targetTrainLoss'; target: number; window: number; checkEvery: number; maxEpochs: number }
-  | { kind: 'bestValidationLoss'; epochs: number; patience?: number };
+// The stop rule's one definition is the training loop's (lib/train); descriptors hold it as it is.
+export type { StopRule };
 
 // Name lists (checked against the registries of lib/models, lib/train, lib/prune in test/store).
 export const ARCHITECTURES: readonly ArchName[] = ['mlp', 'conv2', 'resnet'];

@@ -5,7 +5,7 @@ import { curvesFigure } from '../../lib/plots/figures';
 import { regimesOf } from '../../lib/report/aggregate';
 import { baselinesPresent, criterionRows, layerCoreRows, strategyFigure, strategyRows, thresholdCurves, thresholdRows, thresholdVerdicts } from '../../lib/report/beyond';
 import { curveSpreadRows, preAccuracyRows, regimeVerdicts, startSpread, weightScalingRows } from '../../lib/report/regimes';
-import { datasetRows, profileGroupRows, trainingFigures, trainingSummaryRows } from '../../lib/report/setting';
+import { datasetRows, profileGroupRows, stopRuleText, trainingFigures, trainingSummaryRows } from '../../lib/report/setting';
 import { figureHasData, verdictHtml } from '../../lib/report/show';
 import { ANALYSIS, allRuns, fakeProfile, fakeRun, fakeStudy, trajectory } from './fixtures';
 
@@ -20,6 +20,8 @@ describe('report: setting (01)', () => {
     assert.deepEqual(groups.map((g) => [g.group, g.optimizer, g['learning rate'], g.runs]), [['mlp', 'sgd', 0.1, 2], ['conv2-adam', 'adam', 2e-4, 1]]);
     assert.match(String(groups[0].stop), /mean training loss over 100 steps .* <= 0.2/);
     assert.match(String(groups[1].stop), /100 epochs, keeping the epoch with the lowest validation loss/);
+    assert.equal(stopRuleText({ kind: 'bestValidationLoss', epochs: 90, patience: 5 }),
+      'up to 90 epochs, stopping once 5 epochs in a row have not lowered the validation loss; the epoch with the lowest validation loss is kept');
   });
 
   it('training figures: curves in epochs with the stop marked; the kept epoch marked on the validation losses', () => {
