@@ -76,7 +76,7 @@ describe('report: beyond the paper (09)', () => {
     assert.deepEqual(curves[0].mean, [70, 70, 68, 66, 58]); // 60 points: accuracy 0.2 at dropAt + 6
     assert.deepEqual(curves[1].mean, [50, 50, 48, 46, 38]);
     const rows = thresholdRows(curves, [5, 20, 7]);
-    assert.deepEqual(rows[1], { width: 1, runs: 2, 'threshold 5': 50, 'threshold 20': 46 });
+    assert.deepEqual(rows[1], { width: 1, runs: 2, 'left out': 0, 'threshold 5': 50, 'threshold 20': 46 });
     const v = thresholdVerdicts(regime, curves, 5);
     assert.match(v[0], /widths rank 0\.1x > 1x .* same ranking holds at 5 of 5 thresholds/);
     assert.match(v[1], /spread between widths' means is 20\.0 points at threshold 1, 20\.0 at 5 and 20\.0 at 60/);
@@ -100,7 +100,7 @@ describe('report: beyond the paper (09)', () => {
     const [r2] = regimesOf([withGlobal, layerwiseOnly]);
     assert.equal(r2.runs.length, 2);
     assert.deepEqual(baselinesPresent(r2), ['globalMagnitude']);
-    assert.deepEqual(strategyRows(r2, ANALYSIS), [{ width: 1, n: 1, 'layerwiseMagnitude (%)': 50, 'globalMagnitude (%)': 30 }]);
+    assert.deepEqual(strategyRows(r2, ANALYSIS), [{ width: 1, n: 1, 'left out': 0, 'layerwiseMagnitude (%)': 50, 'globalMagnitude (%)': 30 }]);
     const fig = strategyFigure(study, r2);
     assert.deepEqual(fig.data.map((t) => [t.name, (t.line as { dash: string }).dash]), [['1x layerwiseMagnitude', 'solid'], ['1x globalMagnitude', 'dash']]);
   });
