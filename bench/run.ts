@@ -4,7 +4,7 @@
 import { execFileSync } from 'child_process';
 import * as os from 'os';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend, type BackendInfo } from '../lib/backend';
+import { BACKEND_NAMES, initBackend, type BackendInfo, type BackendName } from '../lib/backend';
 import { runCli, UsageError, type CommandSpec } from '../lib/cli/args';
 import { CASES, selectCases, type BenchCase, type Unit } from './cases';
 import { hasPeer, runPeer, speedRatio, type PeerLine } from './peer';
@@ -19,13 +19,17 @@ const cmd: CommandSpec = {
     { name: 'seconds', type: 'number', placeholder: '<s>', help: 'target seconds per repeat for cases that size their work (default 2)' },
     { name: 'list', type: 'boolean', help: 'list the cases and exit' },
     { name: 'peer', type: 'boolean', help: 'after each case, the same workload in PyTorch (bench/peer.py, one thread),\nand the ratio (above 1: density is faster)' },
+    {
+      name: 'backend', type: 'string', placeholder: `<${BACKEND_NAMES.join('|')}>`, choices: BACKEND_NAMES,
+      help: 'run every case on this tfjs backend (webgpu: any adapter, software included; cases whose\nfast paths are wasm-only take the plain paths there). Default: the usual choice',
+    },
   ],
   notes: [
     'Units: samples/s (training images per second, higher is better), s (seconds, lower is better), MiB.',
     'spread = (max - min) / median of the repeats: large values mean a noisy machine, not a slow one.',
-    'Environment: DENSITY_BACKEND forces a tfjs backend (tensorflow, wasm, cpu).',
+    `Environment: DENSITY_BACKEND forces a tfjs backend (${BACKEND_NAMES.join(', ')}); --backend wins over it.`,
   ],
-  examples: ['npm run bench', 'npm run bench -- --peer --case train/conv2', 'npm run bench -- --case train/mlp --repeats 3', 'npm run bench -- --json --case trajectory'],
+  examples: ['npm run bench', 'npm run bench -- --peer --case train/conv2', 'npm run bench -- --backend webgpu --case train/conv2', 'npm run bench -- --case train/mlp --repeats 3', 'npm run bench -- --json --case trajectory'],
 };
 
 export interface CaseLine {
@@ -68,6 +72,7 @@ function header(info: BackendInfo) {
     simd: info.simd,
     threads: info.threads,
     kernelFixes: info.kernelFixes,
+    ...(info.adapter ? { adapter: info.adapter } : {}),
     cpu: cpus[0]?.model ?? 'unknown',
     cores: cpus.length,
     node: process.version,
@@ -114,7 +119,7 @@ runCli(cmd, async ({ values }) => {
   if (cases.length === 0) throw new UsageError(`no case starts with ${prefixes?.join(' or ')}; cases: ${CASES.map((c) => c.name).join(', ')}`);
 
   process.env.DENSITY_QUIET ??= '1'; // the backend line is part of the header here
-  const info = await initBackend();
+  const info = await initBackend(values.backend as BackendName | undefined);
   const json = Boolean(values.json);
   const h = header(info);
   if (json) {
@@ -124,6 +129,7 @@ runCli(cmd, async ({ values }) => {
       `# density bench${h.commit ? ` at ${h.commit}` : ''}, ${h.date}\n` +
         `# backend ${h.backend} (${h.backendPackage}${h.simd ? ', SIMD' : ''}${h.threads ? `, ${h.threads} thread${h.threads > 1 ? 's' : ''}` : ''}` +
         `${h.kernelFixes.length ? `; kernel fixes: ${h.kernelFixes.join(', ')}` : ''})\n` +
+        (h.adapter ? `# adapter ${h.adapter.vendor} ${h.adapter.device} (${h.adapter.architecture || 'architecture not reported'}; driver ${h.adapter.driver})${h.adapter.software ? ', SOFTWARE: figures say nothing about a GPU' : ''}\n` : '') +
         `# ${h.cpu}, ${h.cores} cores, node ${h.node}, tfjs ${h.tfjs}, load average ${h.loadAverage.join(' ')}\n` +
         `# median of the repeats (${given ?? '5 unless a case says fewer'}) after a warm-up; spread = (max - min) / median\n`,
     );

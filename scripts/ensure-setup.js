@@ -4,7 +4,9 @@
 //  2. Jupyter nbconvert + nbclient: Debian packages when running as root with apt-get, else a clear message.
 //  3. The project-local tslab kernel spec (.jupyter/, put on JUPYTER_PATH by our commands only).
 //  4. With --chromium (npm test): Chromium for the rendering test, the same way as Jupyter; and redis-server for
-//     the queue tests (test/queue), which are skipped with a message where it cannot be installed.
+//     the queue tests (test/queue), which are skipped with a message where it cannot be installed; and Mesa's
+//     Vulkan software device (lavapipe, from bookworm-backports on bookworm) for the webgpu test tier, which
+//     likewise only skips, with a message, where it cannot be installed (scripts/vulkan.js).
 // Plain JavaScript without dependencies: it runs before node_modules exists.
 'use strict';
 const { spawnSync } = require('child_process');
@@ -13,6 +15,7 @@ const path = require('path');
 const jenv = require('./jupyter-env');
 const chromium = require('./chromium');
 const redis = require('./redis');
+const vulkan = require('./vulkan');
 
 const root = jenv.projectRoot;
 const say = (msg) => process.stderr.write(`[setup] ${msg}\n`);
@@ -73,10 +76,33 @@ function ensureRedis() {
   redis.ensureRedisServer({ candidates: redis.redisServerCandidates(), isRoot, hasApt, run: runStatus, say });
 }
 
+function ensureVulkan() {
+  if (process.env.DENSITY_SKIP_VULKAN === '1') return;
+  const installedVersion = (pkg) => {
+    const r = spawnSync('dpkg-query', ['-W', '-f=${Status} ${Version}', pkg], { encoding: 'utf8' });
+    const m = r.status === 0 ? /^install ok installed (\S+)/.exec(r.stdout) : null;
+    return m ? m[1] : null;
+  };
+  const runStatus = (cmd, args) => {
+    say(`$ ${cmd} ${args.join(' ')}`);
+    const r = spawnSync(cmd, args, { stdio: 'inherit', cwd: root, env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+    return r.status === null ? 1 : r.status;
+  };
+  let osRelease = '';
+  try {
+    osRelease = fs.readFileSync('/etc/os-release', 'utf8');
+  } catch {
+    // no os-release (not Linux): ensureLavapipe says it cannot set up
+  }
+  // Not fatal: without it only the webgpu tier skips.
+  vulkan.ensureLavapipe({ isRoot, hasApt, osRelease, installedVersion, run: runStatus, say });
+}
+
 ensureNodeModules();
 ensureJupyter();
 if (jenv.ensureKernelSpec()) say(`kernel spec written: ${path.relative(root, jenv.kernelSpecFile)} (used via JUPYTER_PATH)`);
 if (process.argv.includes('--chromium')) {
   ensureChromium();
   ensureRedis();
+  ensureVulkan();
 }

@@ -2,11 +2,12 @@
 // against the cpu backend in test/backend/webgpu.test.ts (which also checks the kernels that needed no fix).
 //
 //  - MaxPoolGrad: upstream finds each window's maximum with `value >= max`, so among tied values the LAST one
-//    in scan order gets the gradient; cpu (and wasm, with its fix) give it to the FIRST. Ties are common in
-//    Conv-2: a constant image region gives equal conv outputs at neighbouring positions, so the two backends'
-//    conv gradients would differ by more than rounding. Replaced by one program that, for each input position,
-//    rescans every window containing it with cpu's rule (strict >, start below every finite value, so NaN
-//    and -Infinity never win and an all-NaN window routes nowhere) and adds dy where that position won.
+//    in scan order gets the gradient; cpu (and wasm, with its fix) give it to the FIRST, and tfjs's own
+//    definition is cpu's. In Conv-2 ties mostly come from flat image regions, where the tied positions see
+//    identical inputs and send the weights the same gradient either way (the model-level test passes with the
+//    upstream kernel too); ties between different inputs would not. Replaced by one program that, for each input
+//    position, rescans every window containing it with cpu's rule (strict >, starting below every finite
+//    value, so NaN and -Infinity never win and an all-NaN window routes nowhere) and adds dy where it won.
 //
 // Checked and left alone (equal to cpu within float rounding on the tests' cases): Conv2D and its two backprop
 // kernels (fused bias/relu, same/valid, strides 1/2), MatMul with every transpose, FusedBatchNorm gradients,

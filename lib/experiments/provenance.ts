@@ -1,7 +1,7 @@
 // Where and with what a stage ran: enough to tell two results apart when they should not differ.
 import { execFileSync } from 'child_process';
 import * as os from 'os';
-import { backendInfo } from '../backend';
+import { backendInfo, type WebgpuAdapter } from '../backend';
 import { projectRoot } from '../paths';
 import type { Provenance, Versions } from '../store/runRecord';
 
@@ -50,10 +50,16 @@ export function provenance(): Provenance {
   const b = backendInfo();
   const cpus = os.cpus();
   const g = gitState();
+  // webgpu: which adapter (vendor, architecture, device, driver; software or not). Provenance['backend'] in
+  // lib/store/runRecord.ts does not name the field yet; provenance is an execution field, outside content ids.
+  const backend: Provenance['backend'] & { adapter?: WebgpuAdapter } = {
+    name: b.name, package: b.package, version: b.version, gpu: b.gpu, threads: b.threads, simd: b.simd, kernelFixes: [...b.kernelFixes],
+    ...(b.adapter ? { adapter: { ...b.adapter } } : {}),
+  };
   return {
     ...g,
     ...(dirtyAllowed && g.dirty ? { allowDirty: true as const } : {}),
-    backend: { name: b.name, package: b.package, version: b.version, gpu: b.gpu, threads: b.threads, simd: b.simd, kernelFixes: [...b.kernelFixes] },
+    backend,
     versions: versions(),
     hostname: os.hostname(),
     cpuModel: cpus[0]?.model ?? 'unknown',

@@ -1,10 +1,11 @@
 // Backend selection: DENSITY_BACKEND forcing, invalid values, the unavailable native backend, the default
-// order. Each case loads a fresh copy of lib/backend (its choice is cached per module instance), so the
+// order (tensorflow > webgpu on a real GPU adapter only > wasm > cpu). Each case loads a fresh copy of lib/backend (its choice is cached per module instance), so the
 // shared instance other test files use is untouched. Leaves tfjs on wasm.
 import { strict as assert } from 'assert';
 import * as tf from '@tensorflow/tfjs';
 import { WASM_KERNEL_FIXES } from '../../lib/backend/wasm-kernels';
 import { WASM_GRADIENT_FIXES } from '../../lib/backend/wasm-gradients';
+import { isSoftwareAdapter, registerWebgpu } from '../../lib/backend/webgpu';
 
 type BackendModule = typeof import('../../lib/backend');
 
@@ -64,7 +65,7 @@ describe('backend/select', () => {
     const m = freshBackendModule('tpu-please');
     await assert.rejects(m.initBackend(), (err: Error) => {
       assert.match(err.message, /'tpu-please'/);
-      assert.match(err.message, /tensorflow, wasm, cpu/);
+      assert.match(err.message, /tensorflow, webgpu, wasm, cpu/);
       return true;
     });
   });
@@ -83,11 +84,34 @@ describe('backend/select', () => {
     assert.throws(() => m.backendInfo(), /initBackend/, 'a failed selection records no backend');
   });
 
-  it('without DENSITY_BACKEND the order is tensorflow > wasm > cpu, so wasm here', async () => {
+  it('without DENSITY_BACKEND the order is tensorflow > webgpu (real GPU) > wasm > cpu, so wasm here', async () => {
     const m = freshBackendModule(undefined);
     const info = await m.initBackend();
     assert.equal(info.name, 'wasm');
     assert.equal(tf.getBackend(), 'wasm');
+    assert.equal(info.adapter, undefined, 'only webgpu records an adapter');
+  });
+
+  it('never picks a software WebGPU adapter by itself (lavapipe, SwiftShader, fallback adapters)', async () => {
+    const probe = await registerWebgpu({ allowSoftware: false });
+    if (probe.ok) {
+      // A real GPU here: the default choice takes it (unless a native tensorflow binding loads first).
+      assert.equal(probe.adapter.software, false);
+      return;
+    }
+    // No adapter, or a software one only: the reason says which, and the default choice is not webgpu.
+    assert.match(probe.reason, /software|no WebGPU adapter|does not load|no usable adapter|gave no device/);
+    const m = freshBackendModule(undefined);
+    assert.notEqual((await m.initBackend()).name, 'webgpu');
+  });
+
+  it('classifies adapters: software renderers and fallback adapters are software, GPUs are not', () => {
+    // What Dawn 0.6 reports for Mesa 25's lavapipe on Debian bookworm-backports.
+    assert.equal(isSoftwareAdapter({ vendor: 'mesa', architecture: 'software', device: 'llvmpipe-llvm-15-0-6-256-bits-', description: 'llvmpipe: Mesa 25.0.7' }), true);
+    assert.equal(isSoftwareAdapter({ vendor: 'google', architecture: '', device: 'swiftshader-device', description: 'SwiftShader driver' }), true);
+    assert.equal(isSoftwareAdapter({ vendor: 'mesa', architecture: '', device: 'x', description: '', isFallbackAdapter: true }), true);
+    assert.equal(isSoftwareAdapter({ vendor: 'nvidia', architecture: 'hopper', device: 'NVIDIA H200', description: 'NVIDIA: 550.54.15' }), false);
+    assert.equal(isSoftwareAdapter({ vendor: 'amd', architecture: 'rdna-3', device: 'AMD Radeon RX 7900 XTX (RADV NAVI31)', description: 'radv Mesa 25.0.7' }), false);
   });
 
   it('initBackend(prefer) switches backend explicitly', async () => {
