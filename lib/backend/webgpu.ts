@@ -74,10 +74,21 @@ function isBindingTick(fn: unknown, nArgs: number): fn is ImmediateFn {
   return typeof fn === 'function' && nArgs === 0 && fn.name === '' && Function.prototype.toString.call(fn) === 'function () { [native code] }';
 }
 
+let realSetImmediate: typeof setImmediate | null = null;
+let wrappedSetImmediate: typeof setImmediate | null = null;
+
+/** Put back the process's own setImmediate (webgpu not taken): callbacks already queued still run once. */
+function unhookTicks(): void {
+  if (!ticksHooked) return;
+  if (globalThis.setImmediate === wrappedSetImmediate && realSetImmediate) globalThis.setImmediate = realSetImmediate;
+  ticksHooked = false;
+}
+
 function hookTicks(): void {
   if (ticksHooked) return;
   ticksHooked = true;
   const real = globalThis.setImmediate;
+  realSetImmediate = real;
   function wrapped(fn: unknown, ...args: unknown[]): NodeJS.Immediate {
     if (!isBindingTick(fn, args.length)) return (real as (f: unknown, ...a: unknown[]) => NodeJS.Immediate)(fn, ...args);
     let done = false;
@@ -92,7 +103,8 @@ function hookTicks(): void {
   }
   // setImmediate's type carries util.promisify's hook; keep it so promisify(setImmediate) behaves as before.
   Object.defineProperty(wrapped, promisify.custom, { value: (real as unknown as Record<symbol, unknown>)[promisify.custom] });
-  globalThis.setImmediate = wrapped as unknown as typeof setImmediate;
+  wrappedSetImmediate = wrapped as unknown as typeof setImmediate;
+  globalThis.setImmediate = wrappedSetImmediate;
 }
 
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
@@ -194,21 +206,26 @@ export async function registerWebgpu(opts: { allowSoftware: boolean }): Promise<
   }
   // tfjs-backend-webgpu refers to the WebGPU constants (GPUBufferUsage, GPUMapMode, ...) as globals.
   for (const [k, v] of Object.entries(dawn.globals)) if (!(k in globalThis)) Object.defineProperty(globalThis, k, { value: v, configurable: true, writable: true });
+  // Hooked before Dawn's first call: its event callback must be queued through the wrapper from the start.
   hookTicks();
+  const refuse = (reason: string): WebgpuInit => {
+    unhookTicks();
+    return { ok: false, reason };
+  };
   let adapter: GPUAdapter | null;
   let instance: GPU;
   try {
     instance = dawn.create([]);
     adapter = await instance.requestAdapter({ powerPreference: 'high-performance' });
   } catch (err) {
-    return { ok: false, reason: `Dawn found no usable adapter: ${firstLine(err)}` };
+    return refuse(`Dawn found no usable adapter: ${firstLine(err)}`);
   }
-  if (!adapter) return { ok: false, reason: 'Dawn found no WebGPU adapter (no Vulkan driver? Debian: apt-get install mesa-vulkan-drivers libvulkan1, or the GPU vendor\'s Vulkan driver)' };
+  if (!adapter) return refuse('Dawn found no WebGPU adapter (no Vulkan driver? Debian: apt-get install mesa-vulkan-drivers libvulkan1, or the GPU vendor\'s Vulkan driver)');
   // adapter.info is newer than the @webgpu/types tfjs resolves to (0.1.38); Dawn 0.6 has it.
   const info = ((adapter as GPUAdapter & { info?: GPUAdapterInfo & AdapterInfoLike }).info ?? {}) as GPUAdapterInfo & AdapterInfoLike;
   const record = adapterRecord(info);
   if (record.software && !opts.allowSoftware) {
-    return { ok: false, reason: `the only adapter is a software one (${describeAdapter(record)}); set DENSITY_BACKEND=webgpu to use it anyway` };
+    return refuse(`the only adapter is a software one (${describeAdapter(record)}); set DENSITY_BACKEND=webgpu to use it anyway`);
   }
   let device: GPUDevice;
   try {
@@ -226,7 +243,7 @@ export async function registerWebgpu(opts: { allowSoftware: boolean }): Promise<
       },
     });
   } catch (err) {
-    return { ok: false, reason: `the adapter ${describeAdapter(record)} gave no device: ${firstLine(err)}` };
+    return refuse(`the adapter ${describeAdapter(record)} gave no device: ${firstLine(err)}`);
   }
   void device.lost.then((lost) => {
     if (lost.reason !== 'destroyed') process.stderr.write(`[density] webgpu device lost (${lost.reason}): ${lost.message}\n`);
