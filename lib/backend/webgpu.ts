@@ -169,6 +169,8 @@ function nodeBackendClass(WebGPU: BackendModule['WebGPUBackend']): new (device: 
 
 let gpu: GPU | null = null;
 let registeredAdapter: WebgpuAdapter | null = null;
+/** A software adapter seen and refused: later unforced calls refuse at once instead of opening Dawn again. */
+let refusedSoftware: WebgpuAdapter | null = null;
 
 function loadDawn(): DawnModule {
   // dawn.node directly: the package's index.js is an ES module (require(esm) needs Node >= 20.19, and tslab
@@ -190,6 +192,9 @@ export async function registerWebgpu(opts: { allowSoftware: boolean }): Promise<
     return registeredAdapter.software && !opts.allowSoftware
       ? { ok: false, reason: `the only adapter is a software one (${describeAdapter(registeredAdapter)}); set DENSITY_BACKEND=webgpu to use it anyway` }
       : { ok: true, adapter: registeredAdapter };
+  }
+  if (refusedSoftware && !opts.allowSoftware) {
+    return { ok: false, reason: `the only adapter is a software one (${describeAdapter(refusedSoftware)}); set DENSITY_BACKEND=webgpu to use it anyway` };
   }
   let dawn: DawnModule;
   let backendModule: BackendModule;
@@ -225,6 +230,7 @@ export async function registerWebgpu(opts: { allowSoftware: boolean }): Promise<
   const info = ((adapter as GPUAdapter & { info?: GPUAdapterInfo & AdapterInfoLike }).info ?? {}) as GPUAdapterInfo & AdapterInfoLike;
   const record = adapterRecord(info);
   if (record.software && !opts.allowSoftware) {
+    refusedSoftware = record;
     return refuse(`the only adapter is a software one (${describeAdapter(record)}); set DENSITY_BACKEND=webgpu to use it anyway`);
   }
   let device: GPUDevice;
