@@ -76,7 +76,8 @@ let webgpuFailure = '';
 
 async function tryWebgpu(forced: boolean): Promise<BackendInfo | null> {
   const r = await registerWebgpu({ allowSoftware: forced });
-  if (!r.ok) {
+  // `r.ok === false`, not `!r.ok`: tslab compiles lib/ without strictNullChecks, where `!r.ok` does not narrow.
+  if (r.ok === false) {
     webgpuFailure = r.reason;
     return null;
   }
