@@ -69,8 +69,14 @@ export interface Regime {
   leftOut: LeftOutRun[];
 }
 
+/**
+ * Environment variable that makes regimesOf keep such runs unless told otherwise: for profiles whose models are
+ * near chance by design (the smoke profile's tiny runs, which exist to exercise every figure).
+ */
+export const INCLUDE_DEGENERATE_ENV = 'DENSITY_INCLUDE_DEGENERATE';
+
 export interface RegimeOptions {
-  /** Keep runs that never degraded or are near chance in the means, tests and KDEs. Default false. */
+  /** Keep runs that never degraded or are near chance in the means, tests and KDEs. Default false (true when $DENSITY_INCLUDE_DEGENERATE is 1). */
   includeDegenerate?: boolean;
   /** Accuracy points above chance below which a run counts as near chance (default NEAR_CHANCE_POINTS). */
   minChanceMargin?: number;
@@ -83,6 +89,7 @@ export interface RegimeOptions {
  */
 export function regimesOf(runs: readonly StudyRun[], opts: RegimeOptions = {}): Regime[] {
   const groups = groupBy(runs, (r) => r.row.group);
+  const includeDegenerate = opts.includeDegenerate ?? process.env[INCLUDE_DEGENERATE_ENV] === '1';
   const out: Regime[] = [];
   for (const [key, list] of groups) {
     const { arch, optimizer, dataset } = list[0].row;
@@ -94,7 +101,7 @@ export function regimesOf(runs: readonly StudyRun[], opts: RegimeOptions = {}): 
     const leftOut: LeftOutRun[] = [];
     for (const r of list) {
       // Diverged runs have no effective density at all; the sections already skip them where it matters.
-      const reason = r.row.status === 'complete' && !opts.includeDegenerate ? notAnalysableReason(r.row, opts.minChanceMargin ?? NEAR_CHANCE_POINTS) : null;
+      const reason = r.row.status === 'complete' && !includeDegenerate ? notAnalysableReason(r.row, opts.minChanceMargin ?? NEAR_CHANCE_POINTS) : null;
       if (reason) leftOut.push({ run: r, reason });
       else kept.push(r);
     }

@@ -15,6 +15,7 @@
 // process), and it names the ids of the records it was computed from, so a downstream record computed from
 // another upstream (e.g. a prune of a since-redone training) is stale, a hand edit shows as an id that no
 // longer matches, and a bit-identical rerun on another machine gets the same ids.
+import type { WebgpuAdapter } from '../backend/webgpu';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -62,7 +63,8 @@ export interface Provenance {
   allowDirty?: true;
   /** Present when the run came through a job queue (npm run worker): the queue's name and its Redis, without credentials. */
   queue?: { name: string; redis: string };
-  backend: { name: string; package: string; version: string; gpu: boolean; threads: number; simd: boolean; kernelFixes: string[] };
+  /** `adapter`: the WebGPU adapter a webgpu run used (vendor, architecture, device, driver, software). */
+  backend: { name: string; package: string; version: string; gpu: boolean; threads: number; simd: boolean; kernelFixes: string[]; adapter?: WebgpuAdapter };
   versions: Versions;
   hostname: string;
   cpuModel: string;

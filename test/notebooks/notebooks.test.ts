@@ -11,6 +11,7 @@ import { expandProfileRuns, profileAnalysis } from '../../lib/experiments/profil
 import { superviseSweep, SWEEP_CLI } from '../../lib/experiments/sweep';
 import { projectRoot } from '../../lib/paths';
 import { checkPage, type PageReport } from '../../lib/render/pageCheck';
+import { INCLUDE_DEGENERATE_ENV } from '../../lib/report/aggregate';
 
 const TSX = path.join(projectRoot, 'node_modules', '.bin', 'tsx');
 const NOTEBOOKS = [
@@ -29,11 +30,16 @@ function page(file: string): string {
 
 function withOutputs<T>(dir: string, f: () => T): T {
   const saved = process.env.DENSITY_OUTPUTS;
+  const savedInclude = process.env[INCLUDE_DEGENERATE_ENV];
   process.env.DENSITY_OUTPUTS = dir; // renderNotebookFile passes the environment to the kernel
+  // The smoke runs are near chance by design (tiny data, one epoch): keep them so every figure is exercised.
+  process.env[INCLUDE_DEGENERATE_ENV] = '1';
   try {
     return f();
   } finally {
     process.env.DENSITY_OUTPUTS = saved;
+    if (savedInclude === undefined) delete process.env[INCLUDE_DEGENERATE_ENV];
+    else process.env[INCLUDE_DEGENERATE_ENV] = savedInclude;
   }
 }
 

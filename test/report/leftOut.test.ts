@@ -2,7 +2,7 @@
 // the report leaves them out of means, tests and KDEs by default (an option keeps them), and every table says
 // how many it left out.
 import { strict as assert } from 'assert';
-import { leftOutText, regimesOf } from '../../lib/report/aggregate';
+import { INCLUDE_DEGENERATE_ENV, leftOutText, regimesOf } from '../../lib/report/aggregate';
 import { compareInits, initComparisonRows } from '../../lib/report/initSchemes';
 import { anovaRows, regimeComparison, table2Rows } from '../../lib/report/nullHypothesis';
 import { activationRows } from '../../lib/report/activationSparsity';
@@ -32,6 +32,19 @@ describe('report: runs left out of means, tests and KDEs', () => {
     assert.equal(leftOutText(regime), '2 (1 near chance, 1 never degraded)');
     assert.equal(regimesOf(runs, { includeDegenerate: true })[0].runs.length, runs.length);
     assert.deepEqual(regimesOf(runs, { minChanceMargin: 0.5 })[0].leftOut.map((l) => l.reason), ['never degraded', 'never degraded'], 'the margin is an option');
+  });
+
+  it(`$${INCLUDE_DEGENERATE_ENV}=1 makes keeping them the default (an explicit option still wins)`, () => {
+    const saved = process.env[INCLUDE_DEGENERATE_ENV];
+    process.env[INCLUDE_DEGENERATE_ENV] = '1';
+    try {
+      assert.equal(regimesOf(runs)[0].runs.length, runs.length);
+      assert.equal(regimesOf(runs, { includeDegenerate: false })[0].runs.length, good.length);
+    } finally {
+      if (saved === undefined) delete process.env[INCLUDE_DEGENERATE_ENV];
+      else process.env[INCLUDE_DEGENERATE_ENV] = saved;
+    }
+    assert.equal(regimesOf(runs)[0].runs.length, good.length);
   });
 
   it('means leave them out: the at-chance run does not pull the 2x mean towards 0', () => {
