@@ -17,11 +17,15 @@ export interface Finished {
 export interface Spawned {
   child: ChildProcess;
   done: Promise<Finished>;
-  /** SIGKILL the child and everything it started (tsx wrapper, supervisor, workers). */
-  killGroup(): void;
+  /** What the child has written to stderr so far. */
+  stderr(): string;
+  /** Signal (default SIGKILL) the child and everything it started (tsx wrapper, supervisor, workers). */
+  killGroup(signal?: NodeJS.Signals): void;
 }
 
-export function spawnCli(script: 'sweep' | 'status' | 'results', args: string[], outputs: string, env: NodeJS.ProcessEnv = {}): Spawned {
+export type CliScript = 'sweep' | 'status' | 'results' | 'queue' | 'worker' | 'collect';
+
+export function spawnCli(script: CliScript, args: string[], outputs: string, env: NodeJS.ProcessEnv = {}): Spawned {
   const child = spawn(TSX, [path.join('lib', 'cli', `${script}.ts`), ...args], {
     cwd: projectRoot,
     env: { ...process.env, DENSITY_OUTPUTS: outputs, DENSITY_QUIET: '1', ...env },
@@ -36,9 +40,10 @@ export function spawnCli(script: 'sweep' | 'status' | 'results', args: string[],
   return {
     child,
     done,
-    killGroup: () => {
+    stderr: () => stderr,
+    killGroup: (signal: NodeJS.Signals = 'SIGKILL') => {
       try {
-        process.kill(-(child.pid as number), 'SIGKILL');
+        process.kill(-(child.pid as number), signal);
       } catch {
         // already gone
       }

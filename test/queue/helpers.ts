@@ -6,7 +6,6 @@ import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import { projectRoot } from '../../lib/paths';
-import { TSX, type Finished } from '../cli/helpers';
 
 interface RedisSetup {
   findRedisServer(): string | null;
@@ -93,37 +92,8 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-export interface Spawned {
-  child: ChildProcess;
-  done: Promise<Finished>;
-  stderr(): string;
-  killGroup(signal?: NodeJS.Signals): void;
-}
-
-export function spawnQueueCli(script: 'queue' | 'worker' | 'collect' | 'status' | 'sweep', args: string[], outputs: string, env: NodeJS.ProcessEnv = {}): Spawned {
-  const child = spawn(TSX, [path.join('lib', 'cli', `${script}.ts`), ...args], {
-    cwd: projectRoot,
-    env: { ...process.env, DENSITY_OUTPUTS: outputs, DENSITY_QUIET: '1', ...env },
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.on('data', (b: Buffer) => (stdout += b.toString()));
-  child.stderr?.on('data', (b: Buffer) => (stderr += b.toString()));
-  const done = new Promise<Finished>((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })));
-  return {
-    child, done,
-    stderr: () => stderr,
-    killGroup: (signal: NodeJS.Signals = 'SIGKILL') => {
-      try {
-        process.kill(-(child.pid as number), signal);
-      } catch {
-        // already gone
-      }
-    },
-  };
-}
+/** The queue's commands spawned like the other CLIs (test/cli/helpers.ts): own process group, output captured. */
+export { spawnCli as spawnQueueCli, type Spawned } from '../cli/helpers';
 
 /** Poll `f` until true, or fail naming `what`. */
 export async function waitFor(what: string, f: () => boolean, timeoutMs = 120_000): Promise<void> {
