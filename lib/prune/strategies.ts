@@ -9,15 +9,13 @@
 // never biases or batch-norm parameters, so those are never pruned (the paper prunes weights only, and its
 // Table 1 counts weights only).
 import { Rng, deriveSeed } from '../rng';
+import type { LayerWeights } from '../models/kernels';
 
 export type StrategyName = 'layerwiseMagnitude' | 'globalMagnitude' | 'random';
 export const STRATEGY_NAMES: readonly StrategyName[] = ['layerwiseMagnitude', 'globalMagnitude', 'random'];
 
-/** One prunable layer's kernel, flattened row-major (tfjs order: [fanIn, fanOut] or [kh, kw, cIn, cOut]). */
-export interface LayerWeights {
-  name: string;
-  values: Float32Array;
-}
+// One prunable layer's kernel, flattened row-major (tfjs order): lib/models owns the type.
+export type { LayerWeights };
 
 export interface StrategyOptions {
   /** Fraction of each layer's ORIGINAL weight count pruned per level (paper: 0.02). */

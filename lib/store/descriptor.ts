@@ -7,10 +7,12 @@ import type { ArchName } from '../models/types';
 import type { InitName } from '../train/init';
 import type { OptimizerName } from '../train/optimizers';
 import type { StopRule } from '../train/train';
+import type { StrategyName } from '../prune/strategies';
 import { canonicalEqual, canonicalStringify, normaliseNumber, sha256Hex } from './canonical';
 import { nearestName } from '../suggest';
 
-export type StrategyName = 'layerwiseMagnitude' | 'globalMagnitude' | 'random';
+// Strategy names are the pruning registry's (lib/prune); descriptors hold them as they are.
+export type { StrategyName };
 // The stop rule's one definition is the training loop's (lib/train); descriptors hold it as it is.
 export type { StopRule };
 

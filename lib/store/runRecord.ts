@@ -15,7 +15,8 @@
 // process), and it names the ids of the records it was computed from, so a downstream record computed from
 // another upstream (e.g. a prune of a since-redone training) is stale, a hand edit shows as an id that no
 // longer matches, and a bit-identical rerun on another machine gets the same ids.
-import type { WebgpuAdapter } from '../backend/webgpu';
+import type { BackendInfo } from '../backend';
+import type { WeightCounts } from '../models/counts';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -63,8 +64,9 @@ export interface Provenance {
   allowDirty?: true;
   /** Present when the run came through a job queue (npm run worker): the queue's name and its Redis, without credentials. */
   queue?: { name: string; redis: string };
-  /** `adapter`: the WebGPU adapter a webgpu run used (vendor, architecture, device, driver, software). */
-  backend: { name: string; package: string; version: string; gpu: boolean; threads: number; simd: boolean; kernelFixes: string[]; adapter?: WebgpuAdapter };
+  /** The backend as lib/backend describes it (the webgpu adapter included); `name` is any string, since a record may
+   *  come from a backend this version does not know. */
+  backend: Omit<BackendInfo, 'name'> & { name: string };
   versions: Versions;
   hostname: string;
   cpuModel: string;
@@ -103,10 +105,8 @@ export interface TrainingSummary {
   validation: { epoch: number; loss: number; accuracy: number }[];
 }
 
-export interface WeightCounts {
-  perLayer: Record<string, number>;
-  total: number;
-}
+// Weights only, per prunable layer and in total: lib/models owns the type.
+export type { WeightCounts };
 
 export interface TrajectoryRecordPoint {
   /** Percent of prunable weights remaining (100 first). */
