@@ -1,5 +1,5 @@
 // Public API of lib/analysis: every analysis of the paper as functions of plain data (tfjs only in
-// hiddenActivations).
+// hiddenActivations and estimateLlc).
 export * from './effectiveDensity';
 export * from './nullHypothesis';
 export * from './stats';
@@ -8,3 +8,4 @@ export * from './overlap';
 export * from './activations';
 export * from './similarity';
 export * from './widthComparison';
+export * from './llc';
