@@ -70,10 +70,20 @@ describe('backend/select', () => {
     });
   });
 
+  /** A native TensorFlow binding is installed here (either package the selection tries first). */
+  function nativeInstalled(): boolean {
+    return ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'].some((pkg) => {
+      try {
+        require.resolve(pkg);
+        return true;
+      } catch {
+        return false;
+      }
+    });
+  }
+
   it('DENSITY_BACKEND=tensorflow throws a clear error here (no tfjs-node on this machine)', async function () {
-    let nativeLoads = true;
-    try { require.resolve('@tensorflow/tfjs-node'); } catch { nativeLoads = false; }
-    if (nativeLoads) this.skip(); // a machine with tfjs-node would legitimately pick it
+    if (nativeInstalled()) this.skip(); // a machine with tfjs-node would legitimately pick it
     const m = freshBackendModule('tensorflow');
     await assert.rejects(m.initBackend(), (err: Error) => {
       assert.match(err.message, /'tensorflow' was requested/);
@@ -84,7 +94,9 @@ describe('backend/select', () => {
     assert.throws(() => m.backendInfo(), /initBackend/, 'a failed selection records no backend');
   });
 
-  it('without DENSITY_BACKEND the order is tensorflow > webgpu (real GPU) > wasm > cpu, so wasm here', async () => {
+  it('without DENSITY_BACKEND the order is tensorflow > webgpu (real GPU) > wasm > cpu, so wasm here', async function () {
+    if (nativeInstalled()) this.skip(); // a machine with tfjs-node would legitimately pick tensorflow
+    if ((await registerWebgpu({ allowSoftware: false })).ok) this.skip(); // and one with a real GPU adapter would pick webgpu
     const m = freshBackendModule(undefined);
     const info = await m.initBackend();
     assert.equal(info.name, 'wasm');

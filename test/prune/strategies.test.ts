@@ -81,14 +81,18 @@ describe('prune/strategies', () => {
       assert.throws(() => magnitudeKeys(Float32Array.of(1, NaN)), /NaN/);
     });
 
-    it('sorts 1.9M magnitudes well under a second', () => {
+    it('orders 1.9M magnitudes: a permutation, ascending, ties by index', () => {
+      // No timing here (a busy machine makes wall-clock bounds flaky): speed is bench/'s job.
       const layer = randomLayer('big', 1_931_000, 2);
-      const t0 = Date.now();
       const order = magnitudeOrder(layer.values);
-      const ms = Date.now() - t0;
-      assert.ok(ms < 1000, `took ${ms} ms`);
-      for (let i = 1; i < order.length; i += 997) {
-        assert.ok(Math.abs(layer.values[order[i - 1]]) <= Math.abs(layer.values[order[i]]));
+      assert.equal(order.length, layer.values.length);
+      const seen = new Uint8Array(order.length);
+      for (const i of order) seen[i]++;
+      assert.ok(seen.every((c) => c === 1), 'every index exactly once');
+      for (let i = 1; i < order.length; i++) {
+        const a = Math.abs(layer.values[order[i - 1]]);
+        const b = Math.abs(layer.values[order[i]]);
+        if (!(a < b || (a === b && order[i - 1] < order[i]))) assert.fail(`positions ${i - 1}, ${i} out of order: |w| ${a}, ${b}`);
       }
     });
   });

@@ -98,16 +98,31 @@ describe('train: training loop', function () {
   });
 
   it('lets timers run during a training (it yields to the event loop at every check)', async () => {
+    // No counting against the clock: a callback that re-queues itself with setImmediate must run between every
+    // two checks (each check yields a macrotask), however fast or slow the machine is. A loop that never
+    // yielded would report every check with the count it had at the start.
     const m = architectures.mlp.build(0.1, 'he', 0);
-    let ticks = 0;
-    const timer = setInterval(() => ticks++, 0);
+    let beats = 0;
+    let running = true;
+    const beat = () => {
+      beats++;
+      if (running) setImmediate(beat);
+    };
+    setImmediate(beat); // queued before the training starts
+    const seenAtCheck: number[] = [];
     try {
-      await trainModel(m, mnist, sgd(0.1, { kind: 'targetTrainLoss', target: 0, window: 5, checkEvery: 5, maxEpochs: 2 }));
+      await trainModel(m, mnist, sgd(0.1, { kind: 'targetTrainLoss', target: 0, window: 5, checkEvery: 5, maxEpochs: 2 }, {
+        onProgress: (p) => { if (p.trainLoss !== undefined) seenAtCheck.push(beats); },
+      }));
     } finally {
-      clearInterval(timer);
+      running = false;
       m.dispose();
     }
-    assert.ok(ticks >= 3, `timer ran ${ticks} times`);
+    assert.ok(seenAtCheck.length >= 3, `${seenAtCheck.length} checks reported`);
+    assert.ok(seenAtCheck[0] >= 1, 'the callback queued before training ran before the first check was reported');
+    for (let i = 1; i < seenAtCheck.length; i++) {
+      assert.ok(seenAtCheck[i] > seenAtCheck[i - 1], `no event-loop turn between checks ${i - 1} and ${i}: ${seenAtCheck.join(', ')}`);
+    }
   });
 
   it('an unreachable target stops at the epoch cap (fractional cap allowed)', async () => {
