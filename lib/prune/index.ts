@@ -9,3 +9,7 @@ export {
   pruningTrajectory, mlpTrajectory, denseStack, defaultBatchSize, scoreOutputs, outputKind,
   type TrajectoryPoint, type TrajectoryOptions, type PrunableLayers, type OutputKind,
 } from './trajectory';
+export {
+  edgePopupSubnetwork, edgePopupCurve, maskedEvaluate, keptCount, topMask, EDGE_POPUP_DENSITIES,
+  type EdgePopupOptions, type EdgePopupResult, type EdgePopupPoint, type ScoreInit,
+} from './edgePopup';
