@@ -218,7 +218,3 @@ export function toCsv(rows: ResultRow[]): string {
   return lines.join('\n') + '\n';
 }
 
-/** Path of a run's run.json at these analysis settings (default: the defaults), for notebooks that want the whole record. */
-export function runJsonPath(hash: string, analysis?: AnalysisSettings): string {
-  return path.join(runDir(hash), runFile(resolveAnalysisSettings(analysis ?? {})));
-}

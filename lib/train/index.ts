@@ -5,7 +5,7 @@ export {
   type OptimizerName,
 } from './optimizers';
 export {
-  trainModel, evaluate, epochOrder, predictLogits, correctness, paperStopRule, paperTrainConfig, TrainingInterrupted,
+  trainModel, evaluate, epochOrder, predictLogits, correctness, paperStopRule, TrainingInterrupted,
   type StopRule, type TrainConfig, type TrainResult, type TrainData, type TrainProgress,
 } from './train';
 export { saveModel, loadModel, hasSavedModel, MODEL_JSON, WEIGHTS_BIN } from './weights';

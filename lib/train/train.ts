@@ -10,7 +10,7 @@ import type { ImageSet } from '../data';
 import { Rng, deriveSeed } from '../rng';
 import type { ArchName } from '../models/types';
 import { checkSeed } from './init';
-import { DEFAULT_BATCH_SIZE, defaultLearningRate, makeOptimizer, type OptimizerName } from './optimizers';
+import { makeOptimizer, type OptimizerName } from './optimizers';
 import { DenseSgdTrainer, denseTrainingStack } from './dense-sgd';
 import { denseFastPathsAllowed } from '../backend';
 import { optimizerState, readCheckpoint, restoreOptimizer, writeCheckpoint } from './checkpoint';
@@ -105,11 +105,6 @@ export function paperStopRule(arch: ArchName, optimizer: OptimizerName): StopRul
   if (arch === 'conv2' && optimizer === 'adagrad') return { kind: 'bestValidationLoss', epochs: 25 };
   if (arch === 'resnet' && optimizer === 'sgd') return { kind: 'bestValidationLoss', epochs: 90 };
   throw new Error(`${arch} with ${optimizer} is not one of the paper's regimes (mlp+sgd, conv2+adam, conv2+adagrad, resnet+sgd)`);
-}
-
-/** The full default config of a paper regime. */
-export function paperTrainConfig(arch: ArchName, optimizer: OptimizerName, shuffleSeed: number): TrainConfig {
-  return { optimizer, learningRate: defaultLearningRate(arch, optimizer), batchSize: DEFAULT_BATCH_SIZE, stop: paperStopRule(arch, optimizer), shuffleSeed };
 }
 
 /** The order in which epoch `epoch` (0-based) visits the n training images: a seeded permutation per epoch. */
