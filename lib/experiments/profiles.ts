@@ -111,14 +111,8 @@ export const PROFILES: Readonly<Record<string, Profile>> = {
   cpu: {
     name: 'cpu',
     description: "The paper's study scaled to a 2-core CPU: the MLP part is the paper's full protocol (500 runs on full MNIST, with global/random pruning baselines on 100 of them); the three CIFAR-10 regimes on the full 45,000/5,000 split at widths 0.1, 0.5 and 1, n = 4 per width, trained to their validation-loss minimum with early stopping.",
-    // Measured in the 500-run MLP sweep (--jobs 2, median per run, two at a time): train + 51 levels 2.4 s at 0.1x,
-    // 4.1 s at 1x, 39 s at 5x; the two baseline trajectories add ~2 s (1x) to ~28 s (5x).
-    // CIFAR part, from `npm run bench` on this machine kind (wasm, one thread; README's performance section):
-    // training Conv-2 ~1,100 / ~200 / ~50 images/s at 0.1x / 0.5x / 1x, ResNet ~280 / ~110 at 0.5x / 1x, so one
-    // epoch of 45,000 images (plus the 5,000-image validation pass) is ~45 s / ~4 min / ~15 min for Conv-2 and
-    // ~3 min / ~7 min for ResNet 0.5x / 1x; a 51-level trajectory on 5,000 images ~4 min (Conv-2 0.5x), ~18 min
-    // (Conv-2 1x), ~13 min (ResNet 1x). Epochs to the validation minimum are not known before the first runs:
-    // ~20 (Conv-2/Adam), ~15 (Adagrad, cap 25) and ~30 (ResNet) plus the patience are assumed here.
+    // The budget is sized from measured per-run times (README: Profiles and Performance); the CIFAR part's epoch
+    // counts were assumed before its first runs and are to be revised from their records.
     budget: 'MLP part (500 runs): 56 min 52 s wall with --jobs 2 on this 2-core machine (measured at 90bac6b). CIFAR part (36 runs): about 80 core-hours at the measured wasm speeds and assumed epoch counts (per run ~15 min at 0.1x, ~1.5 h at 0.5x, ~4-6 h at 1x); sweep it width by width (--widths 0.1, then 0.5, then 1) over several sessions; 536 runs',
     departures: [
       "MLP: no departure: the paper's full protocol (5 widths x 2 inits x 10 init seeds x 5 data seeds, full MNIST, 5,000 validation images, train to loss 0.2; our epoch cap of 50, a safety net, was never reached: runs stop after 1.2-4.2 epochs)",
