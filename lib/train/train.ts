@@ -316,7 +316,9 @@ export async function trainModel(model: tf.LayersModel, data: TrainData, config:
   // Epoch checkpoints (bestValidationLoss only: the MLP's targetTrainLoss runs take seconds).
   const checkpointFile = stop.kind === 'bestValidationLoss' ? config.checkpointFile : undefined;
   const checkpointKey = JSON.stringify({
-    weights: model.weights.map((w) => [w.name, w.shape]), train: train.n, validation: validation.n, optimizer: config.optimizer,
+    // Shapes in order, not names: tfjs suffixes weight names per process (a second 'conv1' is 'conv1/kernel_1'), so a
+    // resuming process, which builds its model first, would never match the names of the process that stopped.
+    weights: model.weights.map((w) => w.shape), train: train.n, validation: validation.n, optimizer: config.optimizer,
     learningRate: config.learningRate, batchSize, stop, shuffleSeed: config.shuffleSeed, window, trainer: dense ? 'dense-sgd' : 'generic',
     tag: config.checkpointTag ?? null,
   });

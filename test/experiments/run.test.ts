@@ -244,8 +244,11 @@ describe('experiments/run', function () {
     assert.equal(isRunDone(d), false);
     assert.ok(readEvents(dir).some((e) => e.event === 'stage-interrupted' && e.stage === 'train'));
 
-    const resumed = await executeRun(d);
+    let firstStep = Infinity;
+    const resumed = await executeRun(d, { onTrainProgress: (p) => { firstStep = Math.min(firstStep, p.step); } });
     assert.equal(resumed.kind, 'completed');
+    // Resumed, not restarted (which would end with the same numbers): no progress from the first epoch's steps.
+    assert.ok(firstStep > Math.ceil(1000 / 128), `the resumed training reported step ${firstStep}, inside epoch 1`);
     const r = readRun(hash);
     assert.deepEqual(r.trajectory, whole.trajectory);
     assert.deepEqual(r.training.validation, whole.training.validation);

@@ -72,7 +72,11 @@ describe('train: patience and epoch checkpoints', function () {
       assert.ok(fs.existsSync(file), 'the checkpoint stays for the resume');
 
       const resumed = architectures[c.arch].build(c.width, 'he', 0); // fresh init, as a new process would build it
-      const r: TrainResult = await trainModel(resumed, data, config({ checkpointFile: file }));
+      // Its weights are named differently in this process ('conv1/kernel_2'): the checkpoint must still be its own.
+      assert.notEqual(resumed.weights[0].name, first.weights[0].name);
+      const epochsRun: number[] = [];
+      const r: TrainResult = await trainModel(resumed, data, config({ checkpointFile: file, onProgress: (p) => { if (p.validation) epochsRun.push(p.validation.epoch); } }));
+      assert.deepEqual(epochsRun, [4], 'resumed after epoch 3: only epoch 4 is trained (a restart from scratch would give the same weights)');
       assert.ok(sameBits(allWeights(resumed), allWeights(plain)), 'final weights (BatchNorm statistics included) bit-identical');
       assert.deepEqual(r.validation, reference.validation);
       assert.deepEqual(r.curve, reference.curve);
