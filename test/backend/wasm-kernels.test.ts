@@ -6,24 +6,10 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { initBackend } from '../../lib/backend';
 import { registerWasmKernelFixes, originalWasmKernel, setWasmKernelFix, WASM_KERNEL_FIXES } from '../../lib/backend/wasm-kernels';
 import { registerWasmGradientFixes, upstreamGradient, WASM_GRADIENT_FIXES } from '../../lib/backend/wasm-gradients';
-import { Rng } from '../../lib/rng';
+import { randomArray, valuesOn } from './helpers';
 
-type Backend = 'cpu' | 'wasm';
 
-function randomArray(n: number, seed: number, scale = 1): Float32Array {
-  const r = new Rng(seed);
-  return Float32Array.from({ length: n }, () => r.normal() * scale);
-}
 
-/** Values of `f()` computed on one backend; `f` builds its own tensors so each backend gets fresh ones. */
-async function valuesOn(backend: Backend, f: () => tf.Tensor | tf.Tensor[]): Promise<Float32Array[]> {
-  await tf.setBackend(backend);
-  const out = tf.tidy(f);
-  const list = Array.isArray(out) ? out : [out];
-  const values = await Promise.all(list.map(async (t) => Float32Array.from(await t.data())));
-  tf.dispose(list);
-  return values;
-}
 
 function assertClose(ref: Float32Array, got: Float32Array, label: string): void {
   assert.equal(got.length, ref.length, `${label}: length`);

@@ -15,30 +15,18 @@ import { architectures, type ArchName } from '../../lib/models';
 import { trainModel, type TrainConfig } from '../../lib/train';
 import { pruningTrajectory, type TrajectoryPoint } from '../../lib/prune/trajectory';
 import type { ImageSet } from '../../lib/data';
-import { Rng } from '../../lib/rng';
+import { randomArray, valuesOn } from './helpers';
 import { syntheticImages } from '../train/fixtures';
 
 type BackendModule = typeof import('../../lib/backend');
 type ProvenanceModule = typeof import('../../lib/experiments/provenance');
 
-function randomArray(n: number, seed: number, scale = 1, shift = 0): Float32Array {
-  const r = new Rng(seed);
-  return Float32Array.from({ length: n }, () => r.normal() * scale + shift);
-}
 
 /** Values rounded to halves: many exact ties, as in an image's constant regions. */
 function tiedArray(n: number, seed: number): Float32Array {
   return randomArray(n, seed).map((v) => Math.round(v * 2) / 2);
 }
 
-async function valuesOn(backend: 'cpu' | 'webgpu', f: () => tf.Tensor | tf.Tensor[]): Promise<Float32Array[]> {
-  await tf.setBackend(backend);
-  const out = tf.tidy(f);
-  const list = Array.isArray(out) ? out : [out];
-  const values = await Promise.all(list.map(async (t) => Float32Array.from(await t.data())));
-  tf.dispose(list);
-  return values;
-}
 
 /** max |got - ref| <= rel * max |ref| + abs, NaN where ref has NaN. */
 function assertClose(ref: Float32Array, got: Float32Array, label: string, rel = 1e-4, abs = 1e-6): void {
