@@ -16,7 +16,7 @@ import { LockInfo, tryLock } from '../store/lock';
 import {
   analysisFile, AnalysisStageRecord, assembleRunRecord, checkWeightValues, DESCRIPTOR_FILE, inspectRun, logEvent, PruneStageRecord, RunInspection,
   RunRecord, runFile, sealStageRecord, STAGE_FILE, StageCheck, StageMeta, StageName, TrainingSummary, TrainStageRecord, TrajectoryRecordPoint,
-  weightsDir, weightsPresent,
+  weightsDir, weightsPresent, WEIGHTS_DIR,
 } from '../store/runRecord';
 import { chanceMargin, effectiveDensityDetail } from '../analysis/effectiveDensity';
 
@@ -90,7 +90,7 @@ function toPoints(traj: { density: number; accuracy: number; loss: number; remai
  * Train and save the weights. With `previous` (a sound record whose weights are missing), a training whose
  * content id equals it only restores the weights: the record, and everything computed from it, stay as they are.
  */
-async function trainStage(dir: string, d: Descriptor, hash: string, opts: RunOptions, previous?: TrainStageRecord): Promise<TrainStageRecord> {
+async function trainStage(dir: string, d: Descriptor, hash: string, opts: RunOptions, previous?: TrainStageRecord, restoreOnly = false): Promise<TrainStageRecord> {
   const started = new Date();
   const data = await engine.prepareData(d);
   const model = engine.buildModel(d);
@@ -124,6 +124,13 @@ async function trainStage(dir: string, d: Descriptor, hash: string, opts: RunOpt
       training, weightCounts: engine.countWeights(d), weights: { init: true, trained: !diverged },
     });
     if (previous && previous.id === record.id) return previous;
+    if (restoreOnly) {
+      fs.rmSync(path.join(dir, WEIGHTS_DIR), { recursive: true, force: true });
+      throw new Error(
+        `run ${hash}: retraining to restore its weights did not reproduce the recorded training (train.json id ${previous?.id ?? 'none'}, ` +
+          `retrained ${record.id}); the record is kept and no weights are written. Another backend or changed kernels? (recorded: ${previous?.provenance.backend.name ?? '?'})`,
+      );
+    }
     writeJsonAtomic(path.join(dir, STAGE_FILE.train), record);
     return record;
   } finally {
@@ -179,6 +186,28 @@ async function analysisStage(dir: string, d: Descriptor, hash: string, train: Tr
     initModel.dispose();
     trained.dispose();
   }
+}
+
+/**
+ * Make sure a finished run's weights (init and trained) are on disk, for analyses beyond the run's own stages.
+ * Records are shipped without weights (a clone), so absent weights are restored by retraining, which is
+ * deterministic: it must reproduce the recorded training exactly (the same content id), or it throws and writes
+ * nothing, because the record and every result computed from it describe the recorded weights. The caller holds
+ * the run directory's lock. Returns whether it retrained.
+ */
+export async function restoreWeights(dir: string, d: Descriptor, hash: string, train: TrainStageRecord): Promise<boolean> {
+  if (train.training.status !== 'complete') throw new Error(`run ${hash}: training ${train.training.status}, so it has no trained weights`);
+  if (weightsPresent(dir)) {
+    const damaged = checkWeightValues(weightsDir(dir, 'trained')) ?? checkWeightValues(weightsDir(dir, 'init'));
+    if (!damaged) return false;
+    logEvent(dir, 'redo', { stage: 'train', problem: `damaged weights: ${damaged}` });
+  }
+  await initBackend();
+  fs.rmSync(path.join(dir, WEIGHTS_DIR), { recursive: true, force: true });
+  logEvent(dir, 'stage-start', { stage: 'train', restoreWeights: true });
+  const r = await trainStage(dir, d, hash, {}, train, true);
+  logEvent(dir, 'stage-end', { stage: 'train', restoreWeights: true, recordKept: r === train });
+  return true;
 }
 
 function removeIfPresent(dir: string, names: string[]): void {

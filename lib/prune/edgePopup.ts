@@ -225,7 +225,7 @@ export async function edgePopupSubnetwork(model: tf.LayersModel, prunableLayers:
         }
         for (let l = 0; l < masks.length; l++) for (let j = 0; j < masks[l].length; j++) maskF32[l][j] = masks[l][j];
         // dL/d(kernel * mask) for each prunable layer, read back to update the scores in JS.
-        const { loss, grads } = tf.tidy(() => {
+        const out = tf.tidy(() => {
           const x = tf.tensor2d(xb.subarray(0, count * inputSize), [count, inputSize]);
           const y = tf.tensor2d(yb.subarray(0, count * numClasses), [count, numClasses]);
           const used = prunableLayers.map((_, p) => {
@@ -233,8 +233,12 @@ export async function edgePopupSubnetwork(model: tf.LayersModel, prunableLayers:
             return tf.mul(l.kernel, tf.tensor(maskF32[p], l.kernel.shape));
           });
           const { value, grads: g } = tf.valueAndGrads(lossOf(x, y))(used);
-          return { loss: value.dataSync()[0], grads: g.map((t) => (t.dataSync() as Float32Array).slice()) }; // copies: a backend may reuse its storage
+          return [value, ...g];
         });
+        // Read outside tf.tidy: tidy walks what it returns element by element, typed arrays included.
+        const loss = out[0].dataSync()[0];
+        const grads = out.slice(1).map((t) => (t.dataSync() as Float32Array).slice()); // copies: a backend may reuse its storage
+        tf.dispose(out);
         if (!Number.isFinite(loss)) throw new Error(`edge-popup: training loss ${loss} at step ${step + 1}`);
         // Straight-through: dL/ds = dL/d(w*m) * w * sign(s); then PyTorch's SGD with momentum and weight decay.
         for (let p = 0; p < scores.length; p++) {
