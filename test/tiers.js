@@ -26,6 +26,7 @@ const SLOW = {
   'backend/webgpu.test.ts': 'the webgpu tier on a software Vulkan adapter (trainings and trajectories)',
   'bench/run.test.ts': 'npm run bench through its CLI',
   'experiments/run.test.ts': 'whole runs end to end (train, prune, analyse), many times',
+  'experiments/followups.test.ts': 'trains tiny runs and runs edge-popup and SGLD on them end to end (~35 s)',
   'train/checkpoint.test.ts': 'long trainings (ResNet, Conv-2 for several epochs, twice each)',
   'store/committed.test.ts': 'inspects all ~500 committed runs',
 };

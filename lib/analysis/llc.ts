@@ -34,6 +34,14 @@ export interface LlcOptions {
   /** Minibatch size m; minibatches are drawn without replacement, reshuffled every epoch (per chain). */
   batchSize: number;
   seed: number;
+  /**
+   * Sample the loss minus its first-order term at w*, L(w) - <grad L_n(w*), w - w*>, instead of L (default false:
+   * devinterp's estimator). The theory takes w* to be a local minimum; at a point the training left on a slope
+   * (a run stopped at a loss target) the chain otherwise walks downhill and the estimate can go negative. Removing
+   * the linear term makes w* a critical point of what is sampled, so the estimate measures the loss's curvature
+   * and degeneracy around w*, not its slope.
+   */
+  removeLinearTerm?: boolean;
 }
 
 export interface LlcResult {
@@ -77,7 +85,7 @@ export function llcHyperparameters(n: number, parameters: number, opts: LlcOptio
   if (opts.batchSize > n) fail('batchSize', opts.batchSize, `must be <= n (${n})`);
   if (!Number.isFinite(opts.seed)) fail('seed', opts.seed, 'must be a finite number');
   return { chains: opts.chains, draws: opts.draws, burnIn: opts.burnIn, stepSize: opts.stepSize, gamma: opts.gamma,
-    nBeta, batchSize: opts.batchSize, seed: opts.seed, n, parameters };
+    nBeta, batchSize: opts.batchSize, seed: opts.seed, removeLinearTerm: opts.removeLinearTerm ?? false, n, parameters };
 }
 
 /** Minibatches of a chain: a fresh seeded permutation of 0..n-1 per epoch, cut into batchSize rows (tail dropped,
@@ -98,6 +106,19 @@ class Batches {
     this.pos += this.size;
     return b;
   }
+}
+
+/** grad L_n(w*) as the row-weighted mean of the gradient over consecutive chunks of batchSize rows. */
+function fullGradient(loss: LlcLossFn, w: tf.Tensor1D, n: number, chunk: number): tf.Tensor1D {
+  let total = tf.zerosLike(w);
+  for (let start = 0; start < n; start += chunk) {
+    const rows = new Int32Array(Math.min(chunk, n - start));
+    for (let i = 0; i < rows.length; i++) rows[i] = start + i;
+    const next = tf.tidy(() => total.add(tf.grad((p: tf.Tensor) => loss(p as tf.Tensor1D, rows))(w).mul(rows.length / n)));
+    total.dispose();
+    total = next as tf.Tensor1D;
+  }
+  return total;
 }
 
 /** L_n(w*) as the row-weighted mean of the loss over consecutive chunks of batchSize rows (bounded memory). */
@@ -129,6 +150,7 @@ export function estimateLlc(loss: LlcLossFn, wStar: Float32Array, n: number, opt
   const halfEps = hp.stepSize / 2;
   const noiseScale = Math.sqrt(hp.stepSize);
   const noise = new Float32Array(d);
+  const gStar = hp.removeLinearTerm ? fullGradient(loss, w0, n, hp.batchSize) : null;
   try {
     const lossAtOptimum = fullLoss(loss, w0, n, hp.batchSize);
     if (!Number.isFinite(lossAtOptimum)) fail('loss(w*)', lossAtOptimum, 'is not finite');
@@ -145,7 +167,10 @@ export function estimateLlc(loss: LlcLossFn, wStar: Float32Array, n: number, opt
           currentBatch = batches.next();
           for (let i = 0; i < d; i++) noise[i] = noiseRng.normal();
           const [next, value] = tf.tidy((): [tf.Tensor1D, tf.Scalar] => {
-            const { value, grad } = valueAndGrad(w);
+            const vg = valueAndGrad(w);
+            // Without the linear term: value - <g*, w - w*>, gradient - g*.
+            const value = gStar ? vg.value.sub(tf.dot(gStar, w.sub(w0))) as tf.Scalar : vg.value;
+            const grad = gStar ? vg.grad.sub(gStar) : vg.grad;
             const drift = grad.mul(hp.nBeta).add(w.sub(w0).mul(hp.gamma));
             return [w.sub(drift.mul(halfEps)).add(tf.tensor1d(noise).mul(noiseScale)), value];
           });
@@ -171,6 +196,7 @@ export function estimateLlc(loss: LlcLossFn, wStar: Float32Array, n: number, opt
     return { llc, llcStd, llcPerChain, lossTraces, lossAtOptimum, hyperparameters: hp };
   } finally {
     w0.dispose();
+    gStar?.dispose();
   }
 }
 

@@ -2,7 +2,7 @@
 // The paper's proposed follow-ups (edge-popup subnetworks, learning coefficients) on the committed MLP runs
 // (lib/experiments/followups.ts). Each result is cached in its run's directory; a stopped run resumes.
 import { CommandSpec, ENV_NOTES, runCli, UsageError, WIDTHS_FLAG } from './args';
-import { computeFollowup, FOLLOWUPS, followupRuns, readFollowup, type FollowupName } from '../experiments/followups';
+import { computeFollowup, FOLLOWUP_SPECS, FOLLOWUPS, followupRuns, readFollowup, type FollowupName } from '../experiments/followups';
 import { allowDirtyTree, gitState } from '../experiments/provenance';
 import { checkOutputsDir } from '../paths';
 
@@ -13,7 +13,7 @@ const cmd: CommandSpec = {
     'both inits, all five widths): edge-popup subnetworks over a density grid, and the local learning coefficient.\n' +
     'Results already present are skipped; runs without weights are retrained (deterministic, checked) first.',
   flags: [
-    { name: 'only', type: 'list', placeholder: '<edgePopup,llc>', choices: [...FOLLOWUPS], help: 'only these follow-ups (default both)' },
+    { name: 'only', type: 'list', placeholder: '<name,...>', choices: [...FOLLOWUPS], help: `only these follow-ups (default all):\n${FOLLOWUPS.map((f) => `  ${f}: ${FOLLOWUP_SPECS[f].description}`).join('\n')}` },
     WIDTHS_FLAG,
     { name: 'shard', type: 'string', placeholder: '<i/n>', help: 'take every n-th run starting at i (0-based): run n processes with i = 0..n-1 to use n cores' },
     { name: 'dry-run', type: 'boolean', help: 'list the runs and which results they have; compute nothing' },
@@ -46,7 +46,7 @@ runCli(cmd, async ({ values }) => {
   if (values['dry-run']) {
     checkOutputsDir('read', 'runs');
     for (const r of runs) {
-      const have = only.map((f) => `${f}: ${readFollowup(r.hash, f) ? 'done' : 'missing'}`).join(', ');
+      const have = only.filter((f) => FOLLOWUP_SPECS[f].runs(r)).map((f) => `${f}: ${readFollowup(r.hash, f) ? 'done' : 'missing'}`).join(', ');
       process.stdout.write(`${r.hash}  mlp ${r.descriptor.width}x ${r.descriptor.init} i${r.descriptor.initSeed} d${r.descriptor.dataSeed}  ${have}\n`);
     }
     return 0;
@@ -74,7 +74,7 @@ runCli(cmd, async ({ values }) => {
   let i = 0;
   for (const run of runs) {
     i++;
-    for (const f of only) {
+    for (const f of only.filter((name) => FOLLOWUP_SPECS[name].runs(run))) {
       if (stop) return 130;
       const label = `[${i}/${runs.length}] ${run.hash} mlp ${run.descriptor.width}x ${run.descriptor.init} i${run.descriptor.initSeed} ${f}`;
       try {

@@ -29,8 +29,8 @@ import { expandProfileRuns, type ExpandedRun } from './profiles';
 import { gitState, provenance } from './provenance';
 import { restoreWeights } from './run';
 
-export type FollowupName = 'edgePopup' | 'llc';
-export const FOLLOWUPS: readonly FollowupName[] = ['edgePopup', 'llc'];
+/** What a follow-up computes: the record's `followup` field. */
+export type FollowupKind = 'edgePopup' | 'llc';
 
 // ---- settings ----
 
@@ -76,6 +76,11 @@ export type LlcSettings = Omit<LlcOptions, 'nBeta'> & {
   dataImages: number;
 };
 
+/**
+ * The MLPs stop at a training loss of 0.2, on a slope, not at a minimum: the plain estimator's chains walk
+ * downhill there (negative estimates at 0.1x). So the main estimate samples the loss without its linear term at
+ * w* (lib/analysis/llc.ts removeLinearTerm); the plain one (devinterp's) is kept on a few runs to show why.
+ */
 export const LLC_SETTINGS: Readonly<LlcSettings> = Object.freeze({
   chains: 2,
   burnIn: 100,
@@ -85,7 +90,39 @@ export const LLC_SETTINGS: Readonly<LlcSettings> = Object.freeze({
   batchSize: 128,
   dataImages: 55000,
   seed: 0,
+  removeLinearTerm: true,
 });
+
+type FollowupSettings = { kind: 'edgePopup'; settings: Readonly<EdgePopupSettings> } | { kind: 'llc'; settings: Readonly<LlcSettings> };
+
+export type FollowupSpec = FollowupSettings & {
+  description: string;
+  /** Which of the follow-up runs (followupRuns) it is computed on. */
+  runs: (r: ExpandedRun) => boolean;
+};
+
+/** The registry: a new follow-up (or a variant's settings) is one entry. */
+export const FOLLOWUP_SPECS = {
+  edgePopup: {
+    kind: 'edgePopup', settings: EDGE_POPUP_SETTINGS, runs: () => true,
+    description: 'edge-popup from |w| scores over the density grid, every follow-up run',
+  },
+  edgePopupRandomScores: {
+    kind: 'edgePopup', settings: Object.freeze({ ...EDGE_POPUP_SETTINGS, scoreInit: 'kaimingUniform' as ScoreInit }), runs: (r) => r.descriptor.width === 1 && r.descriptor.initSeed === 0,
+    description: "edge-popup from the reference's random scores (kaiming uniform), 1x init seed 0, both inits",
+  },
+  llc: {
+    kind: 'llc', settings: LLC_SETTINGS, runs: () => true,
+    description: 'local learning coefficient, linear term at w* removed, every follow-up run',
+  },
+  llcPlain: {
+    kind: 'llc', settings: Object.freeze({ ...LLC_SETTINGS, removeLinearTerm: false }), runs: (r) => r.descriptor.initSeed === 0,
+    description: "local learning coefficient by devinterp's plain estimator, init seed 0, both inits, every width",
+  },
+} satisfies Record<string, FollowupSpec>;
+
+export type FollowupName = keyof typeof FOLLOWUP_SPECS;
+export const FOLLOWUPS = Object.keys(FOLLOWUP_SPECS) as FollowupName[];
 
 /** 12 hex characters of the canonical settings (with the effective-density threshold, which edge-popup reads). */
 export function settingsKey(settings: unknown): string {
@@ -100,10 +137,17 @@ export function llcFile(s: LlcSettings): string {
   return `llc-${settingsKey(s)}.json`;
 }
 
+/** The file a follow-up's record has in its run directory. */
+export function followupFile(name: FollowupName, analysis?: AnalysisSettings): string {
+  const spec: FollowupSpec = FOLLOWUP_SPECS[name];
+  const a = resolveAnalysisSettings(analysis ?? {});
+  return spec.kind === 'edgePopup' ? edgePopupFile(spec.settings, { metric: a.metric, threshold: a.threshold, mode: a.mode }) : llcFile(spec.settings);
+}
+
 // ---- records ----
 
 interface FollowupMeta {
-  followup: FollowupName;
+  followup: FollowupKind;
   /** Hash of the content (everything but the execution fields below). */
   id: string;
   hash: string;
@@ -175,6 +219,9 @@ export interface LlcRecord extends FollowupMeta {
 
 export type FollowupRecord = EdgePopupRecord | LlcRecord;
 
+/** Where JSON null is legitimate in a follow-up record. */
+const NULLABLE = [/^\$\.provenance\.(commit|dirty)$/, /^\$\.commit$/, /^\$\.grid\[\d+\]\.edgePopup$/];
+
 const EXECUTION_FIELDS = ['id', 'startedAt', 'endedAt', 'wallSeconds', 'pid', 'hostname', 'commit', 'provenance', 'retrained'];
 
 export function followupRecordId(r: FollowupRecord): string {
@@ -184,13 +231,13 @@ export function followupRecordId(r: FollowupRecord): string {
 }
 
 /** Why a follow-up record read from disk cannot be trusted, or null. */
-export function unsoundFollowup(v: unknown, followup: FollowupName, hash: string, train: TrainStageRecord): string | null {
+export function unsoundFollowup(v: unknown, followup: FollowupKind, hash: string, train: TrainStageRecord): string | null {
   if (typeof v !== 'object' || v === null) return 'not an object';
   const r = v as FollowupRecord;
   if (r.followup !== followup) return `followup is ${String(r.followup)}, expected ${followup}`;
   if (r.hash !== hash) return `hash ${String(r.hash)} does not match the directory ${hash}`;
   if (r.inputs?.train !== train.id) return `computed from training ${String(r.inputs?.train)}, the run's training is ${train.id}`;
-  const nonFinite = findNonFinite(r, [/^\$\.provenance\.(commit|dirty)$/, /^\$\.commit$/, /^\$\.grid\[\d+\]\.edgePopup$/]);
+  const nonFinite = findNonFinite(r, NULLABLE);
   if (nonFinite) return nonFinite;
   const id = followupRecordId(r);
   if (r.id !== id) return `its id ${r.id} is not the hash of its content (${id}): edited or damaged`;
@@ -209,11 +256,7 @@ export function followupRuns(widths?: number[]): ExpandedRun[] {
 
 // ---- computation ----
 
-function isoNow(): string {
-  return new Date().toISOString();
-}
-
-function meta(followup: FollowupName, hash: string, train: TrainStageRecord, started: Date, retrained: boolean): FollowupMeta {
+function meta(followup: FollowupKind, hash: string, train: TrainStageRecord, started: Date, retrained: boolean): FollowupMeta {
   const ended = new Date();
   return {
     followup, id: '', hash, inputs: { train: train.id }, startedAt: started.toISOString(), endedAt: ended.toISOString(),
@@ -345,29 +388,27 @@ export type FollowupOutcome =
 
 /**
  * Compute one follow-up of one finished run unless a sound record is present. Takes the run's lock (returns
- * 'locked' if another process holds it). Throws on a run that is not finished or has no trained model.
+ * 'locked' if another process holds it); 'skipped' for a run the follow-up is not for, or with no trained model.
  */
-export async function computeFollowup(
-  run: ExpandedRun, followup: FollowupName, opts: { analysis?: AnalysisSettings; edgePopup?: EdgePopupSettings; llc?: LlcSettings; log?: (s: string) => void } = {},
-): Promise<FollowupOutcome> {
+export async function computeFollowup(run: ExpandedRun, name: FollowupName, opts: { analysis?: AnalysisSettings; log?: (s: string) => void } = {}): Promise<FollowupOutcome> {
+  const spec: FollowupSpec = FOLLOWUP_SPECS[name];
+  if (!spec.runs(run)) return { kind: 'skipped', why: `${name} is not computed on this run (${spec.description})` };
   const d: Descriptor = resolveDescriptor(run.descriptor);
   const hash = run.hash;
   const dir = runDir(hash);
   const settings = resolveAnalysisSettings(opts.analysis ?? {});
   const threshold = { metric: settings.metric, threshold: settings.threshold, mode: settings.mode };
-  const ep = opts.edgePopup ?? EDGE_POPUP_SETTINGS;
-  const llcS = opts.llc ?? LLC_SETTINGS;
-  const file = followup === 'edgePopup' ? edgePopupFile(ep, threshold) : llcFile(llcS);
+  const file = followupFile(name, settings);
   const target = path.join(dir, file);
   const sound = (train: TrainStageRecord): boolean => {
     const r = readJson<unknown>(target);
-    return r.ok && unsoundFollowup(r.value, followup, hash, train) === null;
+    return r.ok && unsoundFollowup(r.value, spec.kind, hash, train) === null;
   };
   const state = inspectRun(dir, hash, settings);
   if (state.train.state !== 'done') return { kind: 'skipped', why: `run ${hash} is not trained (train stage ${state.train.state})` };
   if (state.train.record.training.status !== 'complete') return { kind: 'skipped', why: `run ${hash} diverged: no trained model` };
   if (sound(state.train.record)) return { kind: 'existing', file };
-  const attempt = tryLock(dir, `followup ${followup}`);
+  const attempt = tryLock(dir, `followup ${name}`);
   if (attempt.acquired === false) return { kind: 'locked' };
   try {
     const train = inspectRun(dir, hash, settings).train;
@@ -377,18 +418,20 @@ export async function computeFollowup(
     const retrained = await restoreWeights(dir, d, hash, train.record);
     const data = await engine.prepareData(d);
     const model = await engine.load(weightsDir(dir, 'trained'));
-    logEvent(dir, 'followup-start', { followup, file });
+    logEvent(dir, 'followup-start', { followup: name, file });
     try {
       let record: FollowupRecord;
       const totalWeights = train.record.weightCounts.total;
-      if (followup === 'edgePopup') {
+      if (spec.kind === 'edgePopup') {
+        const ep = spec.settings;
         const fit = subsetOf(data.train, Math.min(ep.fitImages, data.train.n), deriveSeed(d.dataSeed, 'edgePopupFit'));
-        const g = await edgePopupGrid(model, engine.prunableLayers(d), fit, data.validation, ep, threshold, (density) => opts.log?.(`${hash} edge-popup ${density}%`));
+        const g = await edgePopupGrid(model, engine.prunableLayers(d), fit, data.validation, ep, threshold, (density) => opts.log?.(`${hash} ${name} ${density}%`));
         record = {
           ...meta('edgePopup', hash, train.record, started, retrained), followup: 'edgePopup', settings: { ...ep, densities: [...ep.densities] }, threshold, totalWeights, ...g,
           coreSize: { magnitude: coreSize(g.effectiveDensity.magnitude, totalWeights), edgePopup: coreSize(g.effectiveDensity.edgePopup, totalWeights) },
         };
       } else {
+        const llcS = spec.settings;
         const set = subsetOf(data.train, Math.min(llcS.dataImages, data.train.n), deriveSeed(d.dataSeed, 'llcData'));
         const { wStar, loss } = denseStackLoss(model, set);
         const { dataImages: _n, ...sgld } = llcS;
@@ -397,11 +440,11 @@ export async function computeFollowup(
       }
       const ended = new Date();
       record = { ...record, endedAt: ended.toISOString(), wallSeconds: (ended.getTime() - started.getTime()) / 1000 };
-      const nonFinite = findNonFinite(record, [/^\$\.provenance\.(commit|dirty)$/, /^\$\.commit$/, /^\$\.grid\[\d+\]\.edgePopup$/]);
-      if (nonFinite) throw new Error(`${followup} of run ${hash} computed ${nonFinite}`);
+      const nonFinite = findNonFinite(record, NULLABLE);
+      if (nonFinite) throw new Error(`${name} of run ${hash} computed ${nonFinite}`);
       record = { ...record, id: followupRecordId(record) };
       writeJsonAtomic(target, record);
-      logEvent(dir, 'followup-end', { followup, file, wallSeconds: record.wallSeconds, at: isoNow() });
+      logEvent(dir, 'followup-end', { followup: name, file, wallSeconds: record.wallSeconds });
       return { kind: 'computed', file, wallSeconds: record.wallSeconds };
     } finally {
       model.dispose();
@@ -411,17 +454,19 @@ export async function computeFollowup(
   }
 }
 
-/** A follow-up record of a run if present and sound (reading never computes). */
-export function readFollowup<R extends FollowupRecord>(hash: string, followup: R['followup'], opts: { analysis?: AnalysisSettings; edgePopup?: EdgePopupSettings; llc?: LlcSettings } = {}): R | null {
+/** A follow-up record of a run if present and sound; null if absent (reading never computes); throws if unsound. */
+export function readFollowup(hash: string, name: FollowupName, analysis?: AnalysisSettings): FollowupRecord | null {
   const dir = runDir(hash);
-  const settings = resolveAnalysisSettings(opts.analysis ?? {});
-  const threshold = { metric: settings.metric, threshold: settings.threshold, mode: settings.mode };
-  const file = followup === 'edgePopup' ? edgePopupFile(opts.edgePopup ?? EDGE_POPUP_SETTINGS, threshold) : llcFile(opts.llc ?? LLC_SETTINGS);
-  const state = inspectRun(dir, hash, settings);
-  if (state.train.state !== 'done') return null;
+  const settings = resolveAnalysisSettings(analysis ?? {});
+  const file = followupFile(name, settings);
   const r = readJson<unknown>(path.join(dir, file));
-  if (!r.ok) return null;
-  const problem = unsoundFollowup(r.value, followup, hash, state.train.record);
+  if (!r.ok) {
+    if (r.reason === 'missing') return null;
+    throw new Error(`${path.join('outputs/runs', hash, file)}: unreadable (${r.error ?? r.reason}); delete it to recompute (npm run followups)`);
+  }
+  const state = inspectRun(dir, hash, settings);
+  if (state.train.state !== 'done') throw new Error(`${path.join('outputs/runs', hash, file)}: its run has no sound train.json (${state.train.state})`);
+  const problem = unsoundFollowup(r.value, FOLLOWUP_SPECS[name].kind, hash, state.train.record);
   if (problem) throw new Error(`${path.join('outputs/runs', hash, file)}: ${problem}; delete it to recompute (npm run followups)`);
-  return r.value as R;
+  return r.value as FollowupRecord;
 }

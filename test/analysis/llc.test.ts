@@ -167,6 +167,21 @@ describe('analysis/llc', function () {
     assert.ok(estimates[1] > estimates[0] + 2, `grows with d: ${estimates.join(' -> ')}`);
   });
 
+  it('off a minimum (a run stopped on a slope): the plain estimate walks downhill; without the linear term it is d/2 again', () => {
+    const d = 4;
+    const p = linearRegression(d, 1000, 1);
+    // w* moved 0.15 off the least-squares optimum along every axis: n*beta (L(w*) - L(w_opt)) = 145 * 2 * 0.09 = 26
+    const off = Float32Array.from(p.wStar, (w) => w + 0.15);
+    const plain = estimateLlc(p.loss, off, p.n, { ...base, seed: 1 });
+    const linearRemoved = estimateLlc(p.loss, off, p.n, { ...base, seed: 1, removeLinearTerm: true });
+    p.dispose();
+    assert.equal(linearRemoved.hyperparameters.removeLinearTerm, true);
+    assert.equal(plain.hyperparameters.removeLinearTerm, false);
+    // the loss around w* less its linear term is the same quadratic as around the optimum: lambda = d/2
+    assert.ok(Math.abs(linearRemoved.llc - d / 2) < 0.2 * (d / 2), `linear term removed: ${linearRemoved.llc.toFixed(3)} vs ${d / 2}`);
+    assert.ok(plain.llc < 0, `plain estimator off the minimum goes negative: ${plain.llc.toFixed(3)}`);
+  });
+
   it("singular model: a deep linear network [3, 3, 3] at rank 1 gives Aoyagi's 4 within 20%, far below d/2 = 9", () => {
     const truth = deepLinearRlct([3, 3, 3], 1);
     assert.equal(truth, 4);
