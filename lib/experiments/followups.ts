@@ -9,6 +9,7 @@
 import * as os from 'os';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../backend';
 import { effectiveDensityDetail, type EffectiveDensityOptions } from '../analysis/effectiveDensity';
 import { estimateLlc, type LlcOptions } from '../analysis/llc';
 import { coreSize } from '../analysis/nullHypothesis';
@@ -415,6 +416,7 @@ export async function computeFollowup(run: ExpandedRun, name: FollowupName, opts
     if (train.state !== 'done') throw new Error(`run ${hash}: train stage changed while waiting for the lock`);
     if (sound(train.record)) return { kind: 'existing', file };
     const started = new Date();
+    await initBackend(); // before anything touches tfjs: a run whose weights are present is not retrained
     const retrained = await restoreWeights(dir, d, hash, train.record);
     const data = await engine.prepareData(d);
     const model = await engine.load(weightsDir(dir, 'trained'));
