@@ -2,7 +2,8 @@
 // The paper's proposed follow-ups (edge-popup subnetworks, learning coefficients) on the committed MLP runs
 // (lib/experiments/followups.ts). Each result is cached in its run's directory; a stopped run resumes.
 import { CommandSpec, ENV_NOTES, runCli, UsageError, WIDTHS_FLAG } from './args';
-import { computeFollowup, FOLLOWUP_SPECS, FOLLOWUPS, followupRuns, readFollowup, type FollowupName } from '../experiments/followups';
+import { computeFollowup } from '../experiments/followups';
+import { FOLLOWUP_SPECS, FOLLOWUPS, followupRuns, readFollowup, type FollowupName } from '../experiments/followupRecords';
 import { allowDirtyTree, gitState } from '../experiments/provenance';
 import { checkOutputsDir } from '../paths';
 

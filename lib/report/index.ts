@@ -19,3 +19,4 @@ export * from './beyond';
 export type { ResultRow } from '../experiments/results';
 export type { RunRecord, TrajectoryRecordPoint } from '../store/runRecord';
 export { showFigure, showHtml } from '../plots/display';
+export * from './followups';

@@ -10,10 +10,10 @@ import { descriptorHash, resolveDescriptor, type DescriptorInput } from '../../l
 import { inspectRun, weightsDir } from '../../lib/store/runRecord';
 import { executeRun, restoreWeights } from '../../lib/experiments/run';
 import * as engine from '../../lib/experiments/engine';
+import { computeFollowup, denseStackLoss, edgePopupGrid, magnitudeMasks } from '../../lib/experiments/followups';
 import {
-  computeFollowup, denseStackLoss, EDGE_POPUP_SETTINGS, edgePopupGrid, FOLLOWUP_SPECS, followupFile, followupRuns, magnitudeMasks, readFollowup,
-  type EdgePopupRecord, type EdgePopupSettings, type LlcRecord,
-} from '../../lib/experiments/followups';
+  EDGE_POPUP_SETTINGS, FOLLOWUP_SPECS, followupFile, followupRuns, readFollowup, type EdgePopupRecord, type EdgePopupSettings, type LlcRecord,
+} from '../../lib/experiments/followupRecords';
 import { getLayerKernels } from '../../lib/models/kernels';
 import { maskedEvaluate } from '../../lib/prune/edgePopup';
 import { effectiveDensityDetail } from '../../lib/analysis/effectiveDensity';
