@@ -82,6 +82,48 @@ export class Rng {
     return r * Math.cos(2 * Math.PI * v);
   }
 
+  /**
+   * Fill `out` with standard normals: exactly the values out.length calls of normal() would give (the same
+   * stream, spare value included), with the generator's state in locals (bulk noise, e.g. an SGLD step).
+   */
+  fillNormal(out: Float32Array): Float32Array {
+    let i = 0;
+    if (out.length > 0 && this.spareNormal !== null) {
+      out[i++] = this.spareNormal;
+      this.spareNormal = null;
+    }
+    let a = this.a, b = this.b, c = this.c, d = this.d;
+    const TWO_PI = 2 * Math.PI;
+    while (i < out.length) {
+      let u = 0;
+      while (u === 0) {
+        const t = (((a + b) | 0) + d) | 0;
+        d = (d + 1) | 0;
+        a = b ^ (b >>> 9);
+        b = (c + (c << 3)) | 0;
+        c = (c << 21) | (c >>> 11);
+        c = (c + t) | 0;
+        u = (t >>> 0) / 4294967296;
+      }
+      const t2 = (((a + b) | 0) + d) | 0;
+      d = (d + 1) | 0;
+      a = b ^ (b >>> 9);
+      b = (c + (c << 3)) | 0;
+      c = (c << 21) | (c >>> 11);
+      c = (c + t2) | 0;
+      const v = (t2 >>> 0) / 4294967296;
+      const r = Math.sqrt(-2 * Math.log(u));
+      out[i++] = r * Math.cos(TWO_PI * v);
+      if (i < out.length) out[i++] = r * Math.sin(TWO_PI * v);
+      else this.spareNormal = r * Math.sin(TWO_PI * v);
+    }
+    this.a = a;
+    this.b = b;
+    this.c = c;
+    this.d = d;
+    return out;
+  }
+
   /** Fisher-Yates shuffle in place; returns the same array. */
   shuffle<T extends { length: number; [i: number]: unknown }>(arr: T): T {
     for (let i = arr.length - 1; i > 0; i--) {

@@ -19,6 +19,17 @@ describe('rng', () => {
     assert.ok(Math.abs(s2 / n - 1) < 0.05);
   });
 
+  it('fillNormal gives exactly the values of repeated normal() calls, the spare value carried across calls', () => {
+    const a = new Rng(42);
+    const b = new Rng(42);
+    for (const n of [5, 1, 0, 4, 7]) {
+      const bulk = b.fillNormal(new Float32Array(n));
+      const one = Float32Array.from({ length: n }, () => a.normal());
+      assert.deepEqual(Array.from(bulk), Array.from(one), `a block of ${n}`);
+    }
+    assert.equal(a.nextUint32(), b.nextUint32(), 'the generators end in the same state');
+  });
+
   it('permutation is a permutation', () => {
     const p = new Rng(3).permutation(1000);
     assert.deepEqual(Array.from(p).sort((x, y) => x - y), Array.from({ length: 1000 }, (_, i) => i));

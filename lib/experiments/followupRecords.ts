@@ -6,11 +6,11 @@ import type { EffectiveDensityOptions } from '../analysis/effectiveDensity';
 import type { LlcOptions } from '../analysis/llc';
 import type { ScoreInit } from '../prune/edgePopup';
 import { runDir } from '../paths';
-import { readJson } from '../store/atomic';
+import { readJson, type JsonRead } from '../store/atomic';
 import { canonicalStringify, sha256Hex } from '../store/canonical';
 import { resolveAnalysisSettings, type AnalysisSettings } from '../store/descriptor';
 import { findNonFinite, inspectRun, type Provenance, type TrainStageRecord } from '../store/runRecord';
-import { expandProfileRuns, type ExpandedRun } from './profiles';
+import { expandProfileRuns, type ExpandedRun, type Profile } from './profiles';
 
 /** What a follow-up computes: the record's `followup` field. */
 export type FollowupKind = 'edgePopup' | 'llc';
@@ -99,8 +99,8 @@ export const FOLLOWUP_SPECS = {
     description: 'local learning coefficient, linear term at w* removed, every follow-up run',
   },
   llcPlain: {
-    kind: 'llc', settings: Object.freeze({ ...LLC_SETTINGS, removeLinearTerm: false }), runs: (r) => r.descriptor.initSeed === 0,
-    description: "local learning coefficient by devinterp's plain estimator, init seed 0, both inits, every width",
+    kind: 'llc', settings: Object.freeze({ ...LLC_SETTINGS, removeLinearTerm: false }), runs: (r) => r.descriptor.initSeed === 0 && r.descriptor.width <= 1,
+    description: "local learning coefficient by devinterp's plain estimator, init seed 0, both inits, widths up to 1x",
   },
   llcStepSmall: {
     kind: 'llc', settings: Object.freeze({ ...LLC_SETTINGS, stepSize: 3e-6 }), runs: (r) => r.descriptor.initSeed === 0 && r.descriptor.init === 'glorot',
@@ -238,11 +238,11 @@ export function unsoundFollowup(v: unknown, followup: FollowupKind, hash: string
 // ---- which runs ----
 
 /**
- * The committed MLP runs the follow-ups are computed on: data seed 0, init seeds 0-4, Glorot and He (10 per width)
- * at all five widths of the cpu profile (the paper's full MLP protocol).
+ * The runs the follow-ups are computed on: a profile's MLP runs of data seed 0 and init seeds 0-4 (both inits). For
+ * the cpu profile (the paper's full MLP protocol), 10 per width at all five widths.
  */
-export function followupRuns(widths?: number[]): ExpandedRun[] {
-  return expandProfileRuns('cpu', { arch: 'mlp', ...(widths ? { widths } : {}) }).filter((r) => r.descriptor.dataSeed === 0 && r.descriptor.initSeed < 5);
+export function followupRuns(profile: Profile | string = 'cpu', widths?: number[]): ExpandedRun[] {
+  return expandProfileRuns(profile, { arch: 'mlp', ...(widths ? { widths } : {}) }).filter((r) => r.descriptor.dataSeed === 0 && r.descriptor.initSeed < 5);
 }
 
 /** A follow-up record of a run if present and sound; null if absent (reading never computes); throws if unsound. */
@@ -252,8 +252,10 @@ export function readFollowup(hash: string, name: FollowupName, analysis?: Analys
   const file = followupFile(name, settings);
   const r = readJson<unknown>(path.join(dir, file));
   if (!r.ok) {
-    if (r.reason === 'missing') return null;
-    throw new Error(`${path.join('outputs/runs', hash, file)}: unreadable (${r.error ?? r.reason}); delete it to recompute (npm run followups)`);
+    // (a cast, not narrowing: notebooks compile this without strictNullChecks, where `!r.ok` does not narrow)
+    const failed = r as Extract<JsonRead<unknown>, { ok: false }>;
+    if (failed.reason === 'missing') return null;
+    throw new Error(`${path.join('outputs/runs', hash, file)}: unreadable (${failed.error ?? failed.reason}); delete it to recompute (npm run followups)`);
   }
   const state = inspectRun(dir, hash, settings);
   if (state.train.state !== 'done') throw new Error(`${path.join('outputs/runs', hash, file)}: its run has no sound train.json (${state.train.state})`);

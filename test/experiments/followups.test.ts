@@ -32,7 +32,8 @@ describe('experiments/followups', function () {
     assert.equal(runs.length, 50);
     for (const w of [0.1, 0.5, 1, 2, 5]) assert.equal(runs.filter((r) => r.descriptor.width === w).length, 10);
     assert.ok(runs.every((r) => r.descriptor.architecture === 'mlp' && r.descriptor.dataSeed === 0 && r.descriptor.initSeed < 5));
-    assert.equal(runs.filter((r) => FOLLOWUP_SPECS.llcPlain.runs(r)).length, 10, 'plain LLC: init seed 0, both inits, 5 widths');
+    assert.equal(runs.filter((r) => FOLLOWUP_SPECS.llcPlain.runs(r)).length, 6, 'plain LLC: init seed 0, both inits, widths 0.1-1');
+    assert.equal(runs.filter((r) => FOLLOWUP_SPECS.llcStepSmall.runs(r)).length, 5, 'step-size check: Glorot init seed 0, 5 widths');
     assert.equal(runs.filter((r) => FOLLOWUP_SPECS.edgePopupRandomScores.runs(r)).length, 2);
   });
 

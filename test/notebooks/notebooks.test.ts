@@ -11,12 +11,14 @@ import { expandProfileRuns, profileAnalysis } from '../../lib/experiments/profil
 import { superviseSweep, SWEEP_CLI } from '../../lib/experiments/sweep';
 import { projectRoot } from '../../lib/paths';
 import { checkPage, type PageReport } from '../../lib/render/pageCheck';
+import { computeFollowup } from '../../lib/experiments/followups';
+import { followupRuns } from '../../lib/experiments/followupRecords';
 import { INCLUDE_DEGENERATE_ENV } from '../../lib/report/aggregate';
 
 const TSX = path.join(projectRoot, 'node_modules', '.bin', 'tsx');
 const NOTEBOOKS = [
   '01-experimental-setting', '02-pruning-trajectories', '03-null-hypothesis', '04-optimizers-architectures', '05-glorot-vs-he',
-  '06-initialisation-overlap', '07-functional-similarity', '08-activation-sparsity', '09-beyond-the-paper',
+  '06-initialisation-overlap', '07-functional-similarity', '08-activation-sparsity', '09-beyond-the-paper', '10-beyond-magnitude',
 ];
 
 /** The text of the notes (showNote: class density-note) on a rendered page, HTML entities decoded. */
@@ -74,6 +76,15 @@ describe('notebooks (smoke profile, rendered and checked in a browser)', functio
     });
     const summary = await sup.done;
     assert.equal(summary.done, runs.length, `smoke sweep: ${JSON.stringify(summary)}`);
+    // Notebook 10 reads the follow-ups: edge-popup and the LLC on the smoke profile's MLP runs (the step-size and
+    // random-score variants are left out for time: their sections then show what to run).
+    const saved = process.env.DENSITY_OUTPUTS;
+    process.env.DENSITY_OUTPUTS = outputs;
+    try {
+      for (const r of followupRuns('smoke')) for (const f of ['edgePopup', 'llc'] as const) assert.equal((await computeFollowup(r, f)).kind, 'computed');
+    } finally {
+      process.env.DENSITY_OUTPUTS = saved;
+    }
   });
 
   after(() => {
@@ -84,7 +95,7 @@ describe('notebooks (smoke profile, rendered and checked in a browser)', functio
     else fs.rmSync(root, { recursive: true, force: true });
   });
 
-  it('the notebooks are the nine of the plan, each a tslab notebook whose cells all have ids', () => {
+  it('the notebooks are the ten of the plan, each a tslab notebook whose cells all have ids', () => {
     assert.deepEqual(listNotebooks(), NOTEBOOKS);
     for (const n of NOTEBOOKS) {
       const nb = JSON.parse(fs.readFileSync(path.join(notebooksDir, `${n}.ipynb`), 'utf8')) as {
@@ -107,6 +118,7 @@ describe('notebooks (smoke profile, rendered and checked in a browser)', functio
   const minFigures: Record<string, number> = {
     '01-experimental-setting': 4, '02-pruning-trajectories': 10, '03-null-hypothesis': 4, '04-optimizers-architectures': 6, '05-glorot-vs-he': 1,
     '06-initialisation-overlap': 4, '07-functional-similarity': 2, '08-activation-sparsity': 4, '09-beyond-the-paper': 4,
+    '10-beyond-magnitude': 3,
   };
   for (const name of NOTEBOOKS) {
     it(`${name} renders without a cell error and every figure draws with data`, async () => {
