@@ -238,3 +238,28 @@ export function deepLinearRlct(widths: number[], rank: number): number {
   }
   throw new Error(`${where}: no index subset satisfies Aoyagi's conditions (should not happen)`);
 }
+
+export interface ChainDiagnostics {
+  /** Mean of (draw loss - L_n(w*)) over the first and the second half of the draws. */
+  firstHalf: number;
+  secondHalf: number;
+  /** The second half is above the first by more than `riseTolerance` of the first: the chain has not settled. */
+  stillRising: boolean;
+  /** The second half is below L_n(w*): the chain left w*'s basin (or walked down a slope), so it does not sample around w*. */
+  belowOptimum: boolean;
+}
+
+/**
+ * Convergence diagnostics of one chain's loss trace (burn-in first, as LlcResult.lossTraces holds it): whether the
+ * draws have settled (their second half no higher than the first by more than riseTolerance of it) and whether
+ * they stayed above L_n(w*).
+ */
+export function chainDiagnostics(trace: readonly number[], burnIn: number, lossAtOptimum: number, riseTolerance = 0.1): ChainDiagnostics {
+  const draws = trace.slice(burnIn);
+  if (draws.length < 2) throw new Error(`chainDiagnostics: ${draws.length} draws after a burn-in of ${burnIn}; need at least 2`);
+  const half = Math.floor(draws.length / 2);
+  const avg = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length - lossAtOptimum;
+  const firstHalf = avg(draws.slice(0, half));
+  const secondHalf = avg(draws.slice(half));
+  return { firstHalf, secondHalf, stillRising: secondHalf - firstHalf > riseTolerance * Math.abs(firstHalf), belowOptimum: secondHalf < 0 };
+}

@@ -2,6 +2,7 @@
 // width pattern of Sec 4 (the core grows with width far more than the null hypothesis allows) survive when the core
 // is found by edge-popup instead of magnitude pruning, or when a model's size is measured by its local learning
 // coefficient? Reads the cached records (npm run followups computes them); never trains.
+import { chainDiagnostics } from '../analysis/llc';
 import { scalingExponent, type ScalingFit } from '../analysis/scaling';
 import { compareWidths, type RegimeComparison } from '../analysis/widthComparison';
 import {
@@ -25,6 +26,8 @@ export interface FollowupRun {
 }
 
 export interface FollowupStudy {
+  /** The profile as the study names it (what the commands repeat). */
+  profileSpec: string;
   runs: FollowupRun[];
   /** Per follow-up: how many of the runs it is for have no record yet. */
   missing: Record<FollowupName, number>;
@@ -38,7 +41,7 @@ export function loadFollowups(study: Study): FollowupStudy {
   const runs: FollowupRun[] = [];
   const missing = Object.fromEntries(FOLLOWUPS.map((f) => [f, 0])) as Record<FollowupName, number>;
   let runsMissing = 0;
-  for (const e of followupRuns()) {
+  for (const e of followupRuns(study.profile)) {
     const run = finished.get(e.hash);
     if (!run) {
       runsMissing++;
@@ -56,17 +59,23 @@ export function loadFollowups(study: Study): FollowupStudy {
       llcStepSmall: read<LlcRecord>('llcStepSmall'), llcStepLarge: read<LlcRecord>('llcStepLarge'),
     });
   }
-  return { runs, missing, runsMissing };
+  return { profileSpec: study.profileSpec, runs, missing, runsMissing };
 }
 
 /** A note on what is not computed yet and the command that computes it, or null when everything is there. */
 export function followupsMissingNote(fs: FollowupStudy): string | null {
   const parts = FOLLOWUPS.filter((f) => fs.missing[f] > 0).map((f) => `${f}: ${fs.missing[f]} run(s)`);
-  if (fs.runsMissing > 0) parts.unshift(`${fs.runsMissing} follow-up run(s) not trained yet (npm run sweep -- --profile cpu --arch mlp)`);
-  return parts.length === 0 ? null : `Not computed yet: ${parts.join('; ')}. Compute with: npm run followups (add --shard 0/2 and 1/2 in two terminals for two cores).`;
+  if (fs.runsMissing > 0) parts.unshift(`${fs.runsMissing} follow-up run(s) not trained yet (npm run sweep -- --profile ${fs.profileSpec} --arch mlp)`);
+  return parts.length === 0 ? null : `Not computed yet: ${parts.join('; ')}. Compute with: npm run followups -- --profile ${fs.profileSpec} (add --shard 0/2 and 1/2 in two terminals for two cores).`;
 }
 
 const mean = (xs: number[]): number | null => meanSd(xs).mean;
+const median = (xs: number[]): number | null => {
+  if (xs.length === 0) return null;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
 const sdOf = (xs: number[]): number | null => meanSd(xs).sd;
 
 function withEdgePopup(fs: FollowupStudy): (FollowupRun & { edgePopup: EdgePopupRecord })[] {
@@ -150,6 +159,12 @@ export function edgePopupCurveFigure(study: Study, fs: FollowupStudy): Figure {
   });
 }
 
+/** Chains of an LLC record that had not settled, and that ended below L_n(w*) (out of all its chains). */
+export function llcChainCounts(r: LlcRecord): { chains: number; stillRising: number; belowOptimum: number } {
+  const d = r.lossTraces.map((t) => chainDiagnostics(t, r.settings.burnIn, r.lossAtOptimum));
+  return { chains: d.length, stillRising: d.filter((x) => x.stillRising).length, belowOptimum: d.filter((x) => x.belowOptimum).length };
+}
+
 /** Per width: the local learning coefficient beside the weight count and the two cores. */
 export function llcRows(fs: FollowupStudy): TableRow[] {
   return byWidth(withLlc(fs).map((r) => ({ ...r, row: r.run.row }))).map(({ width, runs }) => {
@@ -163,7 +178,11 @@ export function llcRows(fs: FollowupStudy): TableRow[] {
       parameters: l[0].parameters,
       'LLC mean': mean(l.map((r) => r.llc)),
       'LLC sd (runs)': sdOf(l.map((r) => r.llc)),
+      'LLC median': median(l.map((r) => r.llc)),
       'chain sd (mean)': mean(l.map((r) => r.llcStd)),
+      'chains still rising': l.reduce((a, r) => a + llcChainCounts(r).stillRising, 0),
+      'chains below L*': l.reduce((a, r) => a + llcChainCounts(r).belowOptimum, 0),
+      chains: l.reduce((a, r) => a + r.lossTraces.length, 0),
       'LLC / parameters': mean(l.map((r) => r.llc / r.parameters)),
       'plain LLC (n)': plain.length,
       'plain LLC mean': mean(plain.map((p) => p.llc)),
@@ -308,24 +327,30 @@ export function followupVerdicts(fs: FollowupStudy): string[] {
       `the null hypothesis rejected at ${rejected} of ${nonBase.length} widths other than 1x, core ~ weights^${epFit.slope.toFixed(2)} (magnitude on the same grid: ^${sc[1].fit?.slope.toFixed(2) ?? 'n/a'}).`);
   }
   const llcFit = sc[3].fit;
-  if (llcFit) {
-    const reading = llcFit.pConstant < 0.05 && llcFit.pProportional < 0.05 ? (Math.abs(llcFit.slope) < Math.abs(1 - llcFit.slope) ? 'between, closer to constant' : 'between, closer to proportional')
-      : llcFit.pConstant >= 0.05 ? 'consistent with constant (the null hypothesis)' : 'consistent with proportional';
-    const steps = stepSizeRows(fs).slopes.filter((r) => typeof r['exponent b'] === 'number');
-    const side = (b: number): string => (Math.abs(b) < Math.abs(1 - b) ? 'constant' : 'proportional');
-    const stepText = steps.map((r) => `^${(r['exponent b'] as number).toFixed(2)} at step ${r.step}`).join(', ');
-    if (steps.length < 3) {
-      out.push(`Learning coefficient: LLC ~ weights^${llcFit.slope.toFixed(2)} (se ${llcFit.slopeSe.toFixed(2)}): ${reading}; ` +
-        'not yet checked at other SGLD step sizes (llcStepSmall, llcStepLarge), so no verdict.');
-    } else if (new Set(steps.map((r) => side(r['exponent b'] as number))).size > 1) {
-      out.push(`Learning coefficient: NOT TESTABLE AT THIS SCALE: the exponent across widths moves with the SGLD step (${stepText}), ` +
-        `so the chains (${FOLLOWUP_SPECS.llc.settings.burnIn + FOLLOWUP_SPECS.llc.settings.draws} steps) are too short for the estimate to be the coefficient rather than the sampler's.`);
-    } else {
-      out.push(`Learning coefficient: LLC ~ weights^${llcFit.slope.toFixed(2)} (se ${llcFit.slopeSe.toFixed(2)}): ${reading}; the same side at every step size tried (${stepText}). ` +
-        'The absolute values move with the step; only the slope across widths is read.');
-    }
-  } else {
+  const llcs = withLlc(fs).map((r) => llcChainCounts(r.llc));
+  if (!llcFit || llcs.length === 0) {
     out.push('Learning coefficient: not testable at this scale yet (fewer than 3 runs with a positive estimate).');
+    return out;
+  }
+  const chains = llcs.reduce((a, c) => a + c.chains, 0);
+  const rising = llcs.reduce((a, c) => a + c.stillRising, 0);
+  const below = llcs.reduce((a, c) => a + c.belowOptimum, 0);
+  const steps = stepSizeRows(fs).slopes.filter((r) => typeof r['exponent b'] === 'number');
+  const side = (b: number): string => (Math.abs(b) < Math.abs(1 - b) ? 'constant' : 'proportional');
+  const stepText = steps.map((r) => `^${(r['exponent b'] as number).toFixed(2)} at step ${r.step}`).join(', ');
+  const problems: string[] = [];
+  if (rising > 0.25 * chains) problems.push(`${rising} of ${chains} chains were still rising over their draws (not settled)`);
+  if (below > 0) problems.push(`${below} of ${chains} chains ended below L_n(w*) (they left w*'s neighbourhood)`);
+  if (steps.length >= 3 && new Set(steps.map((r) => side(r['exponent b'] as number))).size > 1) problems.push(`the exponent moves with the SGLD step (${stepText})`);
+  if (steps.length < 3) problems.push('the step-size check (llcStepSmall, llcStepLarge) is not computed');
+  const fitText = `LLC ~ weights^${llcFit.slope.toFixed(2)} (se ${llcFit.slopeSe.toFixed(2)}, n = ${llcFit.n})`;
+  if (problems.length) {
+    out.push(`Learning coefficient: NOT TESTABLE AT THIS SCALE: ${problems.join('; ')}. Read as a sketch only: ${fitText}${steps.length ? `; ${stepText}` : ''}. ` +
+      `Settled chains need far more SGLD steps per run than this CPU budget gave (${FOLLOWUP_SPECS.llc.settings.burnIn + FOLLOWUP_SPECS.llc.settings.draws} per chain).`);
+  } else {
+    const reading = Math.abs(llcFit.slope) < Math.abs(1 - llcFit.slope) ? 'closer to constant (the null hypothesis)' : 'closer to proportional';
+    out.push(`Learning coefficient: ${fitText}: ${reading}, at every step size tried (${stepText}); the chains settled and stayed above L_n(w*). ` +
+      'The absolute values move with the step; only the slope across widths is read.');
   }
   return out;
 }

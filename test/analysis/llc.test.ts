@@ -5,7 +5,7 @@ import { strict as assert } from 'assert';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../lib/backend';
 import { Rng } from '../../lib/rng';
-import { deepLinearRlct, estimateLlc, LlcLossFn, LlcOptions } from '../../lib/analysis/llc';
+import { chainDiagnostics, deepLinearRlct, estimateLlc, LlcLossFn, LlcOptions } from '../../lib/analysis/llc';
 
 function normals(rng: Rng, k: number): Float32Array {
   const a = new Float32Array(k);
@@ -208,6 +208,19 @@ describe('analysis/llc', function () {
     assert.notEqual(a.llc, c.llc);
     // chains differ from each other too (each has its own noise and minibatch stream)
     assert.notDeepEqual(a.lossTraces[0], a.lossTraces[1]);
+  });
+
+  it('chainDiagnostics: a settled chain, a rising one and one below L_n(w*)', () => {
+    const burn = [9, 9, 9];
+    const settled = chainDiagnostics([...burn, 1.2, 1.3, 1.25, 1.25], 3, 1);
+    assert.ok(Math.abs(settled.firstHalf - 0.25) < 1e-12 && Math.abs(settled.secondHalf - 0.25) < 1e-12);
+    assert.equal(settled.stillRising, false);
+    assert.equal(settled.belowOptimum, false);
+    const rising = chainDiagnostics([...burn, 1.1, 1.1, 1.3, 1.3], 3, 1);
+    assert.equal(rising.stillRising, true, 'second half 0.3 vs first 0.1');
+    const below = chainDiagnostics([...burn, 1.0, 0.9, 0.8, 0.7], 3, 1);
+    assert.equal(below.belowOptimum, true);
+    assert.throws(() => chainDiagnostics([1, 2, 3], 2, 0), /1 draws after a burn-in of 2/);
   });
 
   it('rejects bad options, naming the option', () => {
