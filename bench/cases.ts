@@ -10,6 +10,10 @@ import { trainModel, type TrainConfig } from '../lib/train';
 import type { OptimizerName } from '../lib/train/optimizers';
 import { defaultLearningRate } from '../lib/train/optimizers';
 import { pruningTrajectory } from '../lib/prune';
+import { edgePopupSubnetwork } from '../lib/prune/edgePopup';
+import { estimateLlc } from '../lib/analysis/llc';
+import { denseStackLoss } from '../lib/experiments/followups';
+import { EDGE_POPUP_SETTINGS, LLC_SETTINGS } from '../lib/experiments/followupRecords';
 
 export type Unit = 'samples/s' | 's' | 'MiB';
 
@@ -148,6 +152,85 @@ function trajectoryCase(arch: ArchName, width: number, fastPath: boolean, defaul
   };
 }
 
+/**
+ * Edge-popup search throughput (issue 16): images per second through edgePopupSubnetwork's score steps on an MLP,
+ * batch 128 at 10% kept per layer, the follow-up's optimiser settings, no per-epoch evaluation (keepBest off), on
+ * `n` MNIST training images sized to the target time. Untrained weights: a step's work does not depend on them.
+ */
+function edgePopupCase(width: number): BenchCase {
+  return {
+    name: `edge-popup/mlp/${width}`,
+    unit: 'samples/s',
+    summary: `edge-popup score search, MLP ${width}x, batch 128, 10% kept per layer (the follow-up's search step)`,
+    async prepare(opts) {
+      const a = architectures.mlp;
+      const ds = await loadDataset('mnist');
+      const model = a.build(width, 'he', 0);
+      const layers = a.prunableLayers(width);
+      let n = 1280;
+      const s = EDGE_POPUP_SETTINGS;
+      const search = async (images: number): Promise<number> => {
+        const set = takeRows(ds.train, Uint32Array.from({ length: images }, (_, i) => i));
+        const started = process.hrtime.bigint();
+        await edgePopupSubnetwork(model, layers, set, { density: 10, epochs: 1, seed: 0, learningRate: s.learningRate, momentum: s.momentum, weightDecay: s.weightDecay, batchSize: s.batchSize, keepBest: false });
+        return seconds(started);
+      };
+      return {
+        async warmup() {
+          const t = await search(1280);
+          n = Math.min(ds.train.n, Math.max(1280, Math.round((1280 * opts.targetSeconds) / t / BATCH) * BATCH));
+        },
+        async measure() {
+          return n / (await search(n));
+        },
+        dispose() {
+          model.dispose();
+        },
+        describe: () => `1 search epoch over ${n} images (${n / BATCH} steps of ${BATCH})`,
+      };
+    },
+  };
+}
+
+/**
+ * SGLD throughput of the LLC estimator (issue 16): images per second through estimateLlc's steps on an MLP's
+ * weights and biases, the follow-up's settings (step, gamma, batch 128, linear term removed), one chain. The data set
+ * is one batch, so the estimator's full passes at w* (loss and gradient) add one batch each to `steps` steps.
+ */
+function sgldCase(width: number): BenchCase {
+  return {
+    name: `sgld/mlp/${width}`,
+    unit: 'samples/s',
+    summary: `SGLD steps of the LLC estimator, MLP ${width}x (all weights and biases), batch 128 (the follow-up's step)`,
+    async prepare(opts) {
+      const a = architectures.mlp;
+      const ds = await loadDataset('mnist');
+      const model = a.build(width, 'he', 0);
+      const set = takeRows(ds.train, Uint32Array.from({ length: LLC_SETTINGS.batchSize }, (_, i) => i));
+      const { wStar, loss } = denseStackLoss(model, set);
+      let steps = 4;
+      const chain = (k: number): number => {
+        const started = process.hrtime.bigint();
+        estimateLlc(loss, wStar, set.n, { chains: 1, burnIn: 0, draws: k, stepSize: LLC_SETTINGS.stepSize, gamma: LLC_SETTINGS.gamma, batchSize: LLC_SETTINGS.batchSize, seed: 0, removeLinearTerm: LLC_SETTINGS.removeLinearTerm });
+        return seconds(started);
+      };
+      return {
+        async warmup() {
+          const t = chain(4);
+          steps = Math.max(4, Math.round((4 * opts.targetSeconds) / t));
+        },
+        async measure() {
+          return (steps * LLC_SETTINGS.batchSize) / chain(steps);
+        },
+        dispose() {
+          model.dispose();
+        },
+        describe: () => `${steps} SGLD steps of ${LLC_SETTINGS.batchSize}, ${wStar.length} parameters`,
+      };
+    },
+  };
+}
+
 /** The process's peak resident set so far (maxRSS): everything the cases before it loaded and ran. */
 const peakRss: BenchCase = {
   name: 'memory/peak-rss',
@@ -183,6 +266,10 @@ export const CASES: BenchCase[] = [
   trajectoryCase('conv2', 0.5, true, 1),
   trajectoryCase('conv2', 1, true, 1),
   trajectoryCase('resnet', 1, true, 1),
+  edgePopupCase(1),
+  edgePopupCase(5),
+  sgldCase(1),
+  sgldCase(5),
   peakRss,
 ];
 

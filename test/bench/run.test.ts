@@ -79,6 +79,14 @@ describe('bench/run', function () {
     assert.equal(hasPeer('memory/peak-rss'), false);
   });
 
+  it("the follow-ups' cases (an edge-popup search step, an SGLD step) run and report images per second", async () => {
+    const r = await bench(['--case', 'edge-popup/mlp/1,sgld/mlp/1', '--repeats', '1', '--seconds', '0.2']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^edge-popup\/mlp\/1 +\d+ samples\/s/m);
+    assert.match(r.stdout, /^sgld\/mlp\/1 +\d+ samples\/s/m);
+    assert.match(r.stdout, /SGLD steps of 128, 266610 parameters/);
+  });
+
   it('speedRatio is above 1 when density is faster, for rates and for seconds', () => {
     assert.equal(speedRatio(200, 100, 'samples/s'), 2);
     assert.equal(speedRatio(1, 2, 's'), 2);
