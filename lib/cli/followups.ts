@@ -1,7 +1,7 @@
 // npm run followups -- [--only edgePopup|llc] [--widths 0.1,1] [--shard i/n] [--dry-run]
 // The paper's proposed follow-ups (edge-popup subnetworks, learning coefficients) on the committed MLP runs
 // (lib/experiments/followups.ts). Each result is cached in its run's directory; a stopped run resumes.
-import { CommandSpec, ENV_NOTES, runCli, UsageError, WIDTHS_FLAG } from './args';
+import { CommandSpec, ENV_NOTES, PROFILE_FLAG, profileArg, runCli, UsageError, WIDTHS_FLAG } from './args';
 import { computeFollowup } from '../experiments/followups';
 import { FOLLOWUP_SPECS, FOLLOWUPS, followupRuns, readFollowup, type FollowupName } from '../experiments/followupRecords';
 import { allowDirtyTree, gitState } from '../experiments/provenance';
@@ -10,10 +10,11 @@ import { checkOutputsDir } from '../paths';
 const cmd: CommandSpec = {
   command: 'followups',
   summary:
-    "Compute the paper's two proposed follow-ups (Section 6) on the committed MLP runs (data seed 0, init seeds 0-4,\n" +
-    'both inits, all five widths): edge-popup subnetworks over a density grid, and the local learning coefficient.\n' +
+    "Compute the paper's two proposed follow-ups (Section 6) on a profile's MLP runs (default the cpu profile's: data seed 0,\n" +
+    'init seeds 0-4, both inits, all five widths): edge-popup subnetworks over a density grid, and the local learning coefficient.\n' +
     'Results already present are skipped; runs without weights are retrained (deterministic, checked) first.',
   flags: [
+    PROFILE_FLAG,
     { name: 'only', type: 'list', placeholder: '<name,...>', choices: [...FOLLOWUPS], help: `only these follow-ups (default all):\n${FOLLOWUPS.map((f) => `  ${f}: ${FOLLOWUP_SPECS[f].description}`).join('\n')}` },
     WIDTHS_FLAG,
     { name: 'shard', type: 'string', placeholder: '<i/n>', help: 'take every n-th run starting at i (0-based): run n processes with i = 0..n-1 to use n cores' },
@@ -43,7 +44,8 @@ export function parseShard(spec: string | undefined): { index: number; count: nu
 runCli(cmd, async ({ values }) => {
   const only = ((values.only as string[] | undefined) ?? [...FOLLOWUPS]) as FollowupName[];
   const shard = parseShard(values.shard as string | undefined);
-  const runs = followupRuns(values.widths as number[] | undefined).filter((_, i) => i % shard.count === shard.index);
+  const profile = values.profile === undefined && !process.env.DENSITY_PROFILE ? 'cpu' : profileArg(values);
+  const runs = followupRuns(profile, values.widths as number[] | undefined).filter((_, i) => i % shard.count === shard.index);
   if (values['dry-run']) {
     checkOutputsDir('read', 'runs');
     for (const r of runs) {
