@@ -8,7 +8,7 @@ import { takeRows, validationIndicesFor } from '../lib/data/split';
 import { architectures, type ArchName } from '../lib/models';
 import { trainModel, type TrainConfig } from '../lib/train';
 import type { OptimizerName } from '../lib/train/optimizers';
-import { defaultLearningRate } from '../lib/train/optimizers';
+import { DEFAULT_BATCH_SIZE, DEFAULT_VALIDATION_SIZE, PAPER_REGIMES, paperRegimeOf } from '../lib/protocol';
 import { pruningTrajectory } from '../lib/prune';
 import { edgePopupSubnetwork } from '../lib/prune/edgePopup';
 import { estimateLlc } from '../lib/analysis/llc';
@@ -43,7 +43,7 @@ export interface BenchCase {
   prepare(opts: CaseOptions): Promise<PreparedCase>;
 }
 
-const BATCH = 128;
+const BATCH = DEFAULT_BATCH_SIZE;
 
 /** Switches read at every repeat, for bench/ab.ts levers (npm run bench always runs the defaults). */
 export const caseSettings: { trainer: 'auto' | 'generic' } = { trainer: 'auto' };
@@ -55,7 +55,7 @@ function seconds(since: bigint): number {
 /** The 5,000 validation images of data seed 0 (lib/data's split), without writing the split record file. */
 async function validationImages(dataset: DatasetName): Promise<ImageSet> {
   const ds = await loadDataset(dataset);
-  return takeRows(ds.train, validationIndicesFor(dataset, ds.train.n, 0, 5000));
+  return takeRows(ds.train, validationIndicesFor(dataset, ds.train.n, 0, DEFAULT_VALIDATION_SIZE));
 }
 
 /**
@@ -64,6 +64,8 @@ async function validationImages(dataset: DatasetName): Promise<ImageSet> {
  * (checked every 100 steps) with an unreachable target, so exactly `steps` steps run and nothing is evaluated.
  */
 function trainCase(arch: ArchName, width: number, optimizer: OptimizerName, summary: string): BenchCase {
+  const regime = paperRegimeOf(arch, optimizer);
+  if (!regime) throw new Error(`bench: ${arch} with ${optimizer} is not one of the paper's regimes`);
   return {
     name: `train/${arch}/${width}`,
     unit: 'samples/s',
@@ -82,7 +84,7 @@ function trainCase(arch: ArchName, width: number, optimizer: OptimizerName, summ
         model?.dispose();
         model = a.build(width, 'he', 0);
         const config: TrainConfig = {
-          optimizer, learningRate: defaultLearningRate(arch, optimizer), batchSize: BATCH, shuffleSeed: 0, trainer: caseSettings.trainer,
+          optimizer, learningRate: PAPER_REGIMES[regime].learningRate, batchSize: BATCH, shuffleSeed: 0, trainer: caseSettings.trainer,
           // Cross-entropy is >= 0, so the target is never reached: the run ends at the step cap.
           stop: { kind: 'targetTrainLoss', target: -1, window: 100, checkEvery: 100, maxEpochs: (n - 0.5) / stepsPerEpoch } // ceil(maxEpochs * stepsPerEpoch) = n,
         };

@@ -1,7 +1,7 @@
 // A small, strict flag parser for the CLIs: every flag declared with its type and help, unknown flags and
 // bad values rejected with a message that says what was expected (no silent typos in a 10-hour sweep).
 import { expandProfileRuns, profileFromSpec, type Profile, type ProfileFilter } from '../experiments/profiles';
-import type { ArchName } from '../models/types';
+import { ARCH_NAMES, type ArchName } from '../models/types';
 import { nearestName } from '../suggest';
 
 export type FlagType = 'string' | 'number' | 'integer' | 'boolean' | 'list' | 'numberList';
@@ -188,7 +188,7 @@ export const PROFILE_FLAG: FlagSpec = {
   name: 'profile', type: 'string', placeholder: '<smoke|cpu|paper|file.json>',
   help: 'which runs: a built-in profile or a profile JSON file\n(default: $DENSITY_PROFILE)',
 };
-export const ARCH_FLAG: FlagSpec = { name: 'arch', type: 'list', placeholder: '<mlp,conv2,resnet>', choices: ['mlp', 'conv2', 'resnet'], help: 'only these architectures' };
+export const ARCH_FLAG: FlagSpec = { name: 'arch', type: 'list', placeholder: '<mlp,conv2,resnet>', choices: [...ARCH_NAMES], help: 'only these architectures' };
 export const WIDTHS_FLAG: FlagSpec = { name: 'widths', type: 'numberList', placeholder: '<0.1,1>', help: 'only these width multipliers' };
 export const GROUP_FLAG: FlagSpec = { name: 'group', type: 'list', placeholder: '<label,...>', help: "only these groups of the profile (e.g. conv2-adagrad)" };
 

@@ -4,10 +4,10 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import type { ArchName } from '../models/types';
-import type { InitName } from '../train/init';
+import type { InitName } from '../models/types';
+import { ARCH_NAMES, INIT_NAMES, PAPER_WIDTHS, STRATEGY_NAMES } from '../protocol';
 import {
-  ARCHITECTURES, AnalysisSettings, Descriptor, DescriptorError, descriptorHash, DescriptorInput, INITS, resolveAnalysisSettings,
-  resolveDescriptor,
+  AnalysisSettings, Descriptor, DescriptorError, descriptorHash, DescriptorInput, resolveAnalysisSettings, resolveDescriptor,
 } from '../store/descriptor';
 
 /** The part of a descriptor a group fixes (everything but the four crossed fields). */
@@ -47,7 +47,7 @@ export interface Profile {
   analysis: Partial<AnalysisSettings>;
 }
 
-const ALL_INITS: InitName[] = ['glorot', 'he'];
+const ALL_INITS: InitName[] = [...INIT_NAMES];
 
 /** The project's decisions where the paper lost numbers (PROTOCOL.md): every profile inherits them. */
 export const PROTOCOL_DEFAULTS_NOTE =
@@ -81,8 +81,8 @@ function cpuCifarGroup(label: string, base: Pick<GroupBase, 'architecture' | 'op
  * profiles, so their MLP runs are the same runs (same hashes, computed once).
  */
 const MLP_FULL_PROTOCOL: ProfileGroup = {
-  label: 'mlp', base: { architecture: 'mlp' }, widths: [0.1, 0.5, 1, 2, 5], inits: ALL_INITS, initSeeds: 10, dataSeeds: 5,
-  overrides: [{ initSeeds: 5, dataSeeds: 2, base: { pruning: { strategies: ['layerwiseMagnitude', 'globalMagnitude', 'random'] } } }],
+  label: 'mlp', base: { architecture: 'mlp' }, widths: [...PAPER_WIDTHS], inits: ALL_INITS, initSeeds: 10, dataSeeds: 5,
+  overrides: [{ initSeeds: 5, dataSeeds: 2, base: { pruning: { strategies: [...STRATEGY_NAMES] } } }],
 };
 
 export const PROFILES: Readonly<Record<string, Profile>> = {
@@ -182,7 +182,7 @@ export function validateProfile(p: unknown): Profile {
     for (const k of Object.keys(g)) if (!groupKeys.includes(k)) throw new DescriptorError(`${where}.${k}`, g[k], `no such field; known fields: ${groupKeys.join(', ')}`);
     if (!isObj(g.base)) throw new DescriptorError(`${where}.base`, g.base, 'the fixed descriptor fields (at least architecture)');
     if (!Array.isArray(g.widths) || g.widths.length === 0) throw new DescriptorError(`${where}.widths`, g.widths, 'a non-empty list of widths');
-    if (!Array.isArray(g.inits) || g.inits.length === 0) throw new DescriptorError(`${where}.inits`, g.inits, `a non-empty list of ${INITS.join('/')}`);
+    if (!Array.isArray(g.inits) || g.inits.length === 0) throw new DescriptorError(`${where}.inits`, g.inits, `a non-empty list of ${INIT_NAMES.join('/')}`);
     if (g.overrides !== undefined) {
       if (!Array.isArray(g.overrides)) throw new DescriptorError(`${where}.overrides`, g.overrides, 'a list of { initSeeds, dataSeeds, base }');
       g.overrides.forEach((o: unknown, j: number) => {
@@ -246,7 +246,7 @@ export interface ExpandedRun {
 export function expandProfileRuns(profile: Profile | string, filter: ProfileFilter = {}): ExpandedRun[] {
   const p = typeof profile === 'string' ? loadProfile(profile) : profile;
   const archs = filter.arch === undefined ? undefined : Array.isArray(filter.arch) ? filter.arch : [filter.arch];
-  if (archs) for (const a of archs) if (!ARCHITECTURES.includes(a)) throw new DescriptorError('--arch', a, `one of ${ARCHITECTURES.join(', ')}`);
+  if (archs) for (const a of archs) if (!ARCH_NAMES.includes(a)) throw new DescriptorError('--arch', a, `one of ${ARCH_NAMES.join(', ')}`);
   const seen = new Set<string>();
   const out: ExpandedRun[] = [];
   p.groups.forEach((g, gi) => {

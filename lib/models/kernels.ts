@@ -1,7 +1,7 @@
 // Reading and writing prunable kernels as Float32Array by layer name (what pruning, overlap and init use).
 import * as tf from '@tensorflow/tfjs';
 import type { PrunableLayer } from './types';
-import { initKernel, type InitName } from '../train/init';
+import { initKernel, type InitName } from './init';
 
 /** One prunable layer's kernel values in tfjs layout (same shape as `PrunableLayer.shape`). */
 export interface LayerWeights {

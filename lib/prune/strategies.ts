@@ -17,6 +17,9 @@ export const STRATEGY_NAMES: readonly StrategyName[] = ['layerwiseMagnitude', 'g
 // One prunable layer's kernel, flattened row-major (tfjs order): lib/models owns the type.
 export type { LayerWeights };
 
+/** The paper's pruning step: 2% of each layer's original count per level (1/50 exactly, see stepFraction). */
+export const DEFAULT_STEP = 0.02;
+
 export interface StrategyOptions {
   /** Fraction of each layer's ORIGINAL weight count pruned per level (paper: 0.02). */
   step: number;

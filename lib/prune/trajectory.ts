@@ -22,7 +22,7 @@
 // in the products.
 import * as tf from '@tensorflow/tfjs';
 import type { ImageSet } from '../data';
-import { densityAt, remainingAt, strategies, stepFraction, fullLevel, type LayerWeights, type PruningPlan, type StrategyName } from './strategies';
+import { DEFAULT_STEP, densityAt, remainingAt, strategies, stepFraction, fullLevel, type LayerWeights, type PruningPlan, type StrategyName } from './strategies';
 import { denseChain } from '../models/denseChain';
 import { csrMatMulOp, hasCsrMatMul, wasmFirstLayer, type RemovedByRow, type RowSparseInput } from '../backend/wasm-simd';
 import { denseFastPathsAllowed } from '../backend';
@@ -41,7 +41,7 @@ export interface TrajectoryPoint {
 
 export interface TrajectoryOptions {
   strategy: StrategyName;
-  /** Fraction of each layer's original count pruned per level (globalMagnitude: of all weights). Default 0.02. */
+  /** Fraction of each layer's original count pruned per level (globalMagnitude: of all weights). Default DEFAULT_STEP (0.02). */
   step?: number;
   /** Last level evaluated; default ceil(1 / step) (50 for step 0.02), where everything is pruned. */
   levels?: number;
@@ -240,7 +240,7 @@ function checkValidation(validation: ImageSet, inputSize: number): void {
 }
 
 async function prepare(model: tf.LayersModel, names: string[], opts: TrajectoryOptions): Promise<Prepared> {
-  const step = opts.step ?? 0.02;
+  const step = opts.step ?? DEFAULT_STEP;
   const strategy = strategies[opts.strategy];
   if (!strategy) throw new Error(`unknown pruning strategy '${opts.strategy}'`);
   const levels = opts.levels ?? fullLevel(stepFraction(step));

@@ -6,7 +6,7 @@ import { kde, kdeBandwidth } from '../analysis/kde';
 import { mean, sd, tTwoTailed } from '../analysis/stats';
 import { colourFor, type BandSeries } from '../plots/figures';
 import type { TrajectoryRecordPoint } from '../store/runRecord';
-import { PAPER_REGIME_TITLES, paperRegimeOf, type PaperRegime } from './paperNumbers';
+import { PAPER_REGIME_TITLES, paperRegimeOf, type PaperRegime } from '../protocol';
 import type { StudyRun } from './study';
 
 /** Mean and sample sd (sd null below 2 values; both null with none). */

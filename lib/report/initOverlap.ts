@@ -3,7 +3,7 @@
 import type { Figure } from '../plots/display';
 import { heatmapFigure } from '../plots/figures';
 import { byWidth, meanSd, widthLabel, withLeftOut, type MeanSd, type Regime } from './aggregate';
-import { chanceOverlap, paperOverlapTable } from './paperNumbers';
+import { chanceOverlap, paperOverlapTable } from '../protocol';
 import { sourceLine, type Study } from './study';
 import type { TableRow } from './tables';
 

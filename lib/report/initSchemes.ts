@@ -2,6 +2,7 @@
 // regime, and a paired test of the difference (each He model has a Glorot twin with the same seeds).
 import type { Figure } from '../plots/display';
 import { boxFigure } from '../plots/figures';
+import { INIT_NAMES } from '../protocol';
 import { byWidth, formatP, LEFT_OUT_COLUMN, leftOutCount, meanSd, pairedTTest, trend, widthLabel, type PairedTest, type Regime } from './aggregate';
 import { sourceLine, type Study, type StudyRun } from './study';
 import type { TableRow } from './tables';
@@ -46,7 +47,7 @@ export function initComparisonRows(cmp: readonly InitWidthComparison[]): TableRo
 
 /** Effective densities per width and scheme, every run shown (Fig 6). */
 export function initBoxFigure(study: Study, regime: Regime): Figure {
-  const groups = byWidth(regime.runs).flatMap(({ width, runs }) => (['glorot', 'he'] as const).map((init) => ({
+  const groups = byWidth(regime.runs).flatMap(({ width, runs }) => INIT_NAMES.map((init) => ({
     name: `${widthLabel(width)} ${init}`, colour: INIT_COLOURS[init],
     values: runs.filter((r) => r.row.init === init).map(ed).filter((x): x is number => x !== null),
   }))).filter((g) => g.values.length > 0);

@@ -5,7 +5,7 @@ import { compareWidths, type RegimeComparison } from '../analysis/widthCompariso
 import type { Figure } from '../plots/display';
 import { groupedBarFigure, type BarGroup } from '../plots/figures';
 import { formatP, LEFT_OUT_COLUMN, leftOutCount, widthLabel, withLeftOut, type Regime } from './aggregate';
-import { PAPER_P_BOUND, paperTable2Row } from './paperNumbers';
+import { PAPER_P_BOUND, paperTable2Row } from '../protocol';
 import { sourceLine, type Study } from './study';
 import type { TableRow } from './tables';
 

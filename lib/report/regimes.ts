@@ -1,7 +1,8 @@
 // Notebook 04 (the paper's Sec 4.3): optimizers (Conv-2 with Adam vs Adagrad) and architectures (MLP vs
 // ResNet, both SGD): accuracy before pruning per regime and width, how far the widths' pruning curves lie
 // apart, and how the weight count grows with width.
-import { PAPER_TABLE1, weightCounts } from '../models/index';
+import { weightCounts } from '../models/index';
+import { PAPER_TABLE1 } from '../protocol';
 import type { ArchName } from '../models/types';
 import type { Figure } from '../plots/display';
 import { groupedBarFigure, type BarGroup } from '../plots/figures';

@@ -1,23 +1,17 @@
 // Notebook 01 (the paper's Sec 3, experimental setting): datasets and splits, architectures and Table 1,
 // initialisers and optimisers, the profile's training settings, and training curves with their stopping points.
 import type { Profile } from '../experiments/profiles';
-import { PAPER_WIDTHS, architectures, getArchitecture, hiddenWidth, paperParameterCount, paperTable1, weightCounts } from '../models/index';
+import { architectures, getArchitecture, hiddenWidth, paperParameterCount, weightCounts } from '../models/index';
 import type { ArchName } from '../models/types';
 import { colourFor, curvesFigure, type CurveTrace } from '../plots/figures';
 import type { Figure } from '../plots/display';
 import type { StopRule } from '../store/descriptor';
-import { initializers } from '../train/init';
-import { ADAGRAD, ADAM, DEFAULT_LEARNING_RATES } from '../train/optimizers';
+import { initializers } from '../models/init';
+import { ADAGRAD, ADAM } from '../train/optimizers';
 import { byWidth, widthLabel, type Regime } from './aggregate';
-import { PAPER_REGIME_TITLES, PAPER_TABLE2, type PaperRegime } from './paperNumbers';
+import { ARCH_NAMES, PAPER_DATA, PAPER_REGIMES, PAPER_REGIME_TITLES, PAPER_TABLE2, PAPER_WIDTHS, paperTable1, type PaperRegime } from '../protocol';
 import { sourceLine, type Study } from './study';
 import type { TableRow } from './tables';
-
-/** The paper's data sizes (Sec 3.1): training images before the 5,000-image validation split, and test images. */
-export const PAPER_DATA: Readonly<Record<string, { train: number; validation: number; test: number }>> = {
-  mnist: { train: 60000, validation: 5000, test: 10000 },
-  cifar10: { train: 50000, validation: 5000, test: 10000 },
-};
 
 /** One row per dataset copy the study's runs used: which copy (sha256) and how much of it, beside the paper's sizes. */
 export function datasetRows(study: Study): TableRow[] {
@@ -25,7 +19,7 @@ export function datasetRows(study: Study): TableRow[] {
   for (const r of study.runs) {
     const d = r.record.provenance.dataset;
     const key = `${d.name} ${d.sha256}`;
-    const paper = PAPER_DATA[d.name];
+    const paper = (PAPER_DATA as Partial<Record<string, (typeof PAPER_DATA)['mnist']>>)[d.name];
     const row = seen.get(key) ?? {
       dataset: d.name, copy: d.copy, description: d.description, sha256: `${d.sha256.slice(0, 16)}…`,
       'train images (ours)': '', 'validation images (ours)': '', 'data seeds': '',
@@ -44,7 +38,7 @@ export function datasetRows(study: Study): TableRow[] {
   return [...seen.values()];
 }
 
-const ARCHS: ArchName[] = ['mlp', 'conv2', 'resnet'];
+const ARCHS: readonly ArchName[] = ARCH_NAMES;
 const n = (x: number): string => x.toLocaleString('en-US');
 
 /** The distinct hidden widths of a model (prunable layers' output widths but the last's): what the width rule decides. */
@@ -248,7 +242,7 @@ export function initRows(): TableRow[] {
 
 /** The optimiser registry: update settings and the default learning rate of each of the paper's regimes. */
 export function optimizerRows(): TableRow[] {
-  const lr = (opt: string) => Object.entries(DEFAULT_LEARNING_RATES).filter(([, m]) => opt in m).map(([a, m]) => `${a} ${(m as Record<string, number>)[opt]}`).join(', ');
+  const lr = (opt: string) => Object.values(PAPER_REGIMES).filter((r) => r.optimizer === opt).map((r) => `${r.architecture} ${r.learningRate}`).join(', ');
   return [
     { optimizer: 'sgd', settings: 'plain: no momentum, no Nesterov, no weight decay', 'default learning rate': lr('sgd') },
     { optimizer: 'adam', settings: `beta1 ${ADAM.beta1}, beta2 ${ADAM.beta2}, epsilon ${ADAM.epsilon}, no weight decay`, 'default learning rate': lr('adam') },

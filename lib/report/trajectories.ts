@@ -5,7 +5,7 @@ import type { Figure } from '../plots/display';
 import { colourFor, curvesFigure, lineBandFigure, scatterFigure, type CurveTrace, type PointGroup } from '../plots/figures';
 import type { AnalysisSettings } from '../store/descriptor';
 import { bandSeries, byWidth, effectiveDensityKde, leftOutText, meanSd, trajectoryBands, widthLabel, withLeftOut, type Regime } from './aggregate';
-import { PAPER_TEXT } from './paperNumbers';
+import { PAPER_TEXT } from '../protocol';
 import { sourceLine, type Study, type StudyRun } from './study';
 import type { TableRow } from './tables';
 

@@ -7,9 +7,7 @@
 import * as fs from 'fs';
 import * as tf from '@tensorflow/tfjs';
 import type { ImageSet } from '../data';
-import { Rng, deriveSeed } from '../rng';
-import type { ArchName } from '../models/types';
-import { checkSeed } from './init';
+import { Rng, checkSeed, deriveSeed } from '../rng';
 import { makeOptimizer, type OptimizerName } from './optimizers';
 import { DenseSgdTrainer, denseTrainingStack } from './dense-sgd';
 import { denseFastPathsAllowed } from '../backend';
@@ -96,15 +94,6 @@ export interface TrainResult {
 export interface TrainData {
   train: ImageSet;
   validation: ImageSet;
-}
-
-/** The paper's stop rule for each regime (PROTOCOL.md). The MLP's epoch cap (50) is ours: a safety net only. */
-export function paperStopRule(arch: ArchName, optimizer: OptimizerName): StopRule {
-  if (arch === 'mlp') return { kind: 'targetTrainLoss', target: 0.2, window: 100, checkEvery: 100, maxEpochs: 50 };
-  if (arch === 'conv2' && optimizer === 'adam') return { kind: 'bestValidationLoss', epochs: 100 };
-  if (arch === 'conv2' && optimizer === 'adagrad') return { kind: 'bestValidationLoss', epochs: 25 };
-  if (arch === 'resnet' && optimizer === 'sgd') return { kind: 'bestValidationLoss', epochs: 90 };
-  throw new Error(`${arch} with ${optimizer} is not one of the paper's regimes (mlp+sgd, conv2+adam, conv2+adagrad, resnet+sgd)`);
 }
 
 /** The order in which epoch `epoch` (0-based) visits the n training images: a seeded permutation per epoch. */

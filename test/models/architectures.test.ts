@@ -2,9 +2,10 @@ import { strict as assert } from 'assert';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../lib/backend';
 import {
-  ARCH_NAMES, PAPER_TABLE1, PAPER_WIDTHS, architectures, getArchitecture, getKernels, hiddenWidth, setKernels, weightCounts,
+  ARCH_NAMES, architectures, getArchitecture, getKernels, hiddenWidth, setKernels, weightCounts,
 } from '../../lib/models';
-import { initKernel } from '../../lib/train/init';
+import { initKernel } from '../../lib/models/init';
+import { PAPER_TABLE1, PAPER_WIDTHS } from '../../lib/protocol';
 
 describe('models: width rule', () => {
   it('hiddenWidth = max(1, int(base * width)): truncation, as the paper\'s Table 1 shows', () => {

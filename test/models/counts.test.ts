@@ -1,6 +1,7 @@
 // The two counting rules: weights only, and the paper's Table 1 rule (connections), against the paper's numbers.
 import { strict as assert } from 'assert';
-import { PAPER_TABLE1, PAPER_WIDTHS, architectures, connections, hiddenWidth, paperParameterCount, paperTable1, weightCounts } from '../../lib/models';
+import { architectures, connections, hiddenWidth, paperParameterCount, weightCounts } from '../../lib/models';
+import { PAPER_TABLE1, PAPER_WIDTHS, paperTable1 } from '../../lib/protocol';
 
 describe('models: the paper\'s counting rule (connections)', () => {
   it('a conv layer counts kernel weights x output positions, a dense layer its weights', () => {

@@ -1,6 +1,6 @@
 // Notebook 01's Table 1: both counting rules beside the paper's, the arithmetic, the ResNet question, null ratios.
 import { strict as assert } from 'assert';
-import { PAPER_TABLE1 } from '../../lib/models';
+import { PAPER_TABLE1 } from '../../lib/protocol';
 import {
   layerRows, nullRatioRows, nullRatioVerdicts, resnetPaperFit, resnetPartialPruningRows, resnetQuestionRows, table1Arithmetic, table1Rows,
 } from '../../lib/report/setting';

@@ -2,7 +2,7 @@ import { strict as assert } from 'assert';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../lib/backend';
 import {
-  ADAGRAD, DEFAULT_BATCH_SIZE, OPTIMIZER_NAMES, defaultLearningRate, makeOptimizer, type OptimizerName,
+  ADAGRAD, OPTIMIZER_NAMES, makeOptimizer, type OptimizerName,
 } from '../../lib/train/optimizers';
 
 /** One minimize step on loss = sum(g * w) (gradient exactly g) from w0; returns the new w. */
@@ -46,15 +46,6 @@ describe('train: optimisers', () => {
     const before = tf.memory().numTensors;
     for (const name of OPTIMIZER_NAMES) oneStep(name, 0.01, [1, 2, 3], [1, 1, 1], 3);
     assert.equal(tf.memory().numTensors, before);
-  });
-
-  it('default learning rates and batch size are the project defaults of PROTOCOL.md', () => {
-    assert.equal(defaultLearningRate('mlp', 'sgd'), 0.1);
-    assert.equal(defaultLearningRate('conv2', 'adam'), 2e-4);
-    assert.equal(defaultLearningRate('conv2', 'adagrad'), 1e-2);
-    assert.equal(defaultLearningRate('resnet', 'sgd'), 0.1);
-    assert.equal(DEFAULT_BATCH_SIZE, 128);
-    assert.throws(() => defaultLearningRate('mlp', 'adam'), /not one of the paper's regimes/);
   });
 
   it('rejects unknown optimisers and bad learning rates', () => {

@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../lib/backend';
 import { architectures } from '../../lib/models';
 import {
-  correctness, epochOrder, evaluate, paperStopRule, predictLogits, trainModel, type TrainConfig,
+  correctness, epochOrder, evaluate, predictLogits, trainModel, type TrainConfig,
 } from '../../lib/train';
 import { allWeights, mnistSubsets, sameBits, syntheticImages } from './fixtures';
 import type { ImageSet } from '../../lib/data';
@@ -25,14 +25,6 @@ describe('train: training loop', function () {
     assert.deepEqual(epochOrder(3, 0, 1000), a);
     assert.notDeepEqual(epochOrder(3, 1, 1000), a);
     assert.notDeepEqual(epochOrder(4, 0, 1000), a);
-  });
-
-  it('paper regimes: stop rules', () => {
-    assert.deepEqual(paperStopRule('mlp', 'sgd'), { kind: 'targetTrainLoss', target: 0.2, window: 100, checkEvery: 100, maxEpochs: 50 });
-    assert.deepEqual(paperStopRule('conv2', 'adam'), { kind: 'bestValidationLoss', epochs: 100 });
-    assert.deepEqual(paperStopRule('conv2', 'adagrad'), { kind: 'bestValidationLoss', epochs: 25 });
-    assert.deepEqual(paperStopRule('resnet', 'sgd'), { kind: 'bestValidationLoss', epochs: 90 });
-    assert.throws(() => paperStopRule('resnet', 'adam'), /not one of the paper's regimes/);
   });
 
   it('evaluate: loss is the mean cross-entropy of the logits and accuracy the mean of correctness', () => {

@@ -1,5 +1,5 @@
 import { strict as assert } from 'assert';
-import { INIT_NAMES, initKernel, initializers } from '../../lib/train/init';
+import { INIT_NAMES, initKernel, initializers } from '../../lib/models/init';
 import { architectures } from '../../lib/models';
 import type { PrunableLayer } from '../../lib/models';
 
@@ -13,7 +13,7 @@ function moments(v: Float32Array): { mean: number; variance: number; min: number
   return { mean, variance: s2 / v.length - mean * mean, min, max };
 }
 
-describe('train: initialisers', () => {
+describe('models: initialisers', () => {
   it('bounds: Glorot sqrt(6/(in+out)), He sqrt(6/in)', () => {
     assert.equal(initializers.glorot.bound(784, 300), Math.sqrt(6 / 1084));
     assert.equal(initializers.he.bound(784, 300), Math.sqrt(6 / 784));
