@@ -4,8 +4,8 @@ import { CommandSpec, ENV_NOTES, runCli, UsageError } from './args';
 import { stopOnSignals } from './signals';
 import { checkOutputsDir } from '../paths';
 import { oneShotConnection, persistentConnection } from '../queue/connection';
-import { checkReachable, openQueue, QUEUE_ENV_NOTES, QUEUE_FLAG, queueLabel, queueNameArg, REDIS_FLAG, redisArg } from '../queue/cliShared';
-import { collectorLogger, finishCollector } from '../queue/cliCollect';
+import { checkReachable, openQueue, QUEUE_ENV_NOTES, QUEUE_FLAG, queueLabel, queueNameArg, REDIS_FLAG, redisArg } from './queueShared';
+import { collectorLogger, finishCollector } from './queueCollect';
 import { runCollector } from '../queue/collector';
 
 const cmd: CommandSpec = {

@@ -6,10 +6,10 @@ import { stopOnSignals } from './signals';
 import { expandProfileRuns, profileAnalysis } from '../experiments/profiles';
 import { gitState } from '../experiments/provenance';
 import { dirtyTreeRefusal } from '../experiments/sweep';
-import { checkOutputsDir } from '../paths';
+import { checkOutputsDir, RUNS_DIR } from '../paths';
 import { oneShotConnection, persistentConnection } from '../queue/connection';
-import { checkReachable, openQueue, QUEUE_ENV_NOTES, QUEUE_FLAG, queueLabel, queueNameArg, REDIS_FLAG, redisArg } from '../queue/cliShared';
-import { collectorLogger, finishCollector } from '../queue/cliCollect';
+import { checkReachable, openQueue, QUEUE_ENV_NOTES, QUEUE_FLAG, queueLabel, queueNameArg, REDIS_FLAG, redisArg } from './queueShared';
+import { collectorLogger, finishCollector } from './queueCollect';
 import { runCollector } from '../queue/collector';
 import { jobIdOf } from '../queue/jobs';
 
@@ -57,11 +57,11 @@ runCli(cmd, async ({ values }) => {
   const git = gitState();
   const refusal = dirtyTreeRefusal(profile, git, allowDirty);
   if (refusal) throw new Error(refusal);
-  const outputs = checkOutputsDir('write', 'runs');
+  const outputs = checkOutputsDir('write', RUNS_DIR);
   const follow = values.follow === true;
   const analysis = profileAnalysis(profile);
   const label = queueLabel(name, redis);
-  process.stderr.write(`profile ${profile.name}: ${runs.length} runs; queue ${label}; results in ${path.join(outputs, 'runs')}\n`);
+  process.stderr.write(`profile ${profile.name}: ${runs.length} runs; queue ${label}; results in ${path.join(outputs, RUNS_DIR)}\n`);
 
   const q = openQueue(name, follow ? persistentConnection(redis) : oneShotConnection(redis));
   try {

@@ -4,7 +4,7 @@
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { checkOutputsDir, htmlDir, projectRoot } from '../paths';
+import { checkOutputsDir, HTML_DIR, htmlDir, projectRoot } from '../paths';
 import { escapeHtml } from '../plots/display';
 
 interface JupyterEnvModule {
@@ -120,7 +120,7 @@ Exits non-zero if any cell of any notebook fails.
   }
   if (profile !== undefined && !profile) throw new Error('render: --profile needs a value');
   if (timeoutSeconds !== undefined && !(timeoutSeconds > 0)) throw new Error(`render: --timeout must be a positive number of seconds`);
-  checkOutputsDir('write', 'html');
+  checkOutputsDir('write', HTML_DIR);
   process.stderr.write(`[render] HTML goes to ${htmlDir()}\n`);
   const list = resolveNotebooks(names);
   if (list.length === 0) throw new Error('render: no notebooks found in notebooks/');

@@ -8,8 +8,8 @@ import { stopOnSignals } from './signals';
 import { listNotebooks, renderNotebook, resolveNotebooks, writeIndex, type RenderResult } from './render';
 import { expandProfileRuns, loadProfile, profileAnalysis, PROFILE_ENV } from '../experiments/profiles';
 import { gitState } from '../experiments/provenance';
-import { dirtyTreeRefusal, pendingRuns, superviseSweep, SWEEP_CLI, type SweepSummary } from '../experiments/sweep';
-import { checkOutputsDir, htmlDir } from '../paths';
+import { dirtyTreeRefusal, pendingRuns, superviseSweep, type SweepSummary } from '../experiments/sweep';
+import { checkOutputsDir, htmlDir, SWEEP_CLI } from '../paths';
 
 /** The profile npm start uses when none is named. */
 export const DEFAULT_START_PROFILE = 'cpu';

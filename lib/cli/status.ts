@@ -3,10 +3,10 @@ import * as path from 'path';
 import { ARCH_FLAG, CommandSpec, ENV_NOTES, GROUP_FLAG, PROFILE_FLAG, profileArg, runCli, runFilterArg, UsageError, WIDTHS_FLAG } from './args';
 import { expandProfileRuns, profileAnalysis } from '../experiments/profiles';
 import { runStatusAt, type RunState, type RunStatusInfo } from '../experiments/results';
-import { checkOutputsDir } from '../paths';
+import { checkOutputsDir, RUNS_DIR } from '../paths';
 import { formatDuration } from './progress';
 import { oneShotConnection } from '../queue/connection';
-import { checkReachable, openQueue, QUEUE_ENV_NOTES, QUEUE_FLAG, queueLabel, queueNameArg, REDIS_FLAG, redisArg } from '../queue/cliShared';
+import { checkReachable, openQueue, QUEUE_ENV_NOTES, QUEUE_FLAG, queueLabel, queueNameArg, REDIS_FLAG, redisArg } from './queueShared';
 import { queueOverview, type QueueOverview, type QueueState } from '../queue/status';
 
 const cmd: CommandSpec = {
@@ -40,7 +40,7 @@ runCli(cmd, async ({ values }) => {
   const runs = expandProfileRuns(profile, runFilterArg(profile, values));
   if (runs.length === 0) throw new UsageError(`profile ${profile.name} has no runs matching the filters`);
   const outputs = checkOutputsDir('read');
-  process.stderr.write(`results in ${path.join(outputs, 'runs')}\n`);
+  process.stderr.write(`results in ${path.join(outputs, RUNS_DIR)}\n`);
   // At the profile's own analysis settings: a run analysed only at other settings is partial (stale), not complete.
   const analysis = profileAnalysis(profile);
   const infos = runs.map((r) => runStatusAt(r, analysis));

@@ -10,7 +10,7 @@ import { runStatusAt } from '../experiments/results';
 import { allowDirtyTree, gitState } from '../experiments/provenance';
 import { dirtyTreeRefusal, superviseSweep, workerLoop, type FromWorker } from '../experiments/sweep';
 import { resolveAnalysisSettings } from '../store/descriptor';
-import { checkOutputsDir } from '../paths';
+import { checkOutputsDir, RUNS_DIR } from '../paths';
 
 const cmd: CommandSpec = {
   command: 'sweep',
@@ -56,8 +56,8 @@ runCli(cmd, async ({ values }) => {
   // Refused before anything is written (not even outputs/runs), and a dry run trains nothing, so it is not refused.
   const refusal = values['dry-run'] ? null : dirtyTreeRefusal(profile, gitState(), allowDirty);
   if (refusal) throw new Error(refusal);
-  const outputs = checkOutputsDir(values['dry-run'] ? 'read' : 'write', 'runs');
-  process.stderr.write(`profile ${profile.name}: ${profile.description}\n  budget: ${profile.budget}\n  results in ${path.join(outputs, 'runs')}\n`);
+  const outputs = checkOutputsDir(values['dry-run'] ? 'read' : 'write', RUNS_DIR);
+  process.stderr.write(`profile ${profile.name}: ${profile.description}\n  budget: ${profile.budget}\n  results in ${path.join(outputs, RUNS_DIR)}\n`);
 
   if (values['dry-run']) {
     for (const r of runs) process.stdout.write(`${r.hash}  ${runStatusAt(r, analysis).state.padEnd(9)} ${r.group} ${r.descriptor.width}x ${r.descriptor.init} i${r.descriptor.initSeed} d${r.descriptor.dataSeed}\n`);

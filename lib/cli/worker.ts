@@ -3,7 +3,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { CommandSpec, ENV_NOTES, runCli, UsageError } from './args';
 import { stopOnSignals } from './signals';
-import { QUEUE_ENV_NOTES, QUEUE_FLAG, queueLabel, queueNameArg, REDIS_FLAG, redisArg, stamp } from '../queue/cliShared';
+import { QUEUE_ENV_NOTES, QUEUE_FLAG, queueLabel, queueNameArg, REDIS_FLAG, redisArg, stamp } from './queueShared';
 import { startQueueWorker } from '../queue/worker';
 
 const cmd: CommandSpec = {

@@ -309,3 +309,23 @@ export function profileFromSpec(spec: string | undefined): Profile {
   if (!s) throw new Error(`no profile: give --profile <${PROFILE_NAMES.join('|')}|file.json> or set ${PROFILE_ENV}`);
   return loadProfile(s);
 }
+
+function shellQuote(s: string): string {
+  return /^[A-Za-z0-9_./:=,+-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * `npm run sweep -- --profile <p> [--arch a,b | --group g,h]` computing exactly the groups that have missing
+ * runs: no filter when every group does, --arch when the missing groups are all the groups of some
+ * architectures, else --group. (The sweep skips finished runs, so a wider filter would cost nothing extra.)
+ */
+export function sweepCommand(profileSpec: string, profile: Profile, missing: readonly ExpandedRun[]): string {
+  const base = `npm run sweep -- --profile ${shellQuote(profileSpec)}`;
+  const groups = [...new Set(missing.map((r) => r.group))];
+  const allGroups = profile.groups.map((g) => g.label);
+  if (groups.length === 0 || allGroups.every((g) => groups.includes(g))) return base;
+  const archs = [...new Set(missing.map((r) => r.descriptor.architecture))];
+  const groupsOfArchs = profile.groups.filter((g) => archs.includes(g.base.architecture)).map((g) => g.label);
+  if (groupsOfArchs.every((g) => groups.includes(g))) return `${base} --arch ${archs.join(',')}`;
+  return `${base} --group ${groups.join(',')}`;
+}

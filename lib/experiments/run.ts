@@ -7,7 +7,7 @@ import * as os from 'os';
 import * as path from 'path';
 import type * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../backend';
-import { runDir } from '../paths';
+import { isAnalysisOrRunFileName, runDir, TRAIN_CHECKPOINT_FILE, WEIGHTS_DIR } from '../paths';
 import { cleanTempFiles, readJson, replaceDirAtomic, writeJsonAtomic } from '../store/atomic';
 import { encodeBits } from '../store/bits';
 import { canonicalEqual } from '../store/canonical';
@@ -26,7 +26,7 @@ import { TrainingInterrupted } from '../train';
 import { gitState, provenance } from './provenance';
 
 /** The training stage's epoch checkpoint in a run directory (lib/train/checkpoint.ts); removed when training ends. */
-export const TRAIN_CHECKPOINT_FILE = 'train-checkpoint.bin';
+export { TRAIN_CHECKPOINT_FILE };
 
 /** Training curves longer than this are thinned for run.json (the notebooks plot them; 200 points draw the shape). */
 export const CURVE_MAX_POINTS = 200;
@@ -258,10 +258,10 @@ export async function executeRun(input: unknown, opts: RunOptions = {}): Promise
       return r;
     };
     // A redone training invalidates everything computed from the old one, at every analysis setting.
-    const downstream = (): string[] => fs.readdirSync(dir).filter((n) => n === STAGE_FILE.prune || /^(analysis|run)(-[0-9a-f]{12})?\.json$/.test(n));
+    const downstream = (): string[] => fs.readdirSync(dir).filter((n) => n === STAGE_FILE.prune || isAnalysisOrRunFileName(n));
     const retrain = (check: StageCheck<unknown>, previous?: TrainStageRecord): Promise<TrainStageRecord> =>
       runStage('train', check, async () => {
-        removeIfPresent(dir, previous ? ['weights'] : [STAGE_FILE.train, 'weights', ...downstream()]);
+        removeIfPresent(dir, previous ? [WEIGHTS_DIR] : [STAGE_FILE.train, WEIGHTS_DIR, ...downstream()]);
         const r = await trainStage(dir, d, hash, opts, previous);
         if (previous && r !== previous) removeIfPresent(dir, downstream());
         return r;

@@ -394,5 +394,3 @@ export function superviseSweep(runs: ExpandedRun[], opts: SuperviseOptions): Sup
     },
   };
 }
-
-export const SWEEP_CLI = path.join(__dirname, '..', 'cli', 'sweep.ts');

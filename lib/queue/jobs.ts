@@ -4,6 +4,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { isAnalysisOrRunFileName } from '../paths';
 import { cleanTempFiles, readJson, replaceDirAtomic, tempPathFor, writeJsonAtomic } from '../store/atomic';
 import { canonicalEqual } from '../store/canonical';
 import { descriptorHash, resolveAnalysisSettings, type AnalysisSettings, type Descriptor } from '../store/descriptor';
@@ -192,7 +193,7 @@ export function collectResult(dir: string, result: RunJobResult, analysisIn: Ana
   if (keep.train && keep.train.id !== result.records.train.id) {
     // Another training than the one on disk: its weights and everything computed from it are stale.
     for (const n of fs.readdirSync(dir)) {
-      if (n === STAGE_FILE.prune || /^(analysis|run)(-[0-9a-f]{12})?\.json$/.test(n) || n === WEIGHTS_DIR) fs.rmSync(path.join(dir, n), { recursive: true, force: true });
+      if (n === STAGE_FILE.prune || isAnalysisOrRunFileName(n) || n === WEIGHTS_DIR) fs.rmSync(path.join(dir, n), { recursive: true, force: true });
     }
     delete keep.prune;
     delete keep.analysis;

@@ -12,10 +12,11 @@ import * as os from 'os';
 import * as path from 'path';
 import { DelayedError, Queue, Worker, WaitingError, type Job } from 'bullmq';
 import { gitState } from '../experiments/provenance';
-import { SWEEP_CLI, type FromWorker, type ToWorker, type WireOutcome } from '../experiments/sweep';
+import { type FromWorker, type ToWorker, type WireOutcome } from '../experiments/sweep';
 import { resolveAnalysisSettings } from '../store/descriptor';
+import { DESCRIPTOR_FILE, EVENTS_FILE, RUNS_DIR, STAGE_FILE, SWEEP_CLI, WEIGHTS_DIR } from '../paths';
 import { tryLock } from '../store/lock';
-import { inspectRun, readEvents, STAGE_FILE, WEIGHTS_DIR, analysisFile, type StageName } from '../store/runRecord';
+import { inspectRun, readEvents, analysisFile, type StageName } from '../store/runRecord';
 import { writeJsonAtomic } from '../store/atomic';
 import { persistentConnection, type RedisTarget } from './connection';
 import { checkoutProblem, copyDirAtomic, RUN_JOB, soundRecords, type RunJobData, type RunJobResult } from './jobs';
@@ -139,7 +140,7 @@ function seedScratch(dir: string, data: RunJobData, weights: string | undefined)
     const seed = data.seed;
     if (seed.train && have.train?.id !== seed.train.id) {
       // A different training in scratch than outputs' sound one: outputs' wins, as its downstream records build on it.
-      for (const n of fs.readdirSync(dir)) if (n.endsWith('.json') && n !== 'descriptor.json') fs.rmSync(path.join(dir, n), { force: true });
+      for (const n of fs.readdirSync(dir)) if (n.endsWith('.json') && n !== DESCRIPTOR_FILE) fs.rmSync(path.join(dir, n), { force: true });
       fs.rmSync(path.join(dir, WEIGHTS_DIR), { recursive: true, force: true });
       writeJsonAtomic(path.join(dir, STAGE_FILE.train), seed.train);
       if (seed.prune) writeJsonAtomic(path.join(dir, STAGE_FILE.prune), seed.prune);
@@ -160,7 +161,7 @@ function seedScratch(dir: string, data: RunJobData, weights: string | undefined)
 }
 
 export function startQueueWorker(opts: QueueWorkerOptions): QueueWorker {
-  fs.mkdirSync(path.join(opts.scratch, 'runs'), { recursive: true });
+  fs.mkdirSync(path.join(opts.scratch, RUNS_DIR), { recursive: true });
   const queueProvenance = { name: opts.queue, redis: opts.redis.display };
   const summary: QueueWorkerSummary = { completed: 0, failed: 0, handedBack: 0 };
   const idle: ComputeProcess[] = [];
@@ -208,14 +209,14 @@ export function startQueueWorker(opts: QueueWorkerOptions): QueueWorker {
       refuse(problem);
       return handBack();
     }
-    const dir = path.join(opts.scratch, 'runs', data.hash);
+    const dir = path.join(opts.scratch, RUNS_DIR, data.hash);
     fs.mkdirSync(dir, { recursive: true });
     if (seedScratch(dir, data, opts.weights) === 'locked') {
       // Another process on this machine works on the run in the same scratch folder: try again a little later.
       await job.moveToDelayed(Date.now() + 5000, token);
       throw new DelayedError();
     }
-    const eventsFile = path.join(dir, 'events.jsonl');
+    const eventsFile = path.join(dir, EVENTS_FILE);
     const linesBefore = countLines(eventsFile);
     const t0 = Date.now();
     opts.log(`${data.hash} ${data.label}: started (attempt ${job.attemptsMade + 1})`);

@@ -1,6 +1,6 @@
 // The part of a study one notebook section needs (e.g. the Conv-2 runs), and what to say when some or all
 // of it is missing: a note naming what is absent and the command that computes it, so the notebook goes on.
-import { expandProfileRuns, PROFILES, type ExpandedRun, type Profile } from '../experiments/profiles';
+import { expandProfileRuns, PROFILES, sweepCommand, type ExpandedRun } from '../experiments/profiles';
 import type { ArchName } from '../models/types';
 import { showNote } from '../plots/display';
 import type { Descriptor } from '../store/descriptor';
@@ -48,26 +48,6 @@ export function selects(sel: SectionSelector, d: Descriptor, group: string): boo
   if (sel.groups && !sel.groups.includes(group)) return false;
   if (sel.widths && !sel.widths.some((w) => Math.abs(w - d.width) < 1e-9)) return false;
   return true;
-}
-
-function shellQuote(s: string): string {
-  return /^[A-Za-z0-9_./:=,+-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
-}
-
-/**
- * `npm run sweep -- --profile <p> [--arch a,b | --group g,h]` computing exactly the groups that have missing
- * runs: no filter when every group does, --arch when the missing groups are all the groups of some
- * architectures, else --group. (The sweep skips finished runs, so a wider filter would cost nothing extra.)
- */
-export function sweepCommand(profileSpec: string, profile: Profile, missing: readonly ExpandedRun[]): string {
-  const base = `npm run sweep -- --profile ${shellQuote(profileSpec)}`;
-  const groups = [...new Set(missing.map((r) => r.group))];
-  const allGroups = profile.groups.map((g) => g.label);
-  if (groups.length === 0 || allGroups.every((g) => groups.includes(g))) return base;
-  const archs = [...new Set(missing.map((r) => r.descriptor.architecture))];
-  const groupsOfArchs = profile.groups.filter((g) => archs.includes(g.base.architecture)).map((g) => g.label);
-  if (groupsOfArchs.every((g) => groups.includes(g))) return `${base} --arch ${archs.join(',')}`;
-  return `${base} --group ${groups.join(',')}`;
 }
 
 /** Built-in profiles (other than this one) that do have runs of the selection. */

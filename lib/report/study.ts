@@ -1,12 +1,11 @@
 // A notebook's view of one profile's results: the finished runs (tidy row + run.json), what the profile
 // expects and what is still missing, with the provenance every notebook shows first and every figure cites.
-import { expandProfileRuns, loadProfile, profileAnalysis, type ExpandedRun, type Profile } from '../experiments/profiles';
+import { expandProfileRuns, loadProfile, profileAnalysis, sweepCommand, type ExpandedRun, type Profile } from '../experiments/profiles';
 import { loadResults, type ResultRow } from '../experiments/results';
 import type { SweepEvent, SweepSummary } from '../experiments/sweep';
 import { ensurePlotly, escapeHtml, showHtml, showNote } from '../plots/display';
 import { resolveAnalysisSettings, type AnalysisSettings } from '../store/descriptor';
 import type { RunRecord } from '../store/runRecord';
-import { sweepCommand } from './sections';
 
 /** One finished run (complete or diverged): its tidy row and its run.json. */
 export interface StudyRun {

@@ -20,6 +20,9 @@ import type { WeightCounts } from '../models/counts';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import {
+  analysisFileName, DESCRIPTOR_FILE, EVENTS_FILE, isRunFileName, MODEL_JSON, RUN_FILE, runFileName, STAGE_FILE, WEIGHTS_DIR, weightsDir,
+} from '../paths';
 import { readJson } from './atomic';
 import { canonicalEqual as canonicalJsonEqual, canonicalStringify, sha256Hex } from './canonical';
 import { descriptorHash, resolveAnalysisSettings, shortLabel } from './descriptor';
@@ -185,28 +188,22 @@ export interface RunRecord {
   correctness: PackedBits | null;
 }
 
-export const STAGE_FILE: Record<StageName, string> = { train: 'train.json', prune: 'prune.json', analysis: 'analysis.json' };
-export const RUN_FILE = 'run.json';
-export const DESCRIPTOR_FILE = 'descriptor.json';
-export const EVENTS_FILE = 'events.jsonl';
-export const WEIGHTS_DIR = 'weights';
+// The file names of a run directory are lib/paths.ts's; re-exported for the modules that read records.
+export { DESCRIPTOR_FILE, EVENTS_FILE, RUN_FILE, STAGE_FILE, WEIGHTS_DIR, weightsDir };
 
 /** False when the run's weights/ folder is absent altogether (records shipped without weights, e.g. a clone). */
 export function weightsPresent(dir: string): boolean {
   return fs.existsSync(path.join(dir, WEIGHTS_DIR));
 }
 
-export function weightsDir(dir: string, which: 'init' | 'trained'): string {
-  return path.join(dir, WEIGHTS_DIR, which);
-}
 
 /**
  * Check a tfjs model directory: model.json parses and every weights file it names exists with exactly the
  * bytes its weight specs need (catches a .bin truncated by a kill). Returns a problem, or null if sound.
  */
 export function checkModelDir(dir: string): string | null {
-  const m = readJson<{ weightsManifest?: { paths: string[]; weights: { shape: number[]; dtype?: string }[] }[] }>(path.join(dir, 'model.json'));
-  if (m.ok === false) return `${path.join(dir, 'model.json')} is ${m.reason}`;
+  const m = readJson<{ weightsManifest?: { paths: string[]; weights: { shape: number[]; dtype?: string }[] }[] }>(path.join(dir, MODEL_JSON));
+  if (m.ok === false) return `${path.join(dir, MODEL_JSON)} is ${m.reason}`;
   const manifest = m.value.weightsManifest;
   if (!Array.isArray(manifest)) return `${dir}/model.json has no weightsManifest`;
   for (const group of manifest) {
@@ -237,8 +234,8 @@ export type StageCheck<T> = { state: 'done'; record: T } | { state: 'missing' } 
  * where a stage is about to load the weights anyway, never by status.
  */
 export function checkWeightValues(dir: string): string | null {
-  const m = readJson<{ weightsManifest?: { paths: string[]; weights: { name: string; shape: number[]; dtype?: string }[] }[] }>(path.join(dir, 'model.json'));
-  if (m.ok === false) return `${path.join(dir, 'model.json')} is ${m.reason}`;
+  const m = readJson<{ weightsManifest?: { paths: string[]; weights: { name: string; shape: number[]; dtype?: string }[] }[] }>(path.join(dir, MODEL_JSON));
+  if (m.ok === false) return `${path.join(dir, MODEL_JSON)} is ${m.reason}`;
   for (const group of m.value.weightsManifest ?? []) {
     const bytes = Buffer.concat(group.paths.map((p) => fs.readFileSync(path.join(dir, p))));
     let offset = 0;
@@ -350,12 +347,12 @@ export function analysisKey(settings: AnalysisSettings): string {
 
 export function analysisFile(settings: AnalysisSettings): string {
   const k = analysisKey(settings);
-  return k ? `analysis-${k}.json` : STAGE_FILE.analysis;
+  return analysisFileName(k);
 }
 
 export function runFile(settings: AnalysisSettings): string {
   const k = analysisKey(settings);
-  return k ? `run-${k}.json` : RUN_FILE;
+  return runFileName(k);
 }
 
 /** The run.json files of a run directory, one per analysis setting it was assembled at. */
@@ -366,7 +363,7 @@ export function runFiles(dir: string): string[] {
   } catch {
     return [];
   }
-  return names.filter((n) => n === RUN_FILE || /^run-[0-9a-f]{12}\.json$/.test(n)).sort();
+  return names.filter(isRunFileName).sort();
 }
 
 // ---- run.json: the assembly of the stage records ----

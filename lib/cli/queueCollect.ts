@@ -1,6 +1,6 @@
 // What queue --follow and collect print: a line per collected or failed run, and the closing summary.
-import { formatDuration } from '../cli/progress';
-import type { CollectorEvent, CollectorSummary } from './collector';
+import { formatDuration } from './progress';
+import type { CollectorEvent, CollectorSummary } from '../queue/collector';
 
 export function collectorLogger(total: number | null, write: (s: string) => void = (s) => process.stderr.write(s)): (e: CollectorEvent) => void {
   let settled = 0;
