@@ -2,10 +2,10 @@
 // only) > wasm > cpu. Env DENSITY_BACKEND forces one (webgpu then takes a software adapter too). The choice is
 // logged once and recorded in every run's provenance.
 import * as tf from '@tensorflow/tfjs';
-// Static import: a dynamic import('./wasm-kernels') becomes a native ESM import under tsx and fails to resolve.
-import { registerWasmKernelFixes } from './wasm-kernels';
-import { registerWasmGradientFixes } from './wasm-gradients';
-import { registerWasmSimdKernels } from './wasm-simd';
+// Static imports: a dynamic import('../fast/wasmKernelFixes') becomes a native ESM import under tsx and fails to resolve.
+import { registerWasmKernelFixes } from '../fast/wasmKernelFixes';
+import { registerWasmGradientFixes } from '../fast/wasmGradientFixes';
+import { registerWasmSimdKernels } from '../fast/wasmSimd';
 import { registerWebgpu, describeAdapter, WEBGPU_BACKEND_PACKAGE, type WebgpuAdapter } from './webgpu';
 import { registerWebgpuKernelFixes } from './webgpu-kernels';
 
@@ -21,7 +21,7 @@ export interface BackendInfo {
   gpu: boolean;
   threads: number;
   simd: boolean;
-  /** Kernels this project registered or replaced on this backend (wasm-kernels.ts), then '<kernel> gradient' for replaced gradients (wasm-gradients.ts). */
+  /** Kernels this project registered or replaced on this backend (wasmKernelFixes.ts), then '<kernel> gradient' for replaced gradients (wasmGradientFixes.ts). */
   kernelFixes: string[];
   /** webgpu only: the adapter it runs on. */
   adapter?: WebgpuAdapter;
@@ -157,13 +157,4 @@ export async function initBackend(prefer?: BackendName): Promise<BackendInfo> {
 export function backendInfo(): BackendInfo {
   if (!current) throw new Error('backendInfo(): call `await initBackend()` first');
   return current;
-}
-
-/**
- * Whether the dense fast paths (dense SGD trainer, dense-stack trajectory) may run on the active backend. They
- * keep float64 pre-activations and scattered updates in JS memory, which on a GPU backend means a round trip
- * per step or level; the plain layer paths are what runs on webgpu.
- */
-export function denseFastPathsAllowed(): boolean {
-  return tf.getBackend() !== 'webgpu';
 }

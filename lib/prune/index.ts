@@ -6,7 +6,7 @@ export {
   type StrategyName, type Strategy, type StrategyOptions, type LayerWeights, type PruningPlan, type StepFraction,
 } from './strategies';
 export {
-  pruningTrajectory, mlpTrajectory, denseStack, defaultBatchSize, scoreOutputs, outputKind,
+  pruningTrajectory, denseStackTrajectory, denseStack, defaultBatchSize, scoreOutputs, outputKind,
   type TrajectoryPoint, type TrajectoryOptions, type PrunableLayers, type OutputKind,
 } from './trajectory';
 export {

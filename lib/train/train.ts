@@ -2,15 +2,15 @@
 // so the step stays lean and the stop rules see every step's loss. One step: gather a batch from the typed arrays
 // into preallocated buffers, one tf.tensor each for images and one-hot labels, optimizer.minimize inside a
 // tidy. Per-step losses stay tensors until a check, so the backend is synced once per check, not per step.
-// Plain Dense stacks trained with SGD (the MLP) take a hand-written step instead (dense-sgd.ts): the same kernels
+// Plain Dense stacks trained with SGD (the MLP) take a hand-written step instead (lib/fast/denseSgdStep.ts): the same kernels
 // on the same inputs, so the same bits, without the tape and layer overhead; `trainer: 'generic'` turns it off.
 import * as fs from 'fs';
 import * as tf from '@tensorflow/tfjs';
 import type { ImageSet } from '../data';
 import { Rng, checkSeed, deriveSeed } from '../rng';
 import { makeOptimizer, type OptimizerName } from './optimizers';
-import { DenseSgdTrainer, denseTrainingStack } from './dense-sgd';
-import { denseFastPathsAllowed } from '../backend';
+import { DenseSgdTrainer, denseTrainingStack } from '../fast/denseSgdStep';
+import { denseFastPathsAllowed } from '../fast/levers';
 import { optimizerState, readCheckpoint, restoreOptimizer, writeCheckpoint } from './checkpoint';
 
 export type StopRule =
@@ -71,7 +71,7 @@ export interface TrainProgress {
 
 export interface TrainResult {
   status: 'complete' | 'diverged';
-  /** Which step ran: the dense SGD step (dense-sgd.ts) or optimizer.minimize over the model. */
+  /** Which step ran: the dense SGD step (lib/fast/denseSgdStep.ts) or optimizer.minimize over the model. */
   trainer: 'dense-sgd' | 'generic';
   stopReason: 'targetReached' | 'bestValidationLoss' | 'noImprovement' | 'epochCap' | 'diverged';
   /** Optimiser steps taken (all of them, including those after the best epoch of a bestValidationLoss run). */

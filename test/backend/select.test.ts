@@ -3,8 +3,8 @@
 // shared instance other test files use is untouched. Leaves tfjs on wasm.
 import { strict as assert } from 'assert';
 import * as tf from '@tensorflow/tfjs';
-import { WASM_KERNEL_FIXES } from '../../lib/backend/wasm-kernels';
-import { WASM_GRADIENT_FIXES } from '../../lib/backend/wasm-gradients';
+import { WASM_KERNEL_FIXES } from '../../lib/fast/wasmKernelFixes';
+import { WASM_GRADIENT_FIXES } from '../../lib/fast/wasmGradientFixes';
 import { isSoftwareAdapter, registerWebgpu } from '../../lib/backend/webgpu';
 
 type BackendModule = typeof import('../../lib/backend');

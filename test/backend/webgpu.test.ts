@@ -10,7 +10,7 @@ import { strict as assert } from 'assert';
 import * as tf from '@tensorflow/tfjs';
 import { registerWebgpu, type WebgpuAdapter } from '../../lib/backend/webgpu';
 import { upstreamWebgpuKernel, WEBGPU_KERNEL_FIXES } from '../../lib/backend/webgpu-kernels';
-import { denseFastPathsAllowed } from '../../lib/backend';
+import { denseFastPathsAllowed } from '../../lib/fast/levers';
 import { architectures, type ArchName } from '../../lib/models';
 import { trainModel, type TrainConfig } from '../../lib/train';
 import { pruningTrajectory, type TrajectoryPoint } from '../../lib/prune/trajectory';

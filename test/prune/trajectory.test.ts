@@ -2,8 +2,9 @@ import { strict as assert } from 'assert';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../lib/backend';
 import { strategies, densityAt } from '../../lib/prune/strategies';
-import { denseStack, denseTrajectoryLevers, mlpTrajectory, pruningTrajectory, scoreOutputs, defaultBatchSize, type TrajectoryPoint } from '../../lib/prune/trajectory';
-import { CSR_MATMUL } from '../../lib/backend/wasm-simd';
+import { denseStack, denseStackTrajectory, pruningTrajectory, scoreOutputs, defaultBatchSize, type TrajectoryPoint } from '../../lib/prune/trajectory';
+import { CSR_MATMUL } from '../../lib/fast/wasmSimd';
+import { levers, resetLevers } from '../../lib/fast/levers';
 import type { StrategyName } from '../../lib/prune/strategies';
 import { convModel, denseLogitsModel, denseSoftmaxModel, snapshot, syntheticImages, tfEvaluate, trainBriefly } from './fixtures';
 
@@ -86,28 +87,27 @@ describe('prune/trajectory', function () {
   for (const strategy of ['layerwiseMagnitude', 'globalMagnitude', 'random'] as StrategyName[]) {
     it(`fast path equals the generic path (${strategy})`, async () => {
       const slow = await pruningTrajectory(mlp, NAMES, validation, { strategy, fastPath: false, seed: 7 });
-      const fast = await mlpTrajectory(mlp, NAMES, validation, { strategy, seed: 7 });
+      const fast = await denseStackTrajectory(mlp, NAMES, validation, { strategy, seed: 7 });
       assertSameTrajectory(fast, slow, validation.n, strategy);
       // Small batches on the generic path and chunks on the fast path change nothing but rounding.
-      const chunked = await mlpTrajectory(mlp, NAMES, validation, { strategy, seed: 7, batchSize: 300 });
+      const chunked = await denseStackTrajectory(mlp, NAMES, validation, { strategy, seed: 7, batchSize: 300 });
       assertSameTrajectory(chunked, slow, validation.n, `${strategy} chunked`);
     });
   }
 
   it('fast path: the sparse second layer (wasm) gives the same trajectory bit for bit, and runs where the layer is mostly pruned', async function () {
     if (tf.getBackend() !== 'wasm') this.skip();
-    const saved = { ...denseTrajectoryLevers };
     try {
-      denseTrajectoryLevers.sparseFirstProduct = false; // so the only sparse products are the second layer's
-      denseTrajectoryLevers.sparseSecondLayerBelow = 0;
+      levers.trajectorySparseFirstProduct = false; // so the only sparse products are the second layer's
+      levers.trajectorySparseSecondBelow = 0;
       for (const strategy of ['layerwiseMagnitude', 'globalMagnitude', 'random'] as StrategyName[]) {
-        const dense = await mlpTrajectory(mlp, NAMES, validation, { strategy, seed: 7 });
-        denseTrajectoryLevers.sparseSecondLayerBelow = 0.45;
-        let sparse: Awaited<ReturnType<typeof mlpTrajectory>> = [];
+        const dense = await denseStackTrajectory(mlp, NAMES, validation, { strategy, seed: 7 });
+        levers.trajectorySparseSecondBelow = 0.45;
+        let sparse: Awaited<ReturnType<typeof denseStackTrajectory>> = [];
         const info = await tf.profile(async () => {
-          sparse = await mlpTrajectory(mlp, NAMES, validation, { strategy, seed: 7 });
+          sparse = await denseStackTrajectory(mlp, NAMES, validation, { strategy, seed: 7 });
         });
-        denseTrajectoryLevers.sparseSecondLayerBelow = 0;
+        levers.trajectorySparseSecondBelow = 0;
         assert.deepEqual(sparse, dense, strategy);
         // fc2 (50 x 50) has < 45% left from level 28 on (layer-wise): those levels use the sparse product.
         const calls = info.kernels.filter((k) => k.name === CSR_MATMUL).length;
@@ -115,13 +115,13 @@ describe('prune/trajectory', function () {
         else assert.ok(calls > 0, strategy);
       }
     } finally {
-      Object.assign(denseTrajectoryLevers, saved);
+      resetLevers();
     }
   });
 
   it('fast path: incremental first-layer updates do not drift (same as a full recompute every level)', async () => {
-    const incremental = await mlpTrajectory(mlp, NAMES, validation, { strategy: 'layerwiseMagnitude' });
-    const full = await mlpTrajectory(mlp, NAMES, validation, { strategy: 'layerwiseMagnitude', refreshEvery: 1 });
+    const incremental = await denseStackTrajectory(mlp, NAMES, validation, { strategy: 'layerwiseMagnitude' });
+    const full = await denseStackTrajectory(mlp, NAMES, validation, { strategy: 'layerwiseMagnitude', refreshEvery: 1 });
     incremental.forEach((p, k) => {
       assert.ok(Math.abs(p.loss - full[k].loss) <= 1e-6 * Math.max(1, full[k].loss), `level ${k}: ${p.loss} vs ${full[k].loss}`);
       assert.ok(Math.abs(p.accuracy - full[k].accuracy) <= 1 / validation.n);
@@ -175,8 +175,8 @@ describe('prune/trajectory', function () {
     const sum = tf.layers.add().apply([a, inp]) as tf.SymbolicTensor;
     const out = tf.layers.dense({ units: 2, name: 'b' }).apply(sum) as tf.SymbolicTensor;
     assert.equal(denseStack(tf.model({ inputs: inp, outputs: out }), ['a', 'b']), null);
-    return mlpTrajectory(conv, ['proj'], validation, { strategy: 'random' }).then(
-      () => assert.fail('mlpTrajectory accepted a conv model'),
+    return denseStackTrajectory(conv, ['proj'], validation, { strategy: 'random' }).then(
+      () => assert.fail('denseStackTrajectory accepted a conv model'),
       (err: Error) => assert.match(err.message, /not a plain Dense/),
     );
   });

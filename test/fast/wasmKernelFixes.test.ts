@@ -4,9 +4,10 @@ import { strict as assert } from 'assert';
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { initBackend } from '../../lib/backend';
-import { registerWasmKernelFixes, originalWasmKernel, setWasmKernelFix, WASM_KERNEL_FIXES } from '../../lib/backend/wasm-kernels';
-import { registerWasmGradientFixes, upstreamGradient, WASM_GRADIENT_FIXES } from '../../lib/backend/wasm-gradients';
-import { randomArray, valuesOn } from './helpers';
+import { registerWasmKernelFixes, originalWasmKernel, WASM_KERNEL_FIXES } from '../../lib/fast/wasmKernelFixes';
+import { levers } from '../../lib/fast/levers';
+import { registerWasmGradientFixes, upstreamGradient, WASM_GRADIENT_FIXES } from '../../lib/fast/wasmGradientFixes';
+import { randomArray, valuesOn } from '../backend/helpers';
 
 
 
@@ -88,7 +89,7 @@ function convShapes([xs, ks, s, p]: ConvCase) {
   return { xShape: xs as [number, number, number, number], filterShape, dyShape: info.outShape };
 }
 
-describe('backend/wasm-kernels', function () {
+describe('fast/wasmKernelFixes', function () {
   let fixes: string[] = [];
 
   before(async () => {
@@ -113,13 +114,13 @@ describe('backend/wasm-kernels', function () {
   });
 
   it('does not wrap its own wrappers when a second copy of the module registers again', () => {
-    const path = require.resolve('../../lib/backend/wasm-kernels');
+    const path = require.resolve('../../lib/fast/wasmKernelFixes');
     const cached = require.cache[path];
     const configs = WASM_KERNEL_FIXES.map((n) => tf.getKernel(n, 'wasm'));
     try {
       delete require.cache[path];
       // eslint-disable-next-line @typescript-eslint/no-var-requires
-      const fresh = require(path) as typeof import('../../lib/backend/wasm-kernels');
+      const fresh = require(path) as typeof import('../../lib/fast/wasmKernelFixes');
       fresh.registerWasmKernelFixes();
       WASM_KERNEL_FIXES.forEach((n, i) => assert.equal(tf.getKernel(n, 'wasm'), configs[i], `${n} was wrapped twice`));
     } finally {
@@ -386,12 +387,12 @@ describe('backend/wasm-kernels', function () {
           // The same bits as wasm's own kernel (so results computed before this fix are reproduced exactly).
           const kernel = op === 'sum' ? 'Sum' : 'Mean';
           const [fixed] = await valuesOn('wasm', f);
-          setWasmKernelFix(kernel, false);
+          levers.wasmKernelFixes[kernel] = false;
           try {
             const [upstream] = await valuesOn('wasm', f);
             assert.deepEqual(Array.from(new Uint32Array(fixed.buffer)), Array.from(new Uint32Array(upstream.buffer)), 'bits differ from the original kernel');
           } finally {
-            setWasmKernelFix(kernel, true);
+            levers.wasmKernelFixes[kernel] = true;
           }
           const calls = await originalCalls(kernel, f);
           assert.equal(calls, fast ? 0 : 1, fast ? 'the original kernel ran' : 'expected the original kernel');

@@ -1,11 +1,11 @@
-// The sparse x dense product (lib/backend/wasm-simd.ts) against tf.matMul of the same dense matrices on wasm:
+// The sparse x dense product (lib/fast/wasmSimd.ts) against tf.matMul of the same dense matrices on wasm:
 // equal bit for bit (both sum over k in order with separate multiply and add), for every column-block path.
 // And the trajectory's first-layer update against its JS reference (lib/prune/trajectory.ts), level by level.
 import { strict as assert } from 'assert';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../lib/backend';
-import { csrMatMulOp, hasCsrMatMul, CSR_MATMUL, wasmFirstLayer } from '../../lib/backend/wasm-simd';
-import { removedByRow, updateFirstLayer } from '../../lib/prune/trajectory';
+import { csrMatMulOp, hasCsrMatMul, CSR_MATMUL, wasmFirstLayer } from '../../lib/fast/wasmSimd';
+import { removedByRow, updateFirstLayer } from '../../lib/fast/denseStackTrajectory';
 import { Rng } from '../../lib/rng';
 
 /** A seeded m x k matrix with about `density` of its entries nonzero, dense and in CSR form. */
@@ -31,7 +31,7 @@ function bits(a: Float32Array): number[] {
   return Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length));
 }
 
-describe('backend/wasm-simd: DensityCsrMatMul', function () {
+describe('fast/wasmSimd: DensityCsrMatMul', function () {
   before(async () => {
     await initBackend('wasm');
   });
@@ -85,7 +85,7 @@ describe('backend/wasm-simd: DensityCsrMatMul', function () {
   });
 });
 
-describe('backend/wasm-simd: first-layer update of the pruning trajectory', function () {
+describe('fast/wasmSimd: first-layer update of the pruning trajectory', function () {
   before(async () => {
     await initBackend('wasm');
   });

@@ -1,4 +1,4 @@
-// The dense SGD step (lib/train/dense-sgd.ts) against the generic step (optimizer.minimize over the model):
+// The dense SGD step (lib/fast/denseSgdStep.ts) against the generic step (optimizer.minimize over the model):
 // same seeds and data must give the same weights (bit for bit: it runs the same kernels on the same inputs),
 // the same losses and the same stop step; and trainModel must pick it exactly for plain Dense stacks with SGD.
 import { strict as assert } from 'assert';
@@ -6,9 +6,9 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../lib/backend';
 import { architectures } from '../../lib/models';
 import { trainModel, type TrainConfig } from '../../lib/train';
-import { DenseSgdTrainer, denseTrainingStack } from '../../lib/train/dense-sgd';
+import { DenseSgdTrainer, denseTrainingStack } from '../../lib/fast/denseSgdStep';
 import type { ImageSet } from '../../lib/data';
-import { allWeights, mnistSubsets, sameBits } from './fixtures';
+import { allWeights, mnistSubsets, sameBits } from '../train/fixtures';
 
 function maxAbsDiff(a: Float32Array[], b: Float32Array[]): number {
   let m = 0;
@@ -20,7 +20,7 @@ function take(set: ImageSet, n: number): ImageSet {
   return { x: set.x.subarray(0, n * 784), y: set.y.subarray(0, n), n };
 }
 
-describe('train/dense-sgd: the dense SGD step', function () {
+describe('fast/denseSgdStep: the dense SGD step', function () {
   let mnist: { train: ImageSet; validation: ImageSet };
 
   before(async () => {

@@ -1,5 +1,5 @@
 // Kernels the tfjs 4.22 wasm backend lacks or gets wrong on this machine, registered from kernels it has.
-// Each fix is checked against the cpu backend in test/backend/wasm-kernels.test.ts.
+// Each fix is checked against the cpu backend in test/fast/wasmKernelFixes.test.ts.
 //
 //  - Conv2DBackpropFilter: not registered on wasm at all, so training any conv net (Conv2D or FusedConv2D,
 //    whose custom gradient calls the same kernel) throws. Built here as one XNNPACK Conv2D.
@@ -14,7 +14,7 @@
 //    (transposeA or transposeB) falls to a scalar loop ~14x slower. Wrapped to transpose explicitly first.
 //  - Sum / Mean over leading axes (e.g. [0,1,2] of NHWC: BatchNorm moments, bias gradients): wasm transposes
 //    the reduced axes to the end first (~6 ms for a ResNet activation). Done as column sums in SIMD on the
-//    untransposed data instead (wasm-simd.ts), each column summed in row order as wasm's own kernel does, so
+//    untransposed data instead (wasmSimd.ts), each column summed in row order as wasm's own kernel does, so
 //    the results keep their bits; other axis patterns go to the original kernel.
 //  - Identity / Cast to the same dtype: wasm copies the data, although tensors are immutable (the cpu
 //    backend shares it). Shared by reference count here: tf.clone, moments' cast, layers' merges and every
@@ -30,7 +30,8 @@
 // that fails in Node here; the backend runs single-threaded SIMD, and nothing in this file changes that.
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { columnSumsInto } from './wasm-simd';
+import { columnSumsInto } from './wasmSimd';
+import { levers, WASM_KERNEL_FIXES, type WasmKernelFix } from './levers';
 
 type Info = tf.TensorInfo;
 type Pad = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
@@ -45,16 +46,7 @@ interface KernelArgs {
 const FIX_MARK = Symbol.for('density.wasmKernelFix');
 type MarkedConfig = tf.KernelConfig & { [FIX_MARK]?: true };
 
-export const WASM_KERNEL_FIXES = [
-  'Conv2DBackpropFilter', 'Conv2DBackpropInput', 'MaxPoolGrad', 'BatchMatMul', '_FusedMatMul', 'Sum', 'Mean', 'Identity', 'Cast', 'Tile',
-  'GatherV2',
-] as const;
-
-/** Switches inside the fixes, for side-by-side benchmarks (bench/ab.ts); never changed by the project's code. */
-export const wasmKernelOptions = {
-  /** MaxPoolGrad: the dedicated loop for 2x2 windows of stride 2 (off: the general loop, same results). */
-  maxPoolGrad2x2: true,
-};
+export { WASM_KERNEL_FIXES };
 
 let registered: string[] | null = null;
 /** The configs the fixes replaced, kept for the wrappers, for tests that show the upstream bugs, and for before/after timing. */
@@ -214,7 +206,7 @@ function maxPoolGrad({ inputs, backend, attrs }: KernelArgs): Info {
   const x = backend.typedArrayFromHeap(x0);
   const g = backend.typedArrayFromHeap(dy);
   const dx = backend.typedArrayFromHeap(out);
-  if (wasmKernelOptions.maxPoolGrad2x2 && fH === 2 && fW === 2 && strideHeight === 2 && strideWidth === 2 && top === 0 && left === 0 &&
+  if (levers.maxPoolGrad2x2 && fH === 2 && fW === 2 && strideHeight === 2 && strideWidth === 2 && top === 0 && left === 0 &&
     2 * outHeight <= inHeight && 2 * outWidth <= inWidth) {
     maxPoolGrad2x2(x, g, dx, batchSize, inHeight, inWidth, C, outHeight, outWidth);
     return out;
@@ -446,34 +438,29 @@ function asKernelFunc(f: (args: KernelArgs) => Info): tf.KernelFunc {
   return (params) => f({ inputs: params.inputs, backend: params.backend as BackendWasm, attrs: params.attrs ?? {} });
 }
 
-function replace(name: string, kernelFunc: tf.KernelFunc): void {
+/**
+ * Register `kernelFunc` as wasm's `name`, keeping the original for the wrappers. The registered kernel runs the fix
+ * while levers.wasmKernelFixes[name] is on, else the original (for a kernel wasm lacks: an error, as tfjs gives).
+ */
+function replace(name: WasmKernelFix, kernelFunc: tf.KernelFunc): void {
   const original = tf.getKernel(name, 'wasm') as MarkedConfig | undefined;
   if (original?.[FIX_MARK]) return;
   if (original) {
     originals.set(name, original);
     tf.unregisterKernel(name, 'wasm');
   }
+  const off: tf.KernelFunc = original
+    ? original.kernelFunc
+    : () => {
+        throw new Error(`Kernel '${name}' not registered for backend 'wasm' (its density fix is switched off in levers.wasmKernelFixes)`);
+      };
   // Keep the original's setup/dispose: wrappers call into its cwrapped C++ function, which setupFunc binds
   // whenever the wasm backend is (re)initialised.
-  const config: MarkedConfig = { kernelName: name, backendName: 'wasm', kernelFunc, setupFunc: original?.setupFunc, disposeFunc: original?.disposeFunc, [FIX_MARK]: true };
-  fixConfigs.set(name, config);
+  const config: MarkedConfig = {
+    kernelName: name, backendName: 'wasm', kernelFunc: (params) => (levers.wasmKernelFixes[name] ? kernelFunc(params) : off(params)),
+    setupFunc: original?.setupFunc, disposeFunc: original?.disposeFunc, [FIX_MARK]: true,
+  };
   tf.registerKernel(config);
-}
-
-/** Our registered configs by kernel name (to switch a fix back on). */
-const fixConfigs = new Map<string, MarkedConfig>();
-
-/**
- * Switch one kernel fix off (the original wasm kernel registered again, or none for kernels wasm lacks) or back
- * on. For side-by-side benchmarks only: wrappers that call a kernel by name (e.g. Sum -> BatchMatMul) see the
- * switch too.
- */
-export function setWasmKernelFix(name: (typeof WASM_KERNEL_FIXES)[number], enabled: boolean): void {
-  const mine = fixConfigs.get(name);
-  if (!mine) throw new Error(`kernel fix ${name} is not registered`);
-  if (tf.getKernel(name, 'wasm')) tf.unregisterKernel(name, 'wasm');
-  const config = enabled ? mine : originals.get(name);
-  if (config) tf.registerKernel(config);
 }
 
 /** Register every fix; returns the kernel names registered or replaced. Idempotent. */
@@ -482,7 +469,7 @@ export function registerWasmKernelFixes(): string[] {
   replace('Conv2DBackpropFilter', asKernelFunc(conv2DBackpropFilter));
   replace('Conv2DBackpropInput', asKernelFunc(conv2DBackpropInput));
   replace('MaxPoolGrad', asKernelFunc(maxPoolGrad));
-  for (const name of ['BatchMatMul', '_FusedMatMul']) {
+  for (const name of ['BatchMatMul', '_FusedMatMul'] as const) {
     const original = tf.getKernel(name, 'wasm') as MarkedConfig | undefined;
     if (!original) throw new Error(`wasm kernel ${name} is not registered; cannot wrap it`);
     if (!original[FIX_MARK]) replace(name, withoutTransposes(original));

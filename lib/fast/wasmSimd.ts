@@ -8,7 +8,7 @@
 //    over k in order from +0 with separate multiply and add (wasm SIMD has no fused multiply-add); this does the
 //    same over the nonzero k in order, and skipping terms that are 0 changes no sum. Each output row is done in
 //    blocks of 32 columns held in 8 SIMD registers (then 4-column blocks, then single columns).
-//  - columnSums (used by the Sum/Mean kernel fix over leading axes, wasm-kernels.ts): out[c] = sum over rows r of
+//  - columnSums (used by the Sum/Mean kernel fix over leading axes, wasmKernelFixes.ts): out[c] = sum over rows r of
 //    x[r, c], each column accumulated from +0 in row order, four columns per SIMD lane group: the same bits as
 //    wasm's own Sum (which transposes, then sums each row in order) without the transpose.
 //  - firstLayerUpdate (lib/prune/trajectory.ts): the pruning trajectory's incremental first layer. For each
@@ -20,7 +20,7 @@
 //  - csrMatMulBias (the same kernel entry with a `bias` input): bias[i] + A b, each output accumulated from the
 //    bias over the row's nonzeros in order, which is XNNPACK's fused product's order (checked bit for bit);
 //    column blocks outside and rows inside, since b is wide there (the transposed activations of 5,000 images).
-// Checked bit for bit in test/backend/wasm-simd.test.ts and test/backend/wasm-kernels.test.ts.
+// Checked bit for bit in test/fast/wasmSimd.test.ts and test/fast/wasmKernelFixes.test.ts.
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 
