@@ -16,6 +16,25 @@ function kernelVariable(model: tf.LayersModel, name: string): tf.LayerVariable {
   return kernel;
 }
 
+/** The tfjs variable behind a layer's kernel (its first weight), checked to be a variable of rank 2 or more. */
+export function kernelOf(model: tf.LayersModel, name: string): tf.Variable {
+  const v = kernelVariable(model, name).read();
+  if (!(v instanceof tf.Variable)) throw new Error(`layer '${name}': its first weight is not a variable`);
+  if (v.shape.length < 2) throw new Error(`layer '${name}': first weight has shape [${v.shape}], not a kernel`);
+  return v;
+}
+
+/** Copies of the kernels of the named layers, in that order, read without blocking (any backend). */
+export async function readKernels(model: tf.LayersModel, names: readonly string[]): Promise<LayerWeights[]> {
+  const out: LayerWeights[] = [];
+  for (const name of names) {
+    const data = await kernelOf(model, name).data();
+    // slice(): some backends hand out their own storage; callers keep and modify their copies.
+    out.push({ name, values: (data as Float32Array).slice() });
+  }
+  return out;
+}
+
 /**
  * Copies of the prunable kernels of `model`, in the order of `layers` (an architecture's
  * `prunableLayers(width)`); checks every shape against the description.

@@ -11,6 +11,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { ImageSet } from '../data';
 import { DEFAULT_STEP, densityAt, remainingAt, strategies, stepFraction, fullLevel, type LayerWeights, type PruningPlan, type StrategyName } from './strategies';
 import { denseChain } from '../models/denseChain';
+import { kernelOf, readKernels } from '../models/kernels';
 import { denseStackLevelSums, type DenseStackLayer } from '../fast/denseStackTrajectory';
 import { denseFastPathsAllowed } from '../fast/levers';
 
@@ -158,27 +159,6 @@ export function defaultBatchSize(model: tf.LayersModel, n: number): number {
 // ---------------------------------------------------------------------------------------------------------
 // Preparation
 
-function kernelVariable(model: tf.LayersModel, name: string): tf.Variable {
-  const layer = model.getLayer(name);
-  const lv = layer.weights[0];
-  if (!lv) throw new Error(`prunable layer '${name}' has no weights`);
-  const v = lv.read();
-  if (!(v instanceof tf.Variable)) throw new Error(`prunable layer '${name}': its first weight is not a variable`);
-  if (v.shape.length < 2) throw new Error(`prunable layer '${name}': first weight has shape [${v.shape}], not a kernel`);
-  return v;
-}
-
-async function readKernels(model: tf.LayersModel, names: string[]): Promise<LayerWeights[]> {
-  if (names.length === 0) throw new Error('pruning trajectory needs at least one prunable layer');
-  const out: LayerWeights[] = [];
-  for (const name of names) {
-    const data = await kernelVariable(model, name).data();
-    // slice(): some backends hand out their own storage; the plan and the restore need a private copy.
-    out.push({ name, values: (data as Float32Array).slice() });
-  }
-  return out;
-}
-
 function checkValidation(validation: ImageSet, inputSize: number): void {
   if (!(validation.n > 0)) throw new Error('pruning trajectory needs a non-empty validation set');
   if (validation.x.length !== validation.n * inputSize) {
@@ -193,6 +173,7 @@ async function prepare(model: tf.LayersModel, names: string[], opts: TrajectoryO
   if (!strategy) throw new Error(`unknown pruning strategy '${opts.strategy}'`);
   const levels = opts.levels ?? fullLevel(stepFraction(step));
   if (!Number.isInteger(levels) || levels < 0) throw new Error(`levels must be an integer >= 0, got ${levels}`);
+  if (names.length === 0) throw new Error('pruning trajectory needs at least one prunable layer');
   const kernels = await readKernels(model, names);
   const plan = strategy(kernels, { step, seed: opts.seed ?? 0 });
   return { plan, kernels, levels };
@@ -215,7 +196,7 @@ async function genericTrajectory(model: tf.LayersModel, prep: Prepared, validati
   const n = validation.n;
   const batch = opts.batchSize ?? defaultBatchSize(model, n);
 
-  const variables = kernels.map((k) => kernelVariable(model, k.name));
+  const variables = kernels.map((k) => kernelOf(model, k.name));
   const working = kernels.map((k) => k.values.slice());
   const done = new Array<number>(kernels.length).fill(0);
   const inputs: tf.Tensor[] = [];
