@@ -13,7 +13,7 @@ const LIB = path.join(__dirname, '..', 'lib');
  * the weight files) is a unit of its own.
  */
 export const LAYERS: readonly (readonly string[])[] = [
-  ['rng', 'paths', 'suggest', 'store/atomic'],
+  ['rng', 'paths', 'suggest', 'packages', 'store/atomic'],
   ['data'],
   ['models'],
   ['fast'],

@@ -11,7 +11,8 @@ describe('rng', () => {
 
   it('is uniform in [0,1) with mean ~0.5 and normal() has mean ~0, variance ~1', () => {
     const r = new Rng(1);
-    let s = 0, n = 20000, s1 = 0, s2 = 0;
+    const n = 20000;
+    let s = 0, s1 = 0, s2 = 0;
     for (let i = 0; i < n; i++) { const u = r.next(); assert.ok(u >= 0 && u < 1); s += u; }
     assert.ok(Math.abs(s / n - 0.5) < 0.01);
     for (let i = 0; i < n; i++) { const z = r.normal(); s1 += z; s2 += z * z; }

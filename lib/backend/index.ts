@@ -2,6 +2,7 @@
 // only) > wasm > cpu. Env DENSITY_BACKEND forces one (webgpu then takes a software adapter too). The choice is
 // logged once and recorded in every run's provenance.
 import * as tf from '@tensorflow/tfjs';
+import { packageVersion } from '../packages';
 // Static imports: a dynamic import('../fast/wasmKernelFixes') becomes a native ESM import under tsx and fails to resolve.
 import { registerWasmKernelFixes } from '../fast/wasmKernelFixes';
 import { registerWasmGradientFixes } from '../fast/wasmGradientFixes';
@@ -30,11 +31,6 @@ export interface BackendInfo {
 let current: BackendInfo | null = null;
 let pending: Promise<BackendInfo> | null = null;
 
-function packageVersion(pkg: string): string {
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
-  return (require(`${pkg}/package.json`) as { version: string }).version;
-}
-
 const NATIVE_PACKAGES = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'];
 /** Why each native package failed to load, for the error when 'tensorflow' is forced. */
 const nativeFailures: string[] = [];
@@ -44,6 +40,7 @@ function loadNative(): string | null {
   nativeFailures.length = 0;
   for (const pkg of NATIVE_PACKAGES) {
     try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- optional package, loaded only when present
       require(pkg); // registers the 'tensorflow' backend with the shared tfjs engine
       return pkg;
     } catch (err) {
@@ -57,6 +54,7 @@ function loadNative(): string | null {
 async function tryWasm(): Promise<BackendInfo | null> {
   try {
     // Loaded for its side effect: registering the 'wasm' backend (inside try: a broken install falls back to cpu).
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- a side effect, inside try
     require('@tensorflow/tfjs-backend-wasm');
     // Multithreaded wasm needs worker support that fails in Node; this machine runs single-threaded SIMD.
     if (!(await tf.setBackend('wasm'))) return null;

@@ -30,7 +30,7 @@ interface KernelArgs {
 type WebgpuUtil = typeof import('@tensorflow/tfjs-backend-webgpu').webgpu_util;
 
 function webgpuUtil(): WebgpuUtil {
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
   return (require('@tensorflow/tfjs-backend-webgpu') as typeof import('@tensorflow/tfjs-backend-webgpu')).webgpu_util;
 }
 

@@ -179,7 +179,7 @@ function loadDawn(): DawnModule {
   const dir = path.dirname(require.resolve(`${DAWN_PACKAGE}/package.json`));
   const platformDir = process.platform === 'darwin' ? 'darwin-universal' : `${process.platform}-${process.arch}`;
   const file = path.join(dir, 'dist', platformDir, 'dawn.node');
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
   return require(file) as DawnModule;
 }
 
@@ -204,7 +204,7 @@ export async function registerWebgpu(opts: { allowSoftware: boolean }): Promise<
     return { ok: false, reason: `Dawn's Node binding (npm ${DAWN_PACKAGE}) does not load: ${firstLine(err)}` };
   }
   try {
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
     backendModule = require(WEBGPU_BACKEND_PACKAGE) as BackendModule;
   } catch (err) {
     return { ok: false, reason: `${WEBGPU_BACKEND_PACKAGE} does not load: ${firstLine(err)}` };

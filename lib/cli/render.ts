@@ -14,7 +14,7 @@ interface JupyterEnvModule {
   jupyterEnv(base?: NodeJS.ProcessEnv): NodeJS.ProcessEnv;
 }
 // Plain JS shared with scripts/ensure-setup.js (which must run before node_modules exists).
-// eslint-disable-next-line @typescript-eslint/no-var-requires
+// eslint-disable-next-line @typescript-eslint/no-require-imports
 const jenv = require(path.join(projectRoot, 'scripts', 'jupyter-env.js')) as JupyterEnvModule;
 
 export const notebooksDir = path.join(projectRoot, 'notebooks');

@@ -2,6 +2,7 @@
 import { execFileSync } from 'child_process';
 import * as os from 'os';
 import { backendInfo, type WebgpuAdapter } from '../backend';
+import { packageVersion } from '../packages';
 import { projectRoot } from '../paths';
 import type { Provenance, Versions } from '../store/runRecord';
 
@@ -27,8 +28,7 @@ export function gitState(): { commit: string | null; dirty: boolean | null } {
 
 function version(pkg: string): string {
   try {
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
-    return (require(`${pkg}/package.json`) as { version: string }).version;
+    return packageVersion(pkg);
   } catch {
     return 'absent';
   }

@@ -20,6 +20,7 @@ import type { SweepEvent, SweepSummary } from './sweep';
  * loads it with Node's own require through tsx's hook (registered here in a kernel; mocha and tsx runs have it).
  */
 function sweepModule(): typeof import('./sweep') {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- registers tsx's hook, only where it is missing
   if (!require.extensions['.ts']) require('tsx/cjs');
   return createRequire(__filename)('./sweep') as typeof import('./sweep');
 }
@@ -199,7 +200,7 @@ export async function loadResults(profile: Profile | string, opts: LoadResultsOp
 
 /** The rows as a danfo DataFrame (loaded on first use: danfo takes a second to import). */
 export function toDataFrame(rows: ResultRow[]): import('danfojs-node').DataFrame {
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const dfd = require('danfojs-node') as typeof import('danfojs-node');
   if (rows.length === 0) return new dfd.DataFrame([], { columns: [...RESULT_COLUMNS] });
   return new dfd.DataFrame(rows.map((r) => ({ ...r })), { columns: [...RESULT_COLUMNS] });

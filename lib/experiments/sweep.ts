@@ -7,7 +7,6 @@
 //    --worker). Training is synchronous tfjs work that blocks its process's event loop, so only a separate
 //    process can keep a progress line live, react to a second Ctrl-C at once, and run jobs in parallel.
 import { fork, type ChildProcess } from 'child_process';
-import * as path from 'path';
 import { initBackend } from '../backend';
 import { loadDataset } from '../data';
 import { projectRoot, runDir } from '../paths';

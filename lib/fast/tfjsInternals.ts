@@ -11,20 +11,17 @@
 // upgrade could change an internal that no test exercises. So test/fast/tfjsInternals.test.ts fails when the
 // installed versions differ from these: upgrade tfjs, re-run every test of test/fast, then change them here.
 
+import { packageVersion } from '../packages';
+
 /** The tfjs packages whose internals lib/fast relies on, at the versions it was written and tested against. */
 export const TFJS_INTERNALS_VERSIONS: Readonly<Record<string, string>> = {
   '@tensorflow/tfjs-core': '4.22.0',
   '@tensorflow/tfjs-backend-wasm': '4.22.0',
 };
 
-/** The installed version of a package. */
-function installedVersion(pkg: string): string {
-  return (require(`${pkg}/package.json`) as { version: string }).version;
-}
-
 /** Each package whose installed version is not the one lib/fast was written against, with both versions. */
 export function tfjsVersionMismatches(): string[] {
   return Object.entries(TFJS_INTERNALS_VERSIONS)
-    .filter(([pkg, want]) => installedVersion(pkg) !== want)
-    .map(([pkg, want]) => `${pkg} is ${installedVersion(pkg)}, lib/fast was written against ${want}`);
+    .filter(([pkg, want]) => packageVersion(pkg) !== want)
+    .map(([pkg, want]) => `${pkg} is ${packageVersion(pkg)}, lib/fast was written against ${want}`);
 }

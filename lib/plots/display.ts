@@ -20,7 +20,7 @@ function inKernel(): boolean {
 export function showHtml(html: string): void {
   if (inKernel()) {
     // Required lazily: tslab's display only exists inside a running kernel.
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const tslab = require('tslab') as typeof import('tslab');
     tslab.display.html(html);
   } else {

@@ -21,7 +21,7 @@ interface ChromiumModule {
   INSTALL_COMMAND: string;
 }
 // Plain JS shared with scripts/ensure-setup.js (which installs Chromium for `npm test` before node_modules exists).
-// eslint-disable-next-line @typescript-eslint/no-var-requires
+// eslint-disable-next-line @typescript-eslint/no-require-imports
 const chromiumSetup = require(path.join(projectRoot, 'scripts', 'chromium.js')) as ChromiumModule;
 
 export function chromiumPath(): string {
@@ -32,7 +32,7 @@ export function chromiumPath(): string {
 }
 
 export async function checkPage(file: string, opts: { settleMs?: number } = {}): Promise<PageReport> {
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { chromium } = require('playwright-core') as typeof import('playwright-core');
   const browser = await chromium.launch({
     executablePath: chromiumPath(),

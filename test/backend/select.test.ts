@@ -18,7 +18,7 @@ describe('backend/select', () => {
     if (forced === undefined) delete process.env.DENSITY_BACKEND;
     else process.env.DENSITY_BACKEND = forced;
     delete require.cache[modulePath];
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
     return require(modulePath) as BackendModule;
   }
 

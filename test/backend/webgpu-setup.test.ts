@@ -11,7 +11,7 @@ interface Deps {
   run(cmd: string, args: string[]): number; say(msg: string): void;
 }
 interface VulkanSetup { ensureLavapipe(deps: Deps): boolean; BACKPORTS_LIST: string; MIN_MESA_MAJOR: number }
-// eslint-disable-next-line @typescript-eslint/no-var-requires
+// eslint-disable-next-line @typescript-eslint/no-require-imports
 const vulkan = require(path.join(projectRoot, 'scripts', 'vulkan.js')) as VulkanSetup;
 
 const BOOKWORM = 'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nVERSION_CODENAME=bookworm\nID=debian\n';

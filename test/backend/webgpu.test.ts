@@ -74,9 +74,9 @@ describe('backend/webgpu (software adapter)', function () {
     delete require.cache[backendPath];
     delete require.cache[provenancePath];
     // Provenance first: it loads the fresh lib/backend, which is then the one required here.
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const provenance = require(provenancePath) as ProvenanceModule;
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
     fresh = { backend: require(backendPath) as BackendModule, provenance };
   });
 

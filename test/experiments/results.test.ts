@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { validateProfile, type Profile } from '../../lib/experiments/profiles';
 import { loadResults, RESULT_COLUMNS, runStatus, toCsv, toDataFrame } from '../../lib/experiments/results';
-import { resolveAnalysisSettings } from '../../lib/store/descriptor';
+import { descriptorHash, resolveAnalysisSettings } from '../../lib/store/descriptor';
 import { runDir } from '../../lib/paths';
 import { readEvents } from '../../lib/store/runRecord';
 
@@ -22,7 +22,7 @@ describe('experiments/results', function () {
     const before = await loadResults(profile);
     assert.equal(before.rows.length, 0);
     assert.equal(before.missing.length, 2);
-    assert.ok(before.missing.every((d) => !fs.existsSync(runDir(require('../../lib/store/descriptor').descriptorHash(d)))), 'reading created nothing');
+    assert.ok(before.missing.every((d) => !fs.existsSync(runDir(descriptorHash(d)))), 'reading created nothing');
 
     const computed = await loadResults(profile, { compute: true });
     assert.equal(computed.sweep?.done, 2);

@@ -1,6 +1,7 @@
 // One run end to end on tiny MNIST data (real training; ~1-2 s per run on wasm).
 import { strict as assert } from 'assert';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { runDir } from '../../lib/paths';
 import { descriptorHash, resolveAnalysisSettings, type DescriptorInput } from '../../lib/store/descriptor';
@@ -209,7 +210,7 @@ describe('experiments/run', function () {
     const d = tiny(105);
     const hash = descriptorHash(d);
     fs.mkdirSync(runDir(hash), { recursive: true });
-    fs.writeFileSync(path.join(runDir(hash), '.lock'), JSON.stringify({ pid: 1, hostname: require('os').hostname(), startedAt: new Date().toISOString() }));
+    fs.writeFileSync(path.join(runDir(hash), '.lock'), JSON.stringify({ pid: 1, hostname: os.hostname(), startedAt: new Date().toISOString() }));
     const out = await executeRun(d);
     assert.equal(out.kind, 'locked');
     assert.equal(out.kind === 'locked' && out.holder?.pid, 1);

@@ -119,7 +119,7 @@ describe('fast/wasmKernelFixes', function () {
     const configs = WASM_KERNEL_FIXES.map((n) => tf.getKernel(n, 'wasm'));
     try {
       delete require.cache[path];
-      // eslint-disable-next-line @typescript-eslint/no-var-requires
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
       const fresh = require(path) as typeof import('../../lib/fast/wasmKernelFixes');
       fresh.registerWasmKernelFixes();
       WASM_KERNEL_FIXES.forEach((n, i) => assert.equal(tf.getKernel(n, 'wasm'), configs[i], `${n} was wrapped twice`));

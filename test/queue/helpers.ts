@@ -11,7 +11,7 @@ interface RedisSetup {
   findRedisServer(): string | null;
   INSTALL_COMMAND: string;
 }
-// eslint-disable-next-line @typescript-eslint/no-var-requires
+// eslint-disable-next-line @typescript-eslint/no-require-imports
 const redisSetup = require(path.join(projectRoot, 'scripts', 'redis.js')) as RedisSetup;
 
 export function redisServerBinary(): string | null {

@@ -50,7 +50,6 @@ describe('queue (BullMQ on a real Redis)', function () {
   before(async function () {
     const bin = redisServerBinary();
     if (!bin) {
-      // eslint-disable-next-line no-console
       console.log(`      ${REDIS_MISSING}`);
       this.skip();
     }

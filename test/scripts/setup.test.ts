@@ -10,7 +10,7 @@ interface ChromiumSetup {
   chromiumCandidates(env?: NodeJS.ProcessEnv): string[];
   ensureChromium(deps: { candidates: string[]; isRoot: boolean; hasApt: boolean; run: (cmd: string, args: string[]) => number; say: (m: string) => void }): boolean;
 }
-// eslint-disable-next-line @typescript-eslint/no-var-requires
+// eslint-disable-next-line @typescript-eslint/no-require-imports
 const setup = require(path.join(projectRoot, 'scripts', 'chromium.js')) as ChromiumSetup;
 
 describe('scripts/ensure-setup: Chromium for npm test', () => {

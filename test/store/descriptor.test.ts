@@ -1,4 +1,5 @@
 import { strict as assert } from 'assert';
+import * as crypto from 'crypto';
 import {
   canonicalJson, DescriptorError, descriptorHash, resolveAnalysisSettings, resolveDescriptor, shortLabel, validateAnalysisSettings, validateDescriptor,
 } from '../../lib/store/descriptor';
@@ -48,7 +49,7 @@ describe('store/descriptor', () => {
 
     it('pins the hash of a known descriptor (a change here renames every run on disk)', () => {
       assert.equal(canonicalJson(base), '{"architecture":"mlp","dataSeed":1,"init":"glorot","initSeed":3,"width":1}');
-      assert.equal(descriptorHash(base), require('crypto').createHash('sha256').update(canonicalJson(base)).digest('hex').slice(0, 16));
+      assert.equal(descriptorHash(base), crypto.createHash('sha256').update(canonicalJson(base)).digest('hex').slice(0, 16));
       assert.match(descriptorHash(base), /^[0-9a-f]{16}$/);
     });
 

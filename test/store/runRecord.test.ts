@@ -3,7 +3,6 @@
 import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
-import { runDir } from '../../lib/paths';
 import { resolveAnalysisSettings } from '../../lib/store/descriptor';
 import { analysisFile, findNonFinite, inspectRun, RUN_FILE, runFile, sealStageRecord, stageRecordId, type RunRecord } from '../../lib/store/runRecord';
 import { fakeRecords, writeRun } from './fixtures';
