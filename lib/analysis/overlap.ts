@@ -26,7 +26,7 @@ export function smallestMask(values: Float32Array, q: number): Uint8Array {
     abs[i] = Math.abs(v); // also turns -0 into +0
   }
   // For non-negative floats the IEEE-754 bit patterns order like the values, so the k-th smallest magnitude
-  // can be found by a two-pass radix select on the bits: O(n), ~10x faster than sorting millions of weights.
+  // can be found by a two-pass radix select on the bits: O(n), where sorting millions of weights is O(n log n).
   const bits = new Uint32Array(abs.buffer);
   const cut = kthSmallestBits(bits, k);
   let taken = 0;

@@ -1,5 +1,6 @@
 // The one place where a run's stages call the other modules (data, models, train, prune, analysis).
-// Every call is one line so run.ts reads as the protocol and each module can change behind its contract.
+// Every call is one line so run.ts reads as the protocol and each module can change behind its contract; the
+// functions run.ts needs as they are come from here under their own names.
 import * as tf from '@tensorflow/tfjs';
 import { loadDataset, subsetOf, validationSplit, type ImageSet } from '../data';
 import { datasetProvenance } from '../data/provenance';
@@ -51,10 +52,6 @@ export function train(model: tf.LayersModel, data: RunData, d: Descriptor, onPro
   });
 }
 
-export const save = saveModel;
-export const load = loadModel;
-export const evaluateModel = evaluate;
-
 export function trajectory(model: tf.LayersModel, d: Descriptor, validation: ImageSet, strategy: StrategyName): Promise<TrajectoryPoint[]> {
   return pruningTrajectory(model, getArchitecture(d.architecture), validation, { strategy, levels: d.pruning.levels, step: d.pruning.step, seed: d.pruning.seed });
 }
@@ -62,8 +59,6 @@ export function trajectory(model: tf.LayersModel, d: Descriptor, validation: Ima
 export function effectiveDensityOf(traj: { density: number; accuracy: number; loss: number }[], s: AnalysisSettings): number {
   return effectiveDensity(traj, { metric: s.metric, threshold: s.threshold, mode: s.mode });
 }
-
-export const coreSizeOf = coreSize;
 
 /** Percent of the smallest-q |w| at init that are also among the smallest-q after training, per prunable layer. */
 export function overlaps(initModel: tf.LayersModel, trainedModel: tf.LayersModel, d: Descriptor, q: number): Record<string, number> {
@@ -101,4 +96,4 @@ function meanFinite(v: ArrayLike<number>): number | null {
   return n ? s / n : null; // JSON has no NaN
 }
 
-export const correctnessOf = correctness;
+export { coreSize, correctness, evaluate, loadModel, saveModel };

@@ -76,7 +76,7 @@ function newMeta<S extends StageName>(stage: S, hash: string, inputs: StageMeta[
 async function saveAtomic(model: tf.LayersModel, dir: string): Promise<void> {
   const staging = `${dir}.tmp-${process.pid}-${crypto.randomBytes(4).toString('hex')}`;
   fs.rmSync(staging, { recursive: true, force: true });
-  await engine.save(model, staging);
+  await engine.saveModel(model, staging);
   replaceDirAtomic(staging, dir);
 }
 
@@ -105,7 +105,7 @@ async function trainStage(dir: string, d: Descriptor, hash: string, opts: RunOpt
     let validationLoss: number | null = null;
     if (!diverged) {
       await saveAtomic(model, weightsDir(dir, 'trained'));
-      const ev = engine.evaluateModel(model, data.validation);
+      const ev = engine.evaluate(model, data.validation);
       validationAccuracy = ev.accuracy;
       validationLoss = ev.loss;
     } else {
@@ -142,7 +142,7 @@ async function pruneStage(dir: string, d: Descriptor, hash: string, train: Train
   const started = new Date();
   const data = await engine.prepareData(d);
   // Always from the saved weights: a resumed run and an uninterrupted one then prune exactly the same model.
-  const model = await engine.load(weightsDir(dir, 'trained'));
+  const model = await engine.loadModel(weightsDir(dir, 'trained'));
   try {
     const baselines: PruneStageRecord['baselines'] = {};
     let trajectory: TrajectoryRecordPoint[] = [];
@@ -162,8 +162,8 @@ async function pruneStage(dir: string, d: Descriptor, hash: string, train: Train
 async function analysisStage(dir: string, d: Descriptor, hash: string, train: TrainStageRecord, prune: PruneStageRecord, settings: AnalysisSettings): Promise<AnalysisStageRecord> {
   const started = new Date();
   const data = await engine.prepareData(d);
-  const initModel = await engine.load(weightsDir(dir, 'init'));
-  const trained = await engine.load(weightsDir(dir, 'trained'));
+  const initModel = await engine.loadModel(weightsDir(dir, 'init'));
+  const trained = await engine.loadModel(weightsDir(dir, 'trained'));
   try {
     const ed = effectiveDensityDetail(prune.trajectory, { metric: settings.metric, threshold: settings.threshold, mode: settings.mode });
     const meta = newMeta('analysis', hash, { train: train.id, prune: prune.id }, started);
@@ -173,10 +173,10 @@ async function analysisStage(dir: string, d: Descriptor, hash: string, train: Tr
       effectiveDensity: ed.density,
       degraded: ed.degraded,
       chanceMargin: chanceMargin(prune.trajectory, data.numClasses),
-      coreSize: engine.coreSizeOf(ed.density, train.weightCounts.total),
+      coreSize: engine.coreSize(ed.density, train.weightCounts.total),
       overlaps: engine.overlaps(initModel, trained, d, settings.overlapQuantile),
       activations: engine.activationStats(trained, data),
-      correctness: encodeBits(engine.correctnessOf(trained, data.validation)),
+      correctness: encodeBits(engine.correctness(trained, data.validation)),
     };
     // The stage's own clock must include the passes above, so take the end time now.
     const sealed = sealStageRecord({ ...record, endedAt: new Date().toISOString(), wallSeconds: (Date.now() - started.getTime()) / 1000 });

@@ -188,7 +188,7 @@ export function updateFirstLayer(pre: Float64Array, hidden: Float32Array, relu: 
 /**
  * The first layer's state across levels: float64 pre-activations and float32 activations, updated by each
  * level's removed weights. On wasm both live in the backend's memory and the update is a wasm kernel
- * (~3.7x faster per level than the JS reference at MLP 1x: 27.5 -> 7.4 ms); elsewhere plain JS arrays.
+ * (levers.trajectoryWasmUpdate); elsewhere plain JS arrays.
  */
 interface FirstLayerState {
   /** `transposed` (wasm only, see `transposes`): write the activations as [h, n] for allTransposed(). */

@@ -3,8 +3,8 @@
 // upstream gradient unchanged on every other backend (cpu and tensorflow results stay exactly as before).
 // Checked against the upstream gradients on the cpu backend in test/fast/wasmKernelFixes.test.ts.
 //
-//  - FusedBatchNorm: upstream broadcasts 1/sqrt(var + eps) to the whole activation with Tile (~85 ms per
-//    ResNet BatchNorm at batch 128 on wasm) and spends ~12 activation-sized ops per BatchNorm. Here, for
+//  - FusedBatchNorm: upstream broadcasts 1/sqrt(var + eps) to the whole activation with Tile (slow on wasm)
+//    and spends ~12 activation-sized ops per BatchNorm. Here, for
 //    per-channel statistics (what tf.layers.batchNormalization passes): 3 activation-sized ops (x - mean, its
 //    product with dy, dy times the per-channel factor) and two reductions over the leading axes.
 //  - Mean over leading axes: upstream multiplies dy by a ones tensor of the input's shape, then divides;

@@ -11,12 +11,12 @@
 //  - columnSums (used by the Sum/Mean kernel fix over leading axes, wasmKernelFixes.ts): out[c] = sum over rows r of
 //    x[r, c], each column accumulated from +0 in row order, four columns per SIMD lane group: the same bits as
 //    wasm's own Sum (which transposes, then sums each row in order) without the transpose.
-//  - firstLayerUpdate (lib/prune/trajectory.ts): the pruning trajectory's incremental first layer. For each
+//  - firstLayerUpdate (lib/fast/denseStackTrajectory.ts): the pruning trajectory's incremental first layer. For each
 //    image, pre[r, j] -= w * x[r, i] for every weight (i, j, w) removed at this level and every nonzero input
 //    x[r, i], in float64, then hidden[r, :] = f32(relu(pre[r, :])) two units at a time (f64x2.pmax(0, v) is
-//    exactly v > 0 ? v : 0 without the branch a scalar select compiles to: 10x faster on ReLU's random signs).
-//    The same float64 operations in the same order as the JS reference, ~3.7x faster per level (27.5 -> 7.4 ms, MLP 1x). Optionally writes
-//    the activations transposed ([h, n]) for the sparse second layer.
+//    exactly v > 0 ? v : 0 without the branch a scalar select compiles to, which mispredicts on ReLU's random signs).
+//    The same float64 operations in the same order as the JS reference. Optionally writes the activations
+//    transposed ([h, n]) for the sparse second layer.
 //  - csrMatMulBias (the same kernel entry with a `bias` input): bias[i] + A b, each output accumulated from the
 //    bias over the row's nonzeros in order, which is XNNPACK's fused product's order (checked bit for bit);
 //    column blocks outside and rows inside, since b is wide there (the transposed activations of 5,000 images).
@@ -485,7 +485,7 @@ export function csrMatMulOp(rowPtr: tf.Tensor1D, idx: tf.Tensor1D, vals: tf.Tens
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// The pruning trajectory's first-layer update (lib/prune/trajectory.ts): the same float64 arithmetic as its
+// The pruning trajectory's first-layer update (lib/fast/denseStackTrajectory.ts): the same float64 arithmetic as its
 // JS reference, in wasm, on buffers that live in the backend's memory.
 
 /** Nonzeros of X [n, d] per row: row r has features feat[p] with values val[p] for p in start[r]..start[r+1]. */

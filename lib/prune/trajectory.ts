@@ -221,7 +221,7 @@ async function genericTrajectory(model: tf.LayersModel, prep: Prepared, validati
       });
       let lossSum = 0, correct = 0, from = 0;
       for (const xb of inputs) {
-        // batchSize: predict would otherwise split our batch into its default 32-image batches (~25x slower here).
+        // batchSize: predict would otherwise split our batch into its default 32-image batches (far slower).
         const out = model.predict(xb, { batchSize: xb.shape[0] }) as tf.Tensor;
         const data = (await out.data()) as Float32Array;
         out.dispose();
