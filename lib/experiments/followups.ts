@@ -77,7 +77,7 @@ export async function edgePopupGrid(
   onPoint?: (density: number, searched: boolean) => void,
 ): Promise<Pick<EdgePopupRecord, 'unpruned' | 'grid' | 'effectiveDensity' | 'coreOverlap'>> {
   const kernels = getLayerKernels(model, layers);
-  const unprunedEval = engine.evaluateModel(model, validation);
+  const unprunedEval = engine.evaluate(model, validation);
   const unpruned = { accuracy: unprunedEval.accuracy, loss: unprunedEval.loss };
   const degraded = (r: MaskResult): boolean => effectiveDensityDetail([{ density: 100, ...unpruned }, { density: 50, ...r }], threshold).degraded;
   const magnitude = s.densities.map((density) => {
@@ -198,7 +198,7 @@ export async function computeFollowup(run: ExpandedRun, name: FollowupName, opts
     await initBackend(); // before anything touches tfjs: a run whose weights are present is not retrained
     const retrained = await restoreWeights(dir, d, hash, train.record);
     const data = await engine.prepareData(d);
-    const model = await engine.load(weightsDir(dir, 'trained'));
+    const model = await engine.loadModel(weightsDir(dir, 'trained'));
     logEvent(dir, 'followup-start', { followup: name, file });
     try {
       let record: FollowupRecord;

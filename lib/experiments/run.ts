@@ -16,7 +16,7 @@ import { LockInfo, tryLock } from '../store/lock';
 import {
   analysisFile, AnalysisStageRecord, assembleRunRecord, checkWeightValues, DESCRIPTOR_FILE, inspectRun, logEvent, PruneStageRecord, RunInspection,
   RunRecord, runFile, sealStageRecord, STAGE_FILE, StageCheck, StageMeta, StageName, TrainingSummary, TrainStageRecord, TrajectoryRecordPoint,
-  weightsDir, weightsPresent, WEIGHTS_DIR,
+  weightsDir, weightsPresent,
 } from '../store/runRecord';
 import { chanceMargin, effectiveDensityDetail } from '../analysis/effectiveDensity';
 

@@ -42,7 +42,7 @@ describe('experiments/followups', function () {
     await executeRun(d);
     const hash = descriptorHash(d);
     const data = await engine.prepareData(d);
-    const model = await engine.load(weightsDir(runDir(hash), 'trained'));
+    const model = await engine.loadModel(weightsDir(runDir(hash), 'trained'));
     const layers = engine.prunableLayers(d);
     const s: EdgePopupSettings = { ...EDGE_POPUP_SETTINGS, densities: [90, 70, 50, 40, 30, 20, 10, 5, 2], epochs: 2 };
     const before = tf.memory().numTensors;
@@ -54,7 +54,7 @@ describe('experiments/followups', function () {
       const m = maskedEvaluate(model, layers, magnitudeMasks(kernels, density), data.validation);
       assert.equal(g.grid[i].magnitude.accuracy, m.accuracy, `magnitude ${density}%`);
     }
-    const ev = engine.evaluateModel(model, data.validation);
+    const ev = engine.evaluate(model, data.validation);
     assert.equal(g.unpruned.accuracy, ev.accuracy);
     const degraded = (acc: number): boolean => (g.unpruned.accuracy - acc) * 100 > 5 + 1e-9;
     const firstMag = g.grid.findIndex((p) => degraded(p.magnitude.accuracy));
@@ -87,12 +87,12 @@ describe('experiments/followups', function () {
     const d = resolveDescriptor(tiny(300));
     await executeRun(d);
     const data = await engine.prepareData(d);
-    const model = await engine.load(weightsDir(runDir(descriptorHash(d)), 'trained'));
+    const model = await engine.loadModel(weightsDir(runDir(descriptorHash(d)), 'trained'));
     const { wStar, loss } = denseStackLoss(model, data.validation);
     assert.equal(wStar.length, 784 * 30 + 30 + 30 * 10 + 10 + 10 * 10 + 10);
     const rows = Int32Array.from({ length: data.validation.n }, (_, i) => i);
     const l = tf.tidy(() => loss(tf.tensor1d(wStar), rows).dataSync()[0]);
-    const ev = engine.evaluateModel(model, data.validation);
+    const ev = engine.evaluate(model, data.validation);
     assert.ok(Math.abs(l - ev.loss) < 1e-5, `${l} vs ${ev.loss}`);
     model.dispose();
   });
