@@ -452,7 +452,7 @@ function replace(name: WasmKernelFix, kernelFunc: tf.KernelFunc): void {
     tf.unregisterKernel(name, 'wasm');
   }
   const off: tf.KernelFunc = original
-    ? original.kernelFunc
+    ? (params) => original.kernelFunc(params)
     : () => {
         throw new Error(`Kernel '${name}' not registered for backend 'wasm' (its density fix is switched off in levers.wasmKernelFixes)`);
       };
