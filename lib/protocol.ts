@@ -13,7 +13,7 @@
 //  - Table 2 lost the OBSERVED means of every non-1x row except MLP 0.5x (50.7) and 5x (32.2), which the text
 //    quotes; their sds survived. The 1x rows survived whole (observed = null hypothesis by definition).
 //  - The paper reports its p-values only as a bound: every ANOVA and t-test p < 0.0001.
-import { DATASET_NAMES, datasets, type DatasetName } from './data';
+import { DATASET_NAMES, datasets, type DatasetName } from './data/index'; // a file, not a folder: tslab loads files only
 import { DEFAULT_VALIDATION_SIZE } from './data/split';
 import { ARCH_NAMES, INIT_NAMES, type ArchName } from './models/types';
 import { architectures } from './models/registry';

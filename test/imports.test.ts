@@ -39,10 +39,18 @@ function tsFiles(dir: string): string[] {
   });
 }
 
-/** The lib/ files a file imports or re-exports from (relative specifiers resolved to files). */
-function importsOf(file: string): string[] {
+interface Import {
+  target: string;
+  /** Erased at compile time (import type / export type, or every named binding type-only). */
+  typeOnly: boolean;
+  /** The specifier names a folder (resolved to its index.ts). */
+  folder: boolean;
+}
+
+/** What a file imports or re-exports from lib/ (relative specifiers resolved to files). */
+function importDetails(file: string): Import[] {
   const src = ts.createSourceFile(file, fs.readFileSync(file, 'utf8'), ts.ScriptTarget.Latest);
-  const out: string[] = [];
+  const out: Import[] = [];
   for (const s of src.statements) {
     if (!(ts.isImportDeclaration(s) || ts.isExportDeclaration(s)) || !s.moduleSpecifier || !ts.isStringLiteral(s.moduleSpecifier)) continue;
     const spec = s.moduleSpecifier.text;
@@ -50,9 +58,21 @@ function importsOf(file: string): string[] {
     const base = path.resolve(path.dirname(file), spec);
     const target = [`${base}.ts`, path.join(base, 'index.ts'), base].find((p) => fs.existsSync(p) && fs.statSync(p).isFile());
     if (!target) throw new Error(`${path.relative(LIB, file)}: cannot resolve '${spec}'`);
-    out.push(target);
+    let typeOnly: boolean;
+    if (ts.isExportDeclaration(s)) typeOnly = s.isTypeOnly;
+    else {
+      const c = s.importClause;
+      const named = c?.namedBindings && ts.isNamedImports(c.namedBindings) ? c.namedBindings.elements : undefined;
+      typeOnly = !!c && (c.isTypeOnly || (!c.name && !!named && named.length > 0 && named.every((e) => e.isTypeOnly)));
+    }
+    out.push({ target, typeOnly, folder: target === path.join(base, 'index.ts') });
   }
   return out;
+}
+
+/** The lib/ files a file imports or re-exports from. */
+function importsOf(file: string): string[] {
+  return importDetails(file).map((i) => i.target);
 }
 
 /** The unit of a lib/ file: 'store/atomic', else its folder, else its name without .ts. */
@@ -128,6 +148,22 @@ describe('lib/ import graph', () => {
       }
     }
     assert.deepEqual(problems, []);
+  });
+
+  it('what the notebooks load (lib/report/index.ts) requires files, never folders: tslab loads only <specifier>.js', () => {
+    const bad: string[] = [];
+    const seen = new Set<string>();
+    const visit = (file: string): void => {
+      if (seen.has(file)) return;
+      seen.add(file);
+      for (const i of importDetails(file)) {
+        if (i.typeOnly) continue;
+        if (i.folder) bad.push(`${rel(file)} imports the folder of ${rel(i.target)}: name the file`);
+        visit(i.target);
+      }
+    };
+    visit(path.join(LIB, 'report', 'index.ts'));
+    assert.deepEqual(bad, []);
   });
 
   it('findCycles finds a cycle and a self-import, and nothing in a tree', () => {
