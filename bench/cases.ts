@@ -84,9 +84,13 @@ function trainCase(arch: ArchName, width: number, optimizer: OptimizerName, summ
         model?.dispose();
         model = a.build(width, 'he', 0);
         const config: TrainConfig = {
-          optimizer, learningRate: PAPER_REGIMES[regime].learningRate, batchSize: BATCH, shuffleSeed: 0, trainer: caseSettings.trainer,
+          optimizer,
+          learningRate: PAPER_REGIMES[regime].learningRate,
+          batchSize: BATCH,
+          shuffleSeed: 0,
+          trainer: caseSettings.trainer,
           // Cross-entropy is >= 0, so the target is never reached: the run ends at the step cap.
-          stop: { kind: 'targetTrainLoss', target: -1, window: 100, checkEvery: 100, maxEpochs: (n - 0.5) / stepsPerEpoch } // ceil(maxEpochs * stepsPerEpoch) = n,
+          stop: { kind: 'targetTrainLoss', target: -1, window: 100, checkEvery: 100, maxEpochs: (n - 0.5) / stepsPerEpoch }, // ceil(maxEpochs * stepsPerEpoch) = n,
         };
         const started = process.hrtime.bigint();
         const r = await trainModel(model, { train, validation: empty }, config);
@@ -172,9 +176,21 @@ function edgePopupCase(width: number): BenchCase {
       let n = 1280;
       const s = EDGE_POPUP_SETTINGS;
       const search = async (images: number): Promise<number> => {
-        const set = takeRows(ds.train, Uint32Array.from({ length: images }, (_, i) => i));
+        const set = takeRows(
+          ds.train,
+          Uint32Array.from({ length: images }, (_, i) => i),
+        );
         const started = process.hrtime.bigint();
-        await edgePopupSubnetwork(model, layers, set, { density: 10, epochs: 1, seed: 0, learningRate: s.learningRate, momentum: s.momentum, weightDecay: s.weightDecay, batchSize: s.batchSize, keepBest: false });
+        await edgePopupSubnetwork(model, layers, set, {
+          density: 10,
+          epochs: 1,
+          seed: 0,
+          learningRate: s.learningRate,
+          momentum: s.momentum,
+          weightDecay: s.weightDecay,
+          batchSize: s.batchSize,
+          keepBest: false,
+        });
         return seconds(started);
       };
       return {
@@ -208,12 +224,24 @@ function sgldCase(width: number): BenchCase {
       const a = architectures.mlp;
       const ds = await loadDataset('mnist');
       const model = a.build(width, 'he', 0);
-      const set = takeRows(ds.train, Uint32Array.from({ length: LLC_SETTINGS.batchSize }, (_, i) => i));
+      const set = takeRows(
+        ds.train,
+        Uint32Array.from({ length: LLC_SETTINGS.batchSize }, (_, i) => i),
+      );
       const { wStar, loss } = denseStackLoss(model, set);
       let steps = 4;
       const chain = (k: number): number => {
         const started = process.hrtime.bigint();
-        estimateLlc(loss, wStar, set.n, { chains: 1, burnIn: 0, draws: k, stepSize: LLC_SETTINGS.stepSize, gamma: LLC_SETTINGS.gamma, batchSize: LLC_SETTINGS.batchSize, seed: 0, removeLinearTerm: LLC_SETTINGS.removeLinearTerm });
+        estimateLlc(loss, wStar, set.n, {
+          chains: 1,
+          burnIn: 0,
+          draws: k,
+          stepSize: LLC_SETTINGS.stepSize,
+          gamma: LLC_SETTINGS.gamma,
+          batchSize: LLC_SETTINGS.batchSize,
+          seed: 0,
+          removeLinearTerm: LLC_SETTINGS.removeLinearTerm,
+        });
         return seconds(started);
       };
       return {

@@ -34,8 +34,12 @@ function outputsName(dir: string): string {
 }
 
 const FS_PROBLEMS: Record<string, string> = {
-  EROFS: 'read-only file system', EACCES: 'permission denied', EPERM: 'operation not permitted', ENOSPC: 'no space left on the device',
-  ENOTDIR: 'a part of the path is a file, not a folder', EDQUOT: 'disk quota exceeded',
+  EROFS: 'read-only file system',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  ENOSPC: 'no space left on the device',
+  ENOTDIR: 'a part of the path is a file, not a folder',
+  EDQUOT: 'disk quota exceeded',
 };
 
 /**
@@ -47,7 +51,11 @@ export function checkOutputsDir(mode: 'read' | 'write', sub?: string): string {
   const dir = outputsDir();
   const isFile = (p: string) => fs.existsSync(p) && !fs.statSync(p).isDirectory();
   if (isFile(dir)) {
-    throw new Error(process.env.DENSITY_OUTPUTS ? `DENSITY_OUTPUTS=${dir} is a file, not a folder; point it at a folder (one that does not exist yet is created)` : `${dir} is a file, not the outputs folder`);
+    throw new Error(
+      process.env.DENSITY_OUTPUTS
+        ? `DENSITY_OUTPUTS=${dir} is a file, not a folder; point it at a folder (one that does not exist yet is created)`
+        : `${dir} is a file, not the outputs folder`,
+    );
   }
   const target = sub ? path.join(dir, sub) : dir;
   if (sub && isFile(target)) throw new Error(`${target} is a file; the ${outputsName(dir)} needs a folder there`);

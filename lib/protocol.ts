@@ -37,10 +37,9 @@ export const TRAIN_SIZE: Readonly<Record<DatasetName, number>> = Object.freeze(
 
 /** The paper's data sizes (Sec 3.1): the standard training and test sets, 5,000 training images held out for validation. */
 export const PAPER_DATA: Readonly<Record<DatasetName, { train: number; validation: number; test: number }>> = Object.freeze(
-  Object.fromEntries(DATASET_NAMES.map((d) => [d, { train: datasets[d].trainSize, validation: DEFAULT_VALIDATION_SIZE, test: datasets[d].testSize }])) as Record<
-    DatasetName,
-    { train: number; validation: number; test: number }
-  >,
+  Object.fromEntries(
+    DATASET_NAMES.map((d) => [d, { train: datasets[d].trainSize, validation: DEFAULT_VALIDATION_SIZE, test: datasets[d].testSize }]),
+  ) as Record<DatasetName, { train: number; validation: number; test: number }>,
 );
 
 // ---- the four regimes ----
@@ -64,12 +63,33 @@ export interface RegimeSettings {
  */
 export const PAPER_REGIMES: Readonly<Record<PaperRegime, Readonly<RegimeSettings>>> = {
   'mlp-sgd': {
-    architecture: 'mlp', optimizer: 'sgd', learningRate: 0.1, title: 'MLP (SGD, MNIST)',
+    architecture: 'mlp',
+    optimizer: 'sgd',
+    learningRate: 0.1,
+    title: 'MLP (SGD, MNIST)',
     stop: { kind: 'targetTrainLoss', target: 0.2, window: 100, checkEvery: 100, maxEpochs: 50 },
   },
-  'conv2-adam': { architecture: 'conv2', optimizer: 'adam', learningRate: 2e-4, title: 'Conv-2 (Adam, CIFAR-10)', stop: { kind: 'bestValidationLoss', epochs: 100 } },
-  'conv2-adagrad': { architecture: 'conv2', optimizer: 'adagrad', learningRate: 1e-2, title: 'Conv-2 (Adagrad, CIFAR-10)', stop: { kind: 'bestValidationLoss', epochs: 25 } },
-  'resnet-sgd': { architecture: 'resnet', optimizer: 'sgd', learningRate: 0.1, title: 'ResNet (SGD, CIFAR-10)', stop: { kind: 'bestValidationLoss', epochs: 90 } },
+  'conv2-adam': {
+    architecture: 'conv2',
+    optimizer: 'adam',
+    learningRate: 2e-4,
+    title: 'Conv-2 (Adam, CIFAR-10)',
+    stop: { kind: 'bestValidationLoss', epochs: 100 },
+  },
+  'conv2-adagrad': {
+    architecture: 'conv2',
+    optimizer: 'adagrad',
+    learningRate: 1e-2,
+    title: 'Conv-2 (Adagrad, CIFAR-10)',
+    stop: { kind: 'bestValidationLoss', epochs: 25 },
+  },
+  'resnet-sgd': {
+    architecture: 'resnet',
+    optimizer: 'sgd',
+    learningRate: 0.1,
+    title: 'ResNet (SGD, CIFAR-10)',
+    stop: { kind: 'bestValidationLoss', epochs: 90 },
+  },
 };
 
 export const PAPER_REGIME_TITLES: Readonly<Record<PaperRegime, string>> = Object.freeze(

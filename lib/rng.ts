@@ -97,7 +97,10 @@ export class Rng {
       out[i++] = this.spareNormal;
       this.spareNormal = null;
     }
-    let a = this.a, b = this.b, c = this.c, d = this.d;
+    let a = this.a,
+      b = this.b,
+      c = this.c,
+      d = this.d;
     const TWO_PI = 2 * Math.PI;
     while (i < out.length) {
       let u = 0;

@@ -167,8 +167,26 @@ describe('lib/ import graph', () => {
   });
 
   it('findCycles finds a cycle and a self-import, and nothing in a tree', () => {
-    assert.deepEqual(findCycles(new Map([['a', ['b']], ['b', ['c']], ['c', ['a']]])), [['a', 'b', 'c']]);
+    assert.deepEqual(
+      findCycles(
+        new Map([
+          ['a', ['b']],
+          ['b', ['c']],
+          ['c', ['a']],
+        ]),
+      ),
+      [['a', 'b', 'c']],
+    );
     assert.deepEqual(findCycles(new Map([['a', ['a']]])), [['a']]);
-    assert.deepEqual(findCycles(new Map([['a', ['b', 'c']], ['b', ['c']], ['c', []]])), []);
+    assert.deepEqual(
+      findCycles(
+        new Map([
+          ['a', ['b', 'c']],
+          ['b', ['c']],
+          ['c', []],
+        ]),
+      ),
+      [],
+    );
   });
 });

@@ -5,13 +5,33 @@ import { weightCounts } from '../lib/models';
 import * as prune from '../lib/prune';
 import * as train from '../lib/train';
 import {
-  ARCH_DATASET, ARCH_NAMES, DATASET_NAMES, DEFAULT_BATCH_SIZE, DEFAULT_PRUNING, DEFAULT_VALIDATION_SIZE, INIT_NAMES, OPTIMIZER_NAMES, PAPER_DATA,
-  PAPER_REGIMES, STRATEGY_NAMES, TRAIN_SIZE, chanceOverlap, defaultLearningRate, defaultOptimizer, defaultStop,
-  PAPER_TABLE2, PAPER_TABLE3, PAPER_TABLE4, paperOverlapTable, paperRegimeOf, paperTable2Row, type PaperRegime,
+  ARCH_DATASET,
+  ARCH_NAMES,
+  DATASET_NAMES,
+  DEFAULT_BATCH_SIZE,
+  DEFAULT_PRUNING,
+  DEFAULT_VALIDATION_SIZE,
+  INIT_NAMES,
+  OPTIMIZER_NAMES,
+  PAPER_DATA,
+  PAPER_REGIMES,
+  STRATEGY_NAMES,
+  TRAIN_SIZE,
+  chanceOverlap,
+  defaultLearningRate,
+  defaultOptimizer,
+  defaultStop,
+  PAPER_TABLE2,
+  PAPER_TABLE3,
+  PAPER_TABLE4,
+  paperOverlapTable,
+  paperRegimeOf,
+  paperTable2Row,
+  type PaperRegime,
 } from '../lib/protocol';
 
 describe('protocol: names and regimes', () => {
-  it('name lists are the registries\' own', () => {
+  it("name lists are the registries' own", () => {
     assert.deepEqual([...ARCH_NAMES].sort(), Object.keys(models.architectures).sort());
     assert.deepEqual([...DATASET_NAMES].sort(), Object.keys(data.datasets).sort());
     assert.deepEqual([...INIT_NAMES].sort(), Object.keys(models.initializers).sort());
@@ -47,7 +67,7 @@ describe('protocol: names and regimes', () => {
   });
 });
 
-describe('protocol: the paper\'s numbers', () => {
+describe("protocol: the paper's numbers", () => {
   it('Table 2: the 1x rows are their own null hypothesis, narrow rows cap at 100, widths match the paper (no 5x Conv-2/ResNet)', () => {
     for (const [regime, rows] of Object.entries(PAPER_TABLE2)) {
       const one = rows.find((r) => r.width === 1);
@@ -55,17 +75,23 @@ describe('protocol: the paper\'s numbers', () => {
       assert.deepEqual(one.observed, one.nullHypothesis, `${regime} 1x`);
       assert.deepEqual(rows.find((r) => r.width === 0.1)?.nullHypothesis, { mean: 100, sd: 0 });
       for (const r of rows) assert.ok(r.observed.sd !== null, `${regime} ${r.width}: every observed sd survived extraction`);
-      assert.deepEqual(rows.map((r) => r.width), regime === 'mlp-sgd' ? [0.1, 0.5, 1, 2, 5] : [0.1, 0.5, 1, 2]);
+      assert.deepEqual(
+        rows.map((r) => r.width),
+        regime === 'mlp-sgd' ? [0.1, 0.5, 1, 2, 5] : [0.1, 0.5, 1, 2],
+      );
     }
     // The null-hypothesis means fall with width, as a fixed core over a growing model must.
     for (const rows of Object.values(PAPER_TABLE2)) {
       const nulls = rows.map((r) => r.nullHypothesis.mean as number);
       for (let i = 1; i < nulls.length; i++) assert.ok(nulls[i] <= nulls[i - 1]);
     }
-    assert.deepEqual(PAPER_TABLE2['mlp-sgd'].map((r) => r.observed.mean), [null, 50.7, 43.3, null, 32.2]);
+    assert.deepEqual(
+      PAPER_TABLE2['mlp-sgd'].map((r) => r.observed.mean),
+      [null, 50.7, 43.3, null, 32.2],
+    );
   });
 
-  it('Tables 3 and 4 name our architectures\' prunable layers, so ours and the paper\'s line up', () => {
+  it("Tables 3 and 4 name our architectures' prunable layers, so ours and the paper's line up", () => {
     assert.deepEqual([...PAPER_TABLE3.layers], Object.keys(weightCounts('mlp', 1).perLayer));
     assert.deepEqual([...PAPER_TABLE4.layers], Object.keys(weightCounts('conv2', 1).perLayer));
     for (const t of [PAPER_TABLE3, PAPER_TABLE4]) for (const r of t.rows) assert.equal(r.overlap.length, t.layers.length);

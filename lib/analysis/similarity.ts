@@ -128,7 +128,9 @@ class SklearnScheduleTSNE extends TSNE {
     const y = this.outputEmbedding.data; // contiguous n x dim
     const update = new Float64Array(y.length);
     const gains = new Float64Array(y.length).fill(1);
-    let error = Number.MAX_VALUE, bestError = Number.MAX_VALUE, bestIter = from;
+    let error = Number.MAX_VALUE,
+      bestError = Number.MAX_VALUE,
+      bestIter = from;
     let i = from;
     for (; i < to; i++) {
       const [cost, grad] = klDivergence(this.outputEmbedding, P, alpha);

@@ -62,7 +62,15 @@ async function tryWasm(): Promise<BackendInfo | null> {
     const kernelFixes = [...registerWasmKernelFixes(), ...registerWasmGradientFixes().map((n) => `${n} gradient`)];
     registerWasmSimdKernels(); // an addition (a sparse product for the MLP's first layer), not a fix
     const simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
-    return { name: 'wasm', package: '@tensorflow/tfjs-backend-wasm', version: packageVersion('@tensorflow/tfjs-backend-wasm'), gpu: false, threads: 1, simd, kernelFixes };
+    return {
+      name: 'wasm',
+      package: '@tensorflow/tfjs-backend-wasm',
+      version: packageVersion('@tensorflow/tfjs-backend-wasm'),
+      gpu: false,
+      threads: 1,
+      simd,
+      kernelFixes,
+    };
   } catch (err) {
     process.stderr.write(`[density] wasm backend unavailable: ${(err as Error).message}\n`);
     return null;
@@ -90,7 +98,16 @@ async function tryWebgpu(forced: boolean): Promise<BackendInfo | null> {
     return null;
   }
   const kernelFixes = registerWebgpuKernelFixes();
-  return { name: 'webgpu', package: WEBGPU_BACKEND_PACKAGE, version: packageVersion(WEBGPU_BACKEND_PACKAGE), gpu: !r.adapter.software, threads: 0, simd: false, kernelFixes, adapter: r.adapter };
+  return {
+    name: 'webgpu',
+    package: WEBGPU_BACKEND_PACKAGE,
+    version: packageVersion(WEBGPU_BACKEND_PACKAGE),
+    gpu: !r.adapter.software,
+    threads: 0,
+    simd: false,
+    kernelFixes,
+    adapter: r.adapter,
+  };
 }
 
 async function select(prefer?: BackendName): Promise<BackendInfo> {
@@ -111,7 +128,9 @@ async function select(prefer?: BackendName): Promise<BackendInfo> {
       const info = await tryWebgpu(forced === 'webgpu');
       if (info) return info;
       if (forced === 'webgpu') {
-        throw new Error(`backend 'webgpu' was requested (DENSITY_BACKEND or initBackend) but is unavailable: ${webgpuFailure}; use DENSITY_BACKEND=wasm or cpu`);
+        throw new Error(
+          `backend 'webgpu' was requested (DENSITY_BACKEND or initBackend) but is unavailable: ${webgpuFailure}; use DENSITY_BACKEND=wasm or cpu`,
+        );
       }
     } else if (name === 'wasm') {
       const info = await tryWasm();
@@ -119,11 +138,21 @@ async function select(prefer?: BackendName): Promise<BackendInfo> {
     } else {
       await tf.setBackend('cpu');
       await tf.ready();
-      return { name, package: '@tensorflow/tfjs-backend-cpu', version: packageVersion('@tensorflow/tfjs-backend-cpu'), gpu: false, threads: 1, simd: false, kernelFixes: [] };
+      return {
+        name,
+        package: '@tensorflow/tfjs-backend-cpu',
+        version: packageVersion('@tensorflow/tfjs-backend-cpu'),
+        gpu: false,
+        threads: 1,
+        simd: false,
+        kernelFixes: [],
+      };
     }
     if (forced === 'tensorflow') {
-      throw new Error(`backend 'tensorflow' was requested (DENSITY_BACKEND or initBackend) but no native binding loads here ` +
-        `(${nativeFailures.join('; ') || 'tf.setBackend failed'}); use DENSITY_BACKEND=wasm or cpu`);
+      throw new Error(
+        `backend 'tensorflow' was requested (DENSITY_BACKEND or initBackend) but no native binding loads here ` +
+          `(${nativeFailures.join('; ') || 'tf.setBackend failed'}); use DENSITY_BACKEND=wasm or cpu`,
+      );
     }
     if (forced) throw new Error(`DENSITY_BACKEND=${forced} was requested but that backend could not be loaded`);
   }
@@ -140,7 +169,9 @@ export async function initBackend(prefer?: BackendName): Promise<BackendInfo> {
       const on = info.adapter ? `, on ${describeAdapter(info.adapter)}` : '';
       // Say why a GPU route was passed over: on a GPU machine that is the line to read.
       const passed = info.name !== 'webgpu' && info.name !== 'tensorflow' && webgpuFailure ? `; webgpu not used: ${webgpuFailure}` : '';
-      process.stderr.write(`[density] tfjs backend: ${info.name} (${info.package} ${info.version}${info.gpu ? ', GPU' : ''}${on}${info.kernelFixes.length ? `, kernel fixes: ${info.kernelFixes.join(', ')}` : ''}${passed})\n`);
+      process.stderr.write(
+        `[density] tfjs backend: ${info.name} (${info.package} ${info.version}${info.gpu ? ', GPU' : ''}${on}${info.kernelFixes.length ? `, kernel fixes: ${info.kernelFixes.join(', ')}` : ''}${passed})\n`,
+      );
     }
     return info;
   });

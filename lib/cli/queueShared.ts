@@ -7,12 +7,20 @@ import { DEFAULT_QUEUE, parseRedisUrl, type RedisTarget } from '../queue/connect
 import type { RunJobData, RunJobResult } from '../queue/jobs';
 import type { ConnectionOptions } from 'bullmq';
 
-export const REDIS_FLAG: FlagSpec = { name: 'redis', type: 'string', placeholder: '<redis://host:port>', help: 'the Redis that holds the queue (default: $DENSITY_REDIS)' };
-export const QUEUE_FLAG: FlagSpec = { name: 'queue', type: 'string', placeholder: '<name>', help: `queue name (default: ${DEFAULT_QUEUE}); runs of several profiles may share one` };
+export const REDIS_FLAG: FlagSpec = {
+  name: 'redis',
+  type: 'string',
+  placeholder: '<redis://host:port>',
+  help: 'the Redis that holds the queue (default: $DENSITY_REDIS)',
+};
+export const QUEUE_FLAG: FlagSpec = {
+  name: 'queue',
+  type: 'string',
+  placeholder: '<name>',
+  help: `queue name (default: ${DEFAULT_QUEUE}); runs of several profiles may share one`,
+};
 
-export const QUEUE_ENV_NOTES = [
-  '  DENSITY_REDIS     default for --redis',
-];
+export const QUEUE_ENV_NOTES = ['  DENSITY_REDIS     default for --redis'];
 
 /** --redis (or $DENSITY_REDIS) parsed; missing or malformed is a usage error (exit 2). */
 export function redisArg(values: ParsedArgs['values']): RedisTarget {

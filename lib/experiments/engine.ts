@@ -44,16 +44,35 @@ export function buildModel(d: Descriptor): tf.LayersModel {
 }
 
 /** Train in place. The shuffle order depends on both seeds (a run's data order is its own), never on width. */
-export function train(model: tf.LayersModel, data: RunData, d: Descriptor, onProgress?: (p: TrainProgress) => void,
-  resume: Pick<TrainConfig, 'checkpointFile' | 'checkpointTag' | 'stopAtEpochEnd'> = {}): Promise<TrainResult> {
-  return trainModel(model, { train: data.train, validation: data.validation }, {
-    optimizer: d.optimizer, learningRate: d.learningRate, batchSize: d.batchSize, stop: d.stop,
-    shuffleSeed: deriveSeed(d.dataSeed, 'shuffle', d.initSeed), onProgress, ...resume,
-  });
+export function train(
+  model: tf.LayersModel,
+  data: RunData,
+  d: Descriptor,
+  onProgress?: (p: TrainProgress) => void,
+  resume: Pick<TrainConfig, 'checkpointFile' | 'checkpointTag' | 'stopAtEpochEnd'> = {},
+): Promise<TrainResult> {
+  return trainModel(
+    model,
+    { train: data.train, validation: data.validation },
+    {
+      optimizer: d.optimizer,
+      learningRate: d.learningRate,
+      batchSize: d.batchSize,
+      stop: d.stop,
+      shuffleSeed: deriveSeed(d.dataSeed, 'shuffle', d.initSeed),
+      onProgress,
+      ...resume,
+    },
+  );
 }
 
 export function trajectory(model: tf.LayersModel, d: Descriptor, validation: ImageSet, strategy: StrategyName): Promise<TrajectoryPoint[]> {
-  return pruningTrajectory(model, getArchitecture(d.architecture), validation, { strategy, levels: d.pruning.levels, step: d.pruning.step, seed: d.pruning.seed });
+  return pruningTrajectory(model, getArchitecture(d.architecture), validation, {
+    strategy,
+    levels: d.pruning.levels,
+    step: d.pruning.step,
+    seed: d.pruning.seed,
+  });
 }
 
 export function effectiveDensityOf(traj: { density: number; accuracy: number; loss: number }[], s: AnalysisSettings): number {
@@ -92,7 +111,11 @@ export function activationStats(model: tf.LayersModel, data: RunData): Record<st
 function meanFinite(v: ArrayLike<number>): number | null {
   let s = 0;
   let n = 0;
-  for (let i = 0; i < v.length; i++) if (Number.isFinite(v[i])) { s += v[i]; n++; }
+  for (let i = 0; i < v.length; i++)
+    if (Number.isFinite(v[i])) {
+      s += v[i];
+      n++;
+    }
   return n ? s / n : null; // JSON has no NaN
 }
 

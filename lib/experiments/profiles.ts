@@ -7,7 +7,13 @@ import type { ArchName } from '../models/types';
 import type { InitName } from '../models/types';
 import { ARCH_NAMES, INIT_NAMES, PAPER_WIDTHS, STRATEGY_NAMES } from '../protocol';
 import {
-  AnalysisSettings, Descriptor, DescriptorError, descriptorHash, DescriptorInput, resolveAnalysisSettings, resolveDescriptor,
+  AnalysisSettings,
+  Descriptor,
+  DescriptorError,
+  descriptorHash,
+  DescriptorInput,
+  resolveAnalysisSettings,
+  resolveDescriptor,
 } from '../store/descriptor';
 
 /** The part of a descriptor a group fixes (everything but the four crossed fields). */
@@ -70,7 +76,10 @@ function cpuCifarGroup(label: string, base: Pick<GroupBase, 'architecture' | 'op
   return {
     label,
     base: { ...base, stop: { kind: 'bestValidationLoss', epochs: epochCap, patience: CPU_PATIENCE[arch] } },
-    widths: [0.1, 0.5, 1], inits: ALL_INITS, initSeeds: 2, dataSeeds: 1,
+    widths: [0.1, 0.5, 1],
+    inits: ALL_INITS,
+    initSeeds: 2,
+    dataSeeds: 1,
   };
 }
 
@@ -81,7 +90,12 @@ function cpuCifarGroup(label: string, base: Pick<GroupBase, 'architecture' | 'op
  * profiles, so their MLP runs are the same runs (same hashes, computed once).
  */
 const MLP_FULL_PROTOCOL: ProfileGroup = {
-  label: 'mlp', base: { architecture: 'mlp' }, widths: [...PAPER_WIDTHS], inits: ALL_INITS, initSeeds: 10, dataSeeds: 5,
+  label: 'mlp',
+  base: { architecture: 'mlp' },
+  widths: [...PAPER_WIDTHS],
+  inits: ALL_INITS,
+  initSeeds: 10,
+  dataSeeds: 5,
   overrides: [{ initSeeds: 5, dataSeeds: 2, base: { pruning: { strategies: [...STRATEGY_NAMES] } } }],
 };
 
@@ -98,22 +112,46 @@ export const PROFILES: Readonly<Record<string, Profile>> = {
       PROTOCOL_DEFAULTS_NOTE,
     ],
     groups: [
-      { label: 'mlp', base: { architecture: 'mlp', trainSubset: 2000, validationSize: 500, stop: { kind: 'targetTrainLoss', target: 0.2, window: 10, checkEvery: 10, maxEpochs: 5 } }, widths: [0.1, 1], inits: ALL_INITS, initSeeds: [0], dataSeeds: [0] },
+      {
+        label: 'mlp',
+        base: {
+          architecture: 'mlp',
+          trainSubset: 2000,
+          validationSize: 500,
+          stop: { kind: 'targetTrainLoss', target: 0.2, window: 10, checkEvery: 10, maxEpochs: 5 },
+        },
+        widths: [0.1, 1],
+        inits: ALL_INITS,
+        initSeeds: [0],
+        dataSeeds: [0],
+      },
       ...(['adam', 'adagrad'] as const).map((optimizer): ProfileGroup => ({
         label: `conv2-${optimizer}`,
         base: { architecture: 'conv2', optimizer, trainSubset: 500, validationSize: 500, stop: { kind: 'bestValidationLoss', epochs: 1 } },
-        widths: [0.1], inits: ['glorot'], initSeeds: [0], dataSeeds: [0],
+        widths: [0.1],
+        inits: ['glorot'],
+        initSeeds: [0],
+        dataSeeds: [0],
       })),
-      { label: 'resnet', base: { architecture: 'resnet', trainSubset: 500, validationSize: 500, stop: { kind: 'bestValidationLoss', epochs: 1 } }, widths: [0.1], inits: ['glorot'], initSeeds: [0], dataSeeds: [0] },
+      {
+        label: 'resnet',
+        base: { architecture: 'resnet', trainSubset: 500, validationSize: 500, stop: { kind: 'bestValidationLoss', epochs: 1 } },
+        widths: [0.1],
+        inits: ['glorot'],
+        initSeeds: [0],
+        dataSeeds: [0],
+      },
     ],
     analysis: {},
   },
   cpu: {
     name: 'cpu',
-    description: "The paper's study scaled to a 2-core CPU: the MLP part is the paper's full protocol (500 runs on full MNIST, with global/random pruning baselines on 100 of them); the three CIFAR-10 regimes on the full 45,000/5,000 split at widths 0.1, 0.5 and 1, n = 4 per width, trained to their validation-loss minimum with early stopping.",
+    description:
+      "The paper's study scaled to a 2-core CPU: the MLP part is the paper's full protocol (500 runs on full MNIST, with global/random pruning baselines on 100 of them); the three CIFAR-10 regimes on the full 45,000/5,000 split at widths 0.1, 0.5 and 1, n = 4 per width, trained to their validation-loss minimum with early stopping.",
     // The budget is sized from measured per-run times (README: Profiles and Performance); the CIFAR part's epoch
     // counts were assumed before its first runs and are to be revised from their records.
-    budget: 'MLP part (500 runs): 56 min 52 s wall with --jobs 2 on this 2-core machine (measured at 90bac6b). CIFAR part (36 runs): about 80 core-hours at the measured wasm speeds and assumed epoch counts (per run ~15 min at 0.1x, ~1.5 h at 0.5x, ~4-6 h at 1x); sweep it width by width (--widths 0.1, then 0.5, then 1) over several sessions; 536 runs',
+    budget:
+      'MLP part (500 runs): 56 min 52 s wall with --jobs 2 on this 2-core machine (measured at 90bac6b). CIFAR part (36 runs): about 80 core-hours at the measured wasm speeds and assumed epoch counts (per run ~15 min at 0.1x, ~1.5 h at 0.5x, ~4-6 h at 1x); sweep it width by width (--widths 0.1, then 0.5, then 1) over several sessions; 536 runs',
     departures: [
       "MLP: no departure: the paper's full protocol (5 widths x 2 inits x 10 init seeds x 5 data seeds, full MNIST, 5,000 validation images, train to loss 0.2; our epoch cap of 50, a safety net, was never reached: runs stop after 1.2-4.2 epochs)",
       `Conv-2 and ResNet: training stops after ${CPU_PATIENCE.conv2} (Conv-2) / ${CPU_PATIENCE.resnet} (ResNet) epochs without a lower validation loss, within the paper's caps of 100 (Adam) / 25 (Adagrad) / 90 (ResNet) epochs; the best-validation-loss epoch is kept as in the paper (paper: every epoch of the cap, best kept)`,
@@ -132,7 +170,8 @@ export const PROFILES: Readonly<Record<string, Profile>> = {
   },
   paper: {
     name: 'paper',
-    description: "The paper's full protocol: 4 regimes x widths x 2 inits x 10 init seeds x 5 data seeds, full data and epochs (plus global/random pruning baselines on 100 MLP runs). Needs a GPU for the CIFAR part; its MLP part is the cpu profile's.",
+    description:
+      "The paper's full protocol: 4 regimes x widths x 2 inits x 10 init seeds x 5 data seeds, full data and epochs (plus global/random pruning baselines on 100 MLP runs). Needs a GPU for the CIFAR part; its MLP part is the cpu profile's.",
     budget: 'GPU-days: 500 MLP runs and 1,200 Conv-2/ResNet runs of 25-100 epochs on 45,000 CIFAR-10 images; far beyond one CPU',
     departures: [
       'CIFAR-10 is the local JPEG-derived copy (PROTOCOL.md) unless the official archive is put in its place',
@@ -142,7 +181,14 @@ export const PROFILES: Readonly<Record<string, Profile>> = {
     groups: [
       MLP_FULL_PROTOCOL,
       { label: 'conv2-adam', base: { architecture: 'conv2', optimizer: 'adam' }, widths: [0.1, 0.5, 1, 2], inits: ALL_INITS, initSeeds: 10, dataSeeds: 5 },
-      { label: 'conv2-adagrad', base: { architecture: 'conv2', optimizer: 'adagrad' }, widths: [0.1, 0.5, 1, 2], inits: ALL_INITS, initSeeds: 10, dataSeeds: 5 },
+      {
+        label: 'conv2-adagrad',
+        base: { architecture: 'conv2', optimizer: 'adagrad' },
+        widths: [0.1, 0.5, 1, 2],
+        inits: ALL_INITS,
+        initSeeds: 10,
+        dataSeeds: 5,
+      },
       { label: 'resnet', base: { architecture: 'resnet' }, widths: [0.1, 0.5, 1, 2], inits: ALL_INITS, initSeeds: 10, dataSeeds: 5 },
     ],
     analysis: {},
@@ -171,15 +217,18 @@ function isObj(v: unknown): v is Record<string, unknown> {
 export function validateProfile(p: unknown): Profile {
   if (!isObj(p)) throw new DescriptorError('profile', p, 'an object with name, description, budget, departures, groups, analysis');
   const allowed = ['name', 'description', 'budget', 'departures', 'groups', 'analysis'];
-  for (const k of Object.keys(p)) if (!allowed.includes(k)) throw new DescriptorError(`profile.${k}`, p[k], `no such field; known fields: ${allowed.join(', ')}`);
+  for (const k of Object.keys(p))
+    if (!allowed.includes(k)) throw new DescriptorError(`profile.${k}`, p[k], `no such field; known fields: ${allowed.join(', ')}`);
   if (typeof p.name !== 'string' || !p.name) throw new DescriptorError('profile.name', p.name, 'a non-empty string');
-  if (!Array.isArray(p.departures) || p.departures.some((x) => typeof x !== 'string')) throw new DescriptorError('profile.departures', p.departures, 'a list of strings (how the profile departs from the paper)');
+  if (!Array.isArray(p.departures) || p.departures.some((x) => typeof x !== 'string'))
+    throw new DescriptorError('profile.departures', p.departures, 'a list of strings (how the profile departs from the paper)');
   if (!Array.isArray(p.groups) || p.groups.length === 0) throw new DescriptorError('profile.groups', p.groups, 'a non-empty list of groups');
   const groupKeys = ['label', 'base', 'widths', 'inits', 'initSeeds', 'dataSeeds', 'overrides'];
   p.groups.forEach((g: unknown, i: number) => {
     const where = `profile.groups[${i}]`;
     if (!isObj(g)) throw new DescriptorError(where, g, 'an object');
-    for (const k of Object.keys(g)) if (!groupKeys.includes(k)) throw new DescriptorError(`${where}.${k}`, g[k], `no such field; known fields: ${groupKeys.join(', ')}`);
+    for (const k of Object.keys(g))
+      if (!groupKeys.includes(k)) throw new DescriptorError(`${where}.${k}`, g[k], `no such field; known fields: ${groupKeys.join(', ')}`);
     if (!isObj(g.base)) throw new DescriptorError(`${where}.base`, g.base, 'the fixed descriptor fields (at least architecture)');
     if (!Array.isArray(g.widths) || g.widths.length === 0) throw new DescriptorError(`${where}.widths`, g.widths, 'a non-empty list of widths');
     if (!Array.isArray(g.inits) || g.inits.length === 0) throw new DescriptorError(`${where}.inits`, g.inits, `a non-empty list of ${INIT_NAMES.join('/')}`);
@@ -188,15 +237,21 @@ export function validateProfile(p: unknown): Profile {
       g.overrides.forEach((o: unknown, j: number) => {
         const ow = `${where}.overrides[${j}]`;
         if (!isObj(o)) throw new DescriptorError(ow, o, 'an object { initSeeds, dataSeeds, base }');
-        for (const k of Object.keys(o)) if (!['initSeeds', 'dataSeeds', 'base'].includes(k)) throw new DescriptorError(`${ow}.${k}`, o[k], 'no such field; known fields: initSeeds, dataSeeds, base');
+        for (const k of Object.keys(o))
+          if (!['initSeeds', 'dataSeeds', 'base'].includes(k))
+            throw new DescriptorError(`${ow}.${k}`, o[k], 'no such field; known fields: initSeeds, dataSeeds, base');
         if (!isObj(o.base)) throw new DescriptorError(`${ow}.base`, o.base, 'the descriptor fields to set for these seeds');
       });
     }
   });
   const analysis = resolveAnalysisSettings(p.analysis ?? {});
   const profile: Profile = {
-    name: p.name, description: typeof p.description === 'string' ? p.description : '', budget: typeof p.budget === 'string' ? p.budget : 'not stated',
-    departures: p.departures as string[], groups: p.groups as ProfileGroup[], analysis,
+    name: p.name,
+    description: typeof p.description === 'string' ? p.description : '',
+    budget: typeof p.budget === 'string' ? p.budget : 'not stated',
+    departures: p.departures as string[],
+    groups: p.groups as ProfileGroup[],
+    analysis,
   };
   expandProfile(profile); // every descriptor must be valid (throws naming the group and field)
   return profile;
@@ -253,17 +308,27 @@ export function expandProfileRuns(profile: Profile | string, filter: ProfileFilt
     if (filter.groups && !filter.groups.includes(g.label)) return;
     for (const k of ['width', 'init', 'initSeed', 'dataSeed'] as const) {
       // The crossed fields come from the group's lists; one in `base` would be silently overridden.
-      if (k in (g.base as object)) throw new DescriptorError(`profile ${p.name}, group '${g.label}': base.${k}`, (g.base as Record<string, unknown>)[k], `nothing: ${k} is set by the group's ${k === 'width' ? 'widths' : k === 'init' ? 'inits' : `${k}s`} list`);
+      if (k in (g.base as object))
+        throw new DescriptorError(
+          `profile ${p.name}, group '${g.label}': base.${k}`,
+          (g.base as Record<string, unknown>)[k],
+          `nothing: ${k} is set by the group's ${k === 'width' ? 'widths' : k === 'init' ? 'inits' : `${k}s`} list`,
+        );
     }
     const initSeeds = seedList(g.initSeeds, `profile.groups[${gi}].initSeeds`);
     const dataSeeds = seedList(g.dataSeeds, `profile.groups[${gi}].dataSeeds`);
     const overrides = (g.overrides ?? []).map((o, oi) => {
       const where = `profile ${p.name}, group '${g.label}': overrides[${oi}]`;
       for (const k of ['width', 'init', 'initSeed', 'dataSeed', 'architecture'] as const) {
-        if (k in (o.base as object)) throw new DescriptorError(`${where}.base.${k}`, (o.base as Record<string, unknown>)[k], `nothing: ${k} is the group's, not a seed block's`);
+        if (k in (o.base as object))
+          throw new DescriptorError(`${where}.base.${k}`, (o.base as Record<string, unknown>)[k], `nothing: ${k} is the group's, not a seed block's`);
       }
-      const is = seedList(o.initSeeds, `${where}.initSeeds`), ds = seedList(o.dataSeeds, `${where}.dataSeeds`);
-      const outside = [...is.filter((x) => !initSeeds.includes(x)).map((x) => `init seed ${x}`), ...ds.filter((x) => !dataSeeds.includes(x)).map((x) => `data seed ${x}`)];
+      const is = seedList(o.initSeeds, `${where}.initSeeds`),
+        ds = seedList(o.dataSeeds, `${where}.dataSeeds`);
+      const outside = [
+        ...is.filter((x) => !initSeeds.includes(x)).map((x) => `init seed ${x}`),
+        ...ds.filter((x) => !dataSeeds.includes(x)).map((x) => `data seed ${x}`),
+      ];
       if (outside.length > 0) throw new DescriptorError(`${where}`, outside.join(', '), "seeds of the group (an override only changes the group's own runs)");
       return { initSeeds: new Set(is), dataSeeds: new Set(ds), base: o.base };
     });

@@ -53,7 +53,13 @@ export function provenance(): Provenance {
   // webgpu: which adapter (vendor, architecture, device, driver; software or not). Provenance['backend'] in
   // lib/store/runRecord.ts does not name the field yet; provenance is an execution field, outside content ids.
   const backend: Provenance['backend'] & { adapter?: WebgpuAdapter } = {
-    name: b.name, package: b.package, version: b.version, gpu: b.gpu, threads: b.threads, simd: b.simd, kernelFixes: [...b.kernelFixes],
+    name: b.name,
+    package: b.package,
+    version: b.version,
+    gpu: b.gpu,
+    threads: b.threads,
+    simd: b.simd,
+    kernelFixes: [...b.kernelFixes],
     ...(b.adapter ? { adapter: { ...b.adapter } } : {}),
   };
   return {

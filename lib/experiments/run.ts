@@ -14,9 +14,27 @@ import { canonicalEqual } from '../store/canonical';
 import { AnalysisSettings, Descriptor, descriptorHash, resolveAnalysisSettings, resolveDescriptor } from '../store/descriptor';
 import { LockInfo, tryLock } from '../store/lock';
 import {
-  analysisFile, AnalysisStageRecord, assembleRunRecord, checkWeightValues, DESCRIPTOR_FILE, inspectRun, logEvent, PruneStageRecord, RunInspection,
-  RunRecord, runFile, sealStageRecord, STAGE_FILE, StageCheck, StageMeta, StageName, TrainingSummary, TrainStageRecord, TrajectoryRecordPoint,
-  weightsDir, weightsPresent,
+  analysisFile,
+  AnalysisStageRecord,
+  assembleRunRecord,
+  checkWeightValues,
+  DESCRIPTOR_FILE,
+  inspectRun,
+  logEvent,
+  PruneStageRecord,
+  RunInspection,
+  RunRecord,
+  runFile,
+  sealStageRecord,
+  STAGE_FILE,
+  StageCheck,
+  StageMeta,
+  StageName,
+  TrainingSummary,
+  TrainStageRecord,
+  TrajectoryRecordPoint,
+  weightsDir,
+  weightsPresent,
 } from '../store/runRecord';
 import { chanceMargin, effectiveDensityDetail } from '../analysis/effectiveDensity';
 
@@ -66,9 +84,16 @@ export function downsample<T>(xs: T[], max: number): T[] {
 function newMeta<S extends StageName>(stage: S, hash: string, inputs: StageMeta['inputs'], started: Date): StageMeta & { stage: S; commit: string | null } {
   const ended = new Date();
   return {
-    stage, id: '', hash, inputs,
-    startedAt: started.toISOString(), endedAt: ended.toISOString(), wallSeconds: (ended.getTime() - started.getTime()) / 1000,
-    pid: process.pid, hostname: os.hostname(), commit: gitState().commit,
+    stage,
+    id: '',
+    hash,
+    inputs,
+    startedAt: started.toISOString(),
+    endedAt: ended.toISOString(),
+    wallSeconds: (ended.getTime() - started.getTime()) / 1000,
+    pid: process.pid,
+    hostname: os.hostname(),
+    commit: gitState().commit,
   };
 }
 
@@ -90,7 +115,14 @@ function toPoints(traj: { density: number; accuracy: number; loss: number; remai
  * Train and save the weights. With `previous` (a sound record whose weights are missing), a training whose
  * content id equals it only restores the weights: the record, and everything computed from it, stay as they are.
  */
-async function trainStage(dir: string, d: Descriptor, hash: string, opts: RunOptions, previous?: TrainStageRecord, restoreOnly = false): Promise<TrainStageRecord> {
+async function trainStage(
+  dir: string,
+  d: Descriptor,
+  hash: string,
+  opts: RunOptions,
+  previous?: TrainStageRecord,
+  restoreOnly = false,
+): Promise<TrainStageRecord> {
   const started = new Date();
   const data = await engine.prepareData(d);
   const model = engine.buildModel(d);
@@ -98,7 +130,9 @@ async function trainStage(dir: string, d: Descriptor, hash: string, opts: RunOpt
     await saveAtomic(model, weightsDir(dir, 'init'));
     // Epoch checkpoints beside the weights (git-ignored): a stopped or killed CIFAR run resumes at its last epoch.
     const result = await engine.train(model, data, d, opts.onTrainProgress, {
-      checkpointFile: path.join(dir, TRAIN_CHECKPOINT_FILE), checkpointTag: gitState().commit ?? undefined, stopAtEpochEnd: opts.shouldStop,
+      checkpointFile: path.join(dir, TRAIN_CHECKPOINT_FILE),
+      checkpointTag: gitState().commit ?? undefined,
+      stopAtEpochEnd: opts.shouldStop,
     });
     const diverged = result.status === 'diverged';
     let validationAccuracy: number | null = null;
@@ -112,16 +146,26 @@ async function trainStage(dir: string, d: Descriptor, hash: string, opts: RunOpt
       fs.rmSync(weightsDir(dir, 'trained'), { recursive: true, force: true });
     }
     const training: TrainingSummary = {
-      status: result.status, stopReason: result.stopReason, steps: result.steps, epochs: result.epochs, wallSeconds: result.wallSeconds,
+      status: result.status,
+      stopReason: result.stopReason,
+      steps: result.steps,
+      epochs: result.epochs,
+      wallSeconds: result.wallSeconds,
       ...(result.divergedAtStep !== undefined ? { divergedAtStep: result.divergedAtStep } : {}),
       ...(result.bestEpoch !== undefined ? { bestEpoch: result.bestEpoch } : {}),
-      validationAccuracy, validationLoss,
+      validationAccuracy,
+      validationLoss,
       curve: downsample(result.curve, CURVE_MAX_POINTS),
       validation: result.validation,
     };
     const record: TrainStageRecord = sealStageRecord({
-      ...newMeta('train', hash, {}, started), descriptor: d, provenance: provenance(), dataset: data.dataset,
-      training, weightCounts: engine.countWeights(d), weights: { init: true, trained: !diverged },
+      ...newMeta('train', hash, {}, started),
+      descriptor: d,
+      provenance: provenance(),
+      dataset: data.dataset,
+      training,
+      weightCounts: engine.countWeights(d),
+      weights: { init: true, trained: !diverged },
     });
     if (previous && previous.id === record.id) return previous;
     if (restoreOnly) {
@@ -159,7 +203,14 @@ async function pruneStage(dir: string, d: Descriptor, hash: string, train: Train
   }
 }
 
-async function analysisStage(dir: string, d: Descriptor, hash: string, train: TrainStageRecord, prune: PruneStageRecord, settings: AnalysisSettings): Promise<AnalysisStageRecord> {
+async function analysisStage(
+  dir: string,
+  d: Descriptor,
+  hash: string,
+  train: TrainStageRecord,
+  prune: PruneStageRecord,
+  settings: AnalysisSettings,
+): Promise<AnalysisStageRecord> {
   const started = new Date();
   const data = await engine.prepareData(d);
   const initModel = await engine.loadModel(weightsDir(dir, 'init'));
@@ -246,7 +297,12 @@ export async function executeRun(input: unknown, opts: RunOptions = {}): Promise
     await initBackend();
 
     // One stage with its log lines (why it is redone, start, end), then a fresh look at the records.
-    const runStage = async <R extends { wallSeconds: number }>(stage: StageName, check: StageCheck<unknown>, work: () => Promise<R>, endDetail: (r: R) => Record<string, unknown> = () => ({})): Promise<R> => {
+    const runStage = async <R extends { wallSeconds: number }>(
+      stage: StageName,
+      check: StageCheck<unknown>,
+      work: () => Promise<R>,
+      endDetail: (r: R) => Record<string, unknown> = () => ({}),
+    ): Promise<R> => {
       current = stage;
       if (check.state === 'invalid') logEvent(dir, 'redo', { stage, problem: check.problem });
       opts.onStage?.(stage);
@@ -260,12 +316,17 @@ export async function executeRun(input: unknown, opts: RunOptions = {}): Promise
     // A redone training invalidates everything computed from the old one, at every analysis setting.
     const downstream = (): string[] => fs.readdirSync(dir).filter((n) => n === STAGE_FILE.prune || isAnalysisOrRunFileName(n));
     const retrain = (check: StageCheck<unknown>, previous?: TrainStageRecord): Promise<TrainStageRecord> =>
-      runStage('train', check, async () => {
-        removeIfPresent(dir, previous ? [WEIGHTS_DIR] : [STAGE_FILE.train, WEIGHTS_DIR, ...downstream()]);
-        const r = await trainStage(dir, d, hash, opts, previous);
-        if (previous && r !== previous) removeIfPresent(dir, downstream());
-        return r;
-      }, (r) => ({ status: r.training.status, ...(previous ? { recordKept: r === previous } : {}) }));
+      runStage(
+        'train',
+        check,
+        async () => {
+          removeIfPresent(dir, previous ? [WEIGHTS_DIR] : [STAGE_FILE.train, WEIGHTS_DIR, ...downstream()]);
+          const r = await trainStage(dir, d, hash, opts, previous);
+          if (previous && r !== previous) removeIfPresent(dir, downstream());
+          return r;
+        },
+        (r) => ({ status: r.training.status, ...(previous ? { recordKept: r === previous } : {}) }),
+      );
 
     let train: TrainStageRecord;
     const laterStagesToDo = (): boolean => state.prune.state !== 'done' || state.analysis.state !== 'done';
@@ -275,7 +336,7 @@ export async function executeRun(input: unknown, opts: RunOptions = {}): Promise
         // A stage still to run needs the weights. Records shipped without weights (a clone) are results: retrain
         // (deterministic) to restore them, keeping the record and all after it when the training's content id is
         // unchanged. Weights of the right size holding NaN are damage: redo the training and all after it.
-        const damaged = !weightsPresent(dir) ? null : checkWeightValues(weightsDir(dir, 'trained')) ?? checkWeightValues(weightsDir(dir, 'init'));
+        const damaged = !weightsPresent(dir) ? null : (checkWeightValues(weightsDir(dir, 'trained')) ?? checkWeightValues(weightsDir(dir, 'init')));
         if (!weightsPresent(dir)) {
           train = await retrain({ state: 'invalid', problem: 'weights/ absent and a later stage needs them' }, train);
         } else if (damaged) {

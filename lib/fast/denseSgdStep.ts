@@ -58,7 +58,8 @@ export function denseTrainingStack(model: tf.LayersModel): DenseLayerSpec[] | nu
       if (configValue(layer, k) != null) return null;
     }
     const [kernelLv, biasLv] = layer.weights;
-    const kernel = kernelLv?.read(), bias = biasLv?.read();
+    const kernel = kernelLv?.read(),
+      bias = biasLv?.read();
     if (!(kernel instanceof tf.Variable) || !(bias instanceof tf.Variable) || kernel.dtype !== 'float32' || kernel.rank !== 2) return null;
     specs.push({ kernel, bias, activation, inDim: kernel.shape[0], outDim: kernel.shape[1] });
   }
@@ -99,7 +100,8 @@ export class DenseSgdTrainer {
     const sparseOk = hasCsrMatMul() && specs[0].activation === 'relu';
     const lever = levers.denseSgdFirstLayer === 'auto' ? undefined : levers.denseSgdFirstLayer;
     const firstLayer = opts.firstLayer ?? lever ?? (sparseOk ? 'sparse' : tf.getBackend() === 'wasm' ? 'columns' : 'dense');
-    if (firstLayer === 'sparse' && !sparseOk) throw new Error(`firstLayer 'sparse' needs a relu first layer and the sparse product (backend ${tf.getBackend()} has none)`);
+    if (firstLayer === 'sparse' && !sparseOk)
+      throw new Error(`firstLayer 'sparse' needs a relu first layer and the sparse product (backend ${tf.getBackend()} has none)`);
     this.firstLayer = firstLayer;
     this.inDim = specs[0].inDim;
     const d = this.inDim;
@@ -110,13 +112,26 @@ export class DenseSgdTrainer {
     this.xCompactT = new Float32Array(firstLayer === 'columns' ? cells : 0);
     const nnz = firstLayer === 'sparse' ? cells : 0;
     this.csr = {
-      rowPtr: new Int32Array(firstLayer === 'sparse' ? batchSize + 1 : 0), idx: new Int32Array(nnz), vals: new Float32Array(nnz),
-      colPtr: new Int32Array(firstLayer === 'sparse' ? d + 1 : 0), rows: new Int32Array(nnz), colVals: new Float32Array(nnz), fill: new Int32Array(firstLayer === 'sparse' ? d : 0),
+      rowPtr: new Int32Array(firstLayer === 'sparse' ? batchSize + 1 : 0),
+      idx: new Int32Array(nnz),
+      vals: new Float32Array(nnz),
+      colPtr: new Int32Array(firstLayer === 'sparse' ? d + 1 : 0),
+      rows: new Int32Array(nnz),
+      colVals: new Float32Array(nnz),
+      fill: new Int32Array(firstLayer === 'sparse' ? d : 0),
     };
   }
 
   /** The batch's nonzero inputs as CSR of X (rows by image) and of X^T (rows by pixel, images in order). */
-  private readonly csr: { rowPtr: Int32Array; idx: Int32Array; vals: Float32Array; colPtr: Int32Array; rows: Int32Array; colVals: Float32Array; fill: Int32Array };
+  private readonly csr: {
+    rowPtr: Int32Array;
+    idx: Int32Array;
+    vals: Float32Array;
+    colPtr: Int32Array;
+    rows: Int32Array;
+    colVals: Float32Array;
+    fill: Int32Array;
+  };
 
   /** Builds the CSR forms from `count` rows of x, row r starting at x[rowStart(r)]; returns the nonzero count. */
   private buildCsr(x: Float32Array, count: number, rowStart: (r: number) => number): number {
@@ -177,9 +192,12 @@ export class DenseSgdTrainer {
     let p = 0;
     for (let j = 0; j < d; j++) if (active[j]) this.columns[p++] = j;
     if (p === d) return d;
-    const xc = this.xCompact, xt = this.xCompactT, cols = this.columns;
+    const xc = this.xCompact,
+      xt = this.xCompactT,
+      cols = this.columns;
     for (let r = 0; r < count; r++) {
-      const row = r * d, out = r * p;
+      const row = r * d,
+        out = r * p;
       for (let k = 0; k < p; k++) {
         const v = x[row + cols[k]];
         xc[out + k] = v;

@@ -43,7 +43,14 @@ export interface DenseStackOptions {
 }
 
 /** Sum of per-image losses and number of correct predictions of `count` output rows (the trajectory's scoring). */
-export type ScoreOutputs = (out: Float32Array, y: Uint8Array, from: number, count: number, numClasses: number, kind: OutputKind) => { lossSum: number; correct: number };
+export type ScoreOutputs = (
+  out: Float32Array,
+  y: Uint8Array,
+  from: number,
+  count: number,
+  numClasses: number,
+  kind: OutputKind,
+) => { lossSum: number; correct: number };
 
 /** One level's validation loss sum and correct count. */
 export interface LevelSums {
@@ -55,7 +62,9 @@ export interface LevelSums {
 function transposedCsr(w: Float32Array, inDim: number, outDim: number): { rowPtr: Int32Array; idx: Int32Array; vals: Float32Array } {
   let nnz = 0;
   for (let p = 0; p < w.length; p++) if (w[p] !== 0) nnz++;
-  const rowPtr = new Int32Array(outDim + 1), idx = new Int32Array(nnz), vals = new Float32Array(nnz);
+  const rowPtr = new Int32Array(outDim + 1),
+    idx = new Int32Array(nnz),
+    vals = new Float32Array(nnz);
   let q = 0;
   for (let c = 0; c < outDim; c++) {
     for (let j = 0, p = c; j < inDim; j++, p += outDim) {
@@ -69,7 +78,6 @@ function transposedCsr(w: Float32Array, inDim: number, outDim: number): { rowPtr
   return { rowPtr, idx, vals };
 }
 
-
 interface DenseSpec {
   name: string;
   inDim: number;
@@ -80,7 +88,6 @@ interface DenseSpec {
   /** Index into the plan's layers, or -1 when this layer is not pruned. */
   planIndex: number;
 }
-
 
 function rowSparse(x: Float32Array, n: number, d: number): RowSparseInput {
   let nnz = 0;
@@ -107,7 +114,15 @@ function rowSparse(x: Float32Array, n: number, d: number): RowSparseInput {
  * pre[n, out] (float64) = X · W + b, by one float32 tfjs product per chunk of rows. On wasm the product skips
  * X's zeros (DensityCsrMatMul: the same bits as the dense product, ~3.4x fewer multiply-adds on MNIST).
  */
-async function fullFirstLayer(x: Float32Array, xs: RowSparseInput, n: number, spec: DenseSpec, kernel: Float32Array, chunk: number, pre: Float64Array): Promise<void> {
+async function fullFirstLayer(
+  x: Float32Array,
+  xs: RowSparseInput,
+  n: number,
+  spec: DenseSpec,
+  kernel: Float32Array,
+  chunk: number,
+  pre: Float64Array,
+): Promise<void> {
   const w = tf.tensor2d(kernel, [spec.inDim, spec.outDim], 'float32');
   const b = tf.tensor1d(spec.bias, 'float32');
   const sparse = hasCsrMatMul() && levers.trajectorySparseFirstProduct;
@@ -116,8 +131,12 @@ async function fullFirstLayer(x: Float32Array, xs: RowSparseInput, n: number, sp
       const count = Math.min(chunk, n - from);
       const out = tf.tidy(() => {
         if (!sparse) return tf.add(tf.matMul(tf.tensor2d(x.subarray(from * spec.inDim, (from + count) * spec.inDim), [count, spec.inDim]), w), b);
-        const p0 = xs.start[from], p1 = xs.start[from + count];
-        const rowPtr = tf.tensor1d(Int32Array.from(xs.start.subarray(from, from + count + 1), (p) => p - p0), 'int32');
+        const p0 = xs.start[from],
+          p1 = xs.start[from + count];
+        const rowPtr = tf.tensor1d(
+          Int32Array.from(xs.start.subarray(from, from + count + 1), (p) => p - p0),
+          'int32',
+        );
         const idx = tf.tensor1d(new Int32Array(xs.feat.buffer, xs.feat.byteOffset + 4 * p0, p1 - p0), 'int32');
         return tf.add(csrMatMulOp(rowPtr, idx, tf.tensor1d(xs.val.subarray(p0, p1), 'float32'), w), b);
       });
@@ -168,7 +187,8 @@ export function updateFirstLayer(pre: Float64Array, hidden: Float32Array, relu: 
       const { rowStart, cols, ws } = removed;
       for (let p = start[r]; p < start[r + 1]; p++) {
         const i = feat[p];
-        const r0 = rowStart[i], r1 = rowStart[i + 1];
+        const r0 = rowStart[i],
+          r1 = rowStart[i + 1];
         if (r0 === r1) continue;
         const xv = val[p];
         for (let t = r0; t < r1; t++) pre[base + cols[t]] -= ws[t] * xv;
@@ -248,8 +268,17 @@ function firstLayerState(xs: RowSparseInput, n: number, d: number, h: number, re
  * levers.trajectoryFusedLayers is on. `kernels` are the plan's layers' trained kernels (never modified);
  * `validation` has been checked against `inputSize` by the caller.
  */
-export async function denseStackLevelSums(model: tf.LayersModel, stack: readonly DenseStackLayer[], plan: DenseStackPlan, kernels: readonly LayerWeights[],
-  levels: number, validation: ImageSet, inputSize: number, opts: DenseStackOptions, score: ScoreOutputs): Promise<LevelSums[]> {
+export async function denseStackLevelSums(
+  model: tf.LayersModel,
+  stack: readonly DenseStackLayer[],
+  plan: DenseStackPlan,
+  kernels: readonly LayerWeights[],
+  levels: number,
+  validation: ImageSet,
+  inputSize: number,
+  opts: DenseStackOptions,
+  score: ScoreOutputs,
+): Promise<LevelSums[]> {
   const n = validation.n;
   const planIndex = new Map(kernels.map((k, i) => [k.name, i]));
 
@@ -315,7 +344,8 @@ export async function denseStackLevelSums(model: tf.LayersModel, stack: readonly
       const ws = rest.map((s, li) => (li === 0 && sparseSecond ? null : tf.tensor2d(masked[li], [s.inDim, s.outDim], 'float32')));
       const csr = sparseSecond ? transposedCsr(masked[0], second.inDim, second.outDim) : null;
       counts.forEach((c, i) => (done[i] = c));
-      let lossSum = 0, correct = 0;
+      let lossSum = 0,
+        correct = 0;
       try {
         for (let from = 0; from < n; from += chunk) {
           const count = Math.min(chunk, n - from);
@@ -323,7 +353,13 @@ export async function denseStackLevelSums(model: tf.LayersModel, stack: readonly
             let a: tf.Tensor2D;
             if (csr) {
               // [out2, n] = bias + W2^T (CSR) x hidden^T: the same sums in the same order as the fused dense product.
-              const zT = csrMatMulOp(tf.tensor1d(csr.rowPtr, 'int32'), tf.tensor1d(csr.idx, 'int32'), tf.tensor1d(csr.vals, 'float32'), state.allTransposed(), biases[0]);
+              const zT = csrMatMulOp(
+                tf.tensor1d(csr.rowPtr, 'int32'),
+                tf.tensor1d(csr.idx, 'int32'),
+                tf.tensor1d(csr.vals, 'float32'),
+                state.allTransposed(),
+                biases[0],
+              );
               a = tf.transpose(second.activation === 'relu' ? tf.relu(zT) : zT);
             } else {
               a = state.rows(from, count);

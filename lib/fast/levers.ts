@@ -8,7 +8,16 @@ import * as tf from '@tensorflow/tfjs';
 
 /** The wasm kernels replaced or added (lib/fast/wasmKernelFixes.ts). */
 export const WASM_KERNEL_FIXES = [
-  'Conv2DBackpropFilter', 'Conv2DBackpropInput', 'MaxPoolGrad', 'BatchMatMul', '_FusedMatMul', 'Sum', 'Mean', 'Identity', 'Cast', 'Tile',
+  'Conv2DBackpropFilter',
+  'Conv2DBackpropInput',
+  'MaxPoolGrad',
+  'BatchMatMul',
+  '_FusedMatMul',
+  'Sum',
+  'Mean',
+  'Identity',
+  'Cast',
+  'Tile',
   'GatherV2',
 ] as const;
 export type WasmKernelFix = (typeof WASM_KERNEL_FIXES)[number];

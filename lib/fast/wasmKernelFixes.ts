@@ -118,8 +118,16 @@ function conv2DBackpropFilter({ inputs, backend, attrs }: KernelArgs): Info {
   const dy = input(inputs, 'dy');
   requireNhwcNoDilation('Conv2DBackpropFilter', attrs);
   const filterShape = attrs.filterShape as [number, number, number, number];
-  const conv = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filterShape,
-    attrs.strides as number | [number, number], 1, attrs.pad as Pad, attrs.dimRoundingMode as Rounding, false, 'channelsLast');
+  const conv = tf.backend_util.computeConv2DInfo(
+    x.shape as [number, number, number, number],
+    filterShape,
+    attrs.strides as number | [number, number],
+    1,
+    attrs.pad as Pad,
+    attrs.dimRoundingMode as Rounding,
+    false,
+    'channelsLast',
+  );
   const [, inH, inW, inC] = x.shape;
   const [kH, kW, , outC] = filterShape;
   const [, outH, outW] = dy.shape;
@@ -130,9 +138,22 @@ function conv2DBackpropFilter({ inputs, backend, attrs }: KernelArgs): Info {
   const right = Math.max(0, kW + (outW - 1) * sW - inW - left);
   const xT = transpose(backend, x, [3, 1, 2, 0]);
   const dyT = transpose(backend, dy, [1, 2, 0, 3]);
-  const full = run(wasmKernel('Conv2D'), backend, { x: xT, filter: dyT }, {
-    strides: [1, 1], dilations: [sH, sW], pad: [[0, 0], [top, bottom], [left, right], [0, 0]], dataFormat: 'NHWC',
-  });
+  const full = run(
+    wasmKernel('Conv2D'),
+    backend,
+    { x: xT, filter: dyT },
+    {
+      strides: [1, 1],
+      dilations: [sH, sW],
+      pad: [
+        [0, 0],
+        [top, bottom],
+        [left, right],
+        [0, 0],
+      ],
+      dataFormat: 'NHWC',
+    },
+  );
   dispose(backend, xT, dyT);
   let cropped = full;
   if (full.shape[1] !== kH || full.shape[2] !== kW) {
@@ -151,8 +172,16 @@ function conv2DBackpropInput({ inputs, backend, attrs }: KernelArgs): Info {
   const filter = input(inputs, 'filter');
   requireNhwcNoDilation('Conv2DBackpropInput', attrs);
   const inputShape = attrs.inputShape as [number, number, number, number];
-  const conv = tf.backend_util.computeConv2DInfo(inputShape, filter.shape as [number, number, number, number],
-    attrs.strides as number | [number, number], 1, attrs.pad as Pad, attrs.dimRoundingMode as Rounding, false, 'channelsLast');
+  const conv = tf.backend_util.computeConv2DInfo(
+    inputShape,
+    filter.shape as [number, number, number, number],
+    attrs.strides as number | [number, number],
+    1,
+    attrs.pad as Pad,
+    attrs.dimRoundingMode as Rounding,
+    false,
+    'channelsLast',
+  );
   const [batch, inH, inW, inC] = inputShape;
   const [kH, kW] = filter.shape;
   const [, outH, outW, outC] = dy.shape;
@@ -162,8 +191,22 @@ function conv2DBackpropInput({ inputs, backend, attrs }: KernelArgs): Info {
   // Dilate: [b,oh,ow,co] -> [b,oh,1,ow,1,co] padded to [b,oh,sH,ow,sW,co] -> [b,oh*sH,ow*sW,co].
   let dyD: Info = dy;
   if (sH > 1 || sW > 1) {
-    const padded = run(wasmKernel('PadV2'), backend, { x: view(dy, [batch, outH, 1, outW, 1, outC]) },
-      { paddings: [[0, 0], [0, 0], [0, sH - 1], [0, 0], [0, sW - 1], [0, 0]], constantValue: 0 });
+    const padded = run(
+      wasmKernel('PadV2'),
+      backend,
+      { x: view(dy, [batch, outH, 1, outW, 1, outC]) },
+      {
+        paddings: [
+          [0, 0],
+          [0, 0],
+          [0, sH - 1],
+          [0, 0],
+          [0, sW - 1],
+          [0, 0],
+        ],
+        constantValue: 0,
+      },
+    );
     padded.shape = [batch, outH * sH, outW * sW, outC];
     dyD = padded;
   }
@@ -181,9 +224,22 @@ function conv2DBackpropInput({ inputs, backend, attrs }: KernelArgs): Info {
   const flipped = run(wasmKernel('Reverse'), backend, { x: filter }, { dims: [0, 1] });
   const w = transpose(backend, flipped, [0, 1, 3, 2]);
   dispose(backend, flipped);
-  const full = run(wasmKernel('Conv2D'), backend, { x: dyD, filter: w }, {
-    strides: [1, 1], dilations: [1, 1], pad: [[0, 0], [pt, pb], [pl, pr], [0, 0]], dataFormat: 'NHWC',
-  });
+  const full = run(
+    wasmKernel('Conv2D'),
+    backend,
+    { x: dyD, filter: w },
+    {
+      strides: [1, 1],
+      dilations: [1, 1],
+      pad: [
+        [0, 0],
+        [pt, pb],
+        [pl, pr],
+        [0, 0],
+      ],
+      dataFormat: 'NHWC',
+    },
+  );
   dispose(backend, w);
   if (dyD !== dy) dispose(backend, dyD);
   if (r0 === 0 && c0 === 0 && full.shape[1] === inH && full.shape[2] === inW) return full;
@@ -197,9 +253,14 @@ function conv2DBackpropInput({ inputs, backend, attrs }: KernelArgs): Info {
 function maxPoolGrad({ inputs, backend, attrs }: KernelArgs): Info {
   const dy = input(inputs, 'dy');
   const x0 = input(inputs, 'input');
-  const info = tf.backend_util.computePool2DInfo(x0.shape as [number, number, number, number],
-    attrs.filterSize as number | [number, number], attrs.strides as number | [number, number], 1,
-    attrs.pad as Pad, attrs.dimRoundingMode as Rounding);
+  const info = tf.backend_util.computePool2DInfo(
+    x0.shape as [number, number, number, number],
+    attrs.filterSize as number | [number, number],
+    attrs.strides as number | [number, number],
+    1,
+    attrs.pad as Pad,
+    attrs.dimRoundingMode as Rounding,
+  );
   const { batchSize, inHeight, inWidth, inChannels: C, outHeight, outWidth, strideHeight, strideWidth } = info;
   const { effectiveFilterHeight: fH, effectiveFilterWidth: fW } = info;
   const { top, left } = info.padInfo;
@@ -208,8 +269,17 @@ function maxPoolGrad({ inputs, backend, attrs }: KernelArgs): Info {
   const x = backend.typedArrayFromHeap(x0);
   const g = backend.typedArrayFromHeap(dy);
   const dx = backend.typedArrayFromHeap(out);
-  if (levers.maxPoolGrad2x2 && fH === 2 && fW === 2 && strideHeight === 2 && strideWidth === 2 && top === 0 && left === 0 &&
-    2 * outHeight <= inHeight && 2 * outWidth <= inWidth) {
+  if (
+    levers.maxPoolGrad2x2 &&
+    fH === 2 &&
+    fW === 2 &&
+    strideHeight === 2 &&
+    strideWidth === 2 &&
+    top === 0 &&
+    left === 0 &&
+    2 * outHeight <= inHeight &&
+    2 * outWidth <= inWidth
+  ) {
     maxPoolGrad2x2(x, g, dx, batchSize, inHeight, inWidth, C, outHeight, outWidth);
     return out;
   }
@@ -319,7 +389,9 @@ function tile({ inputs, backend, attrs }: KernelArgs): Info {
   const x = input(inputs, 'x');
   const reps = attrs.reps as number[];
   let last = -1; // last axis with reps > 1
-  reps.forEach((r, i) => { if (r !== 1) last = i; });
+  reps.forEach((r, i) => {
+    if (r !== 1) last = i;
+  });
   // Leading-only: every axis before `last` must have size 1 (else the repeats interleave with the data).
   const leadingOnly = x.dtype !== 'string' && x.dtype !== 'complex64' && last >= 0 && x.shape.slice(0, last).every((d) => d === 1);
   if (!leadingOnly) return run(originalOrThrow('Tile'), backend, inputs, attrs);
@@ -382,8 +454,17 @@ function originalOrThrow(name: string): tf.KernelConfig {
  * a window with no maximum (all NaN or -Infinity) passes nothing. `+ 0` stores +0 for a -0 gradient, as the
  * general loop's 0 + g and cpu's sum do.
  */
-function maxPoolGrad2x2(x: Float32Array | Int32Array | Uint8Array, g: Float32Array | Int32Array | Uint8Array, dx: Float32Array | Int32Array | Uint8Array,
-  batch: number, inH: number, inW: number, C: number, outH: number, outW: number): void {
+function maxPoolGrad2x2(
+  x: Float32Array | Int32Array | Uint8Array,
+  g: Float32Array | Int32Array | Uint8Array,
+  dx: Float32Array | Int32Array | Uint8Array,
+  batch: number,
+  inH: number,
+  inW: number,
+  C: number,
+  outH: number,
+  outW: number,
+): void {
   dx.fill(0); // also the rows/columns no window covers (odd input sizes)
   const row = inW * C;
   let gi = 0; // dy is visited in its own order: [b, yR, yC, d]
@@ -391,14 +472,26 @@ function maxPoolGrad2x2(x: Float32Array | Int32Array | Uint8Array, g: Float32Arr
     for (let yR = 0; yR < outH; yR++) {
       let i00 = (b * inH + 2 * yR) * row;
       for (let yC = 0; yC < outW; yC++, i00 += 2 * C) {
-        const i01 = i00 + C, i10 = i00 + row, i11 = i10 + C;
+        const i01 = i00 + C,
+          i10 = i00 + row,
+          i11 = i10 + C;
         for (let d = 0; d < C; d++, gi++) {
-          let best = x[i00 + d], k = i00 + d;
-          if (!(best > -Infinity)) { best = -Infinity; k = -1; }
+          let best = x[i00 + d],
+            k = i00 + d;
+          if (!(best > -Infinity)) {
+            best = -Infinity;
+            k = -1;
+          }
           let v = x[i01 + d];
-          if (v > best) { best = v; k = i01 + d; }
+          if (v > best) {
+            best = v;
+            k = i01 + d;
+          }
           v = x[i10 + d];
-          if (v > best) { best = v; k = i10 + d; }
+          if (v > best) {
+            best = v;
+            k = i10 + d;
+          }
           if (x[i11 + d] > best) k = i11 + d;
           if (k >= 0) dx[k] = g[gi] + 0;
         }
@@ -459,8 +552,12 @@ function replace(name: WasmKernelFix, kernelFunc: tf.KernelFunc): void {
   // Keep the original's setup/dispose: wrappers call into its cwrapped C++ function, which setupFunc binds
   // whenever the wasm backend is (re)initialised.
   const config: MarkedConfig = {
-    kernelName: name, backendName: 'wasm', kernelFunc: (params) => (levers.wasmKernelFixes[name] ? kernelFunc(params) : off(params)),
-    setupFunc: original?.setupFunc, disposeFunc: original?.disposeFunc, [FIX_MARK]: true,
+    kernelName: name,
+    backendName: 'wasm',
+    kernelFunc: (params) => (levers.wasmKernelFixes[name] ? kernelFunc(params) : off(params)),
+    setupFunc: original?.setupFunc,
+    disposeFunc: original?.disposeFunc,
+    [FIX_MARK]: true,
   };
   tf.registerKernel(config);
 }

@@ -10,10 +10,7 @@ export { initializers, initKernel, initSeedFor, type Initializer } from './init'
 export { hiddenWidth, assertWidth } from './width';
 export { getLayerKernels, setKernels, applyInit, type LayerWeights } from './kernels';
 export { architectures, getArchitecture } from './registry';
-export {
-  weightCounts, connections, paperParameterCount,
-  type WeightCounts, type PaperCounts,
-} from './counts';
+export { weightCounts, connections, paperParameterCount, type WeightCounts, type PaperCounts } from './counts';
 
 /**
  * Copies of the prunable kernels of `model` as Float32Array by layer name, in forward order; shapes checked.

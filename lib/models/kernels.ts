@@ -67,5 +67,8 @@ export function setKernels(model: tf.LayersModel, kernels: LayerWeights[]): void
 
 /** Set every prunable kernel to its seeded initial values (biases are built as zeros). */
 export function applyInit(model: tf.LayersModel, layers: PrunableLayer[], init: InitName, initSeed: number): void {
-  setKernels(model, layers.map((l) => ({ name: l.name, values: initKernel(l, init, initSeed) })));
+  setKernels(
+    model,
+    layers.map((l) => ({ name: l.name, values: initKernel(l, init, initSeed) })),
+  );
 }

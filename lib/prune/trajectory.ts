@@ -9,7 +9,17 @@
 // in the products.
 import * as tf from '@tensorflow/tfjs';
 import type { ImageSet } from '../data';
-import { DEFAULT_STEP, densityAt, remainingAt, strategies, stepFraction, fullLevel, type LayerWeights, type PruningPlan, type StrategyName } from './strategies';
+import {
+  DEFAULT_STEP,
+  densityAt,
+  remainingAt,
+  strategies,
+  stepFraction,
+  fullLevel,
+  type LayerWeights,
+  type PruningPlan,
+  type StrategyName,
+} from './strategies';
 import { denseChain } from '../models/denseChain';
 import { kernelOf, readKernels } from '../models/kernels';
 import { denseStackLevelSums, type DenseStackLayer } from '../fast/denseStackTrajectory';
@@ -72,7 +82,14 @@ const PROBABILITY_EPSILON = 1e-7;
  * Probabilities: -log(clip(p_y / sum p, eps, 1 - eps)) (= tfjs categoricalCrossentropy).
  * Argmax ties go to the lowest class index, like tf.argMax.
  */
-export function scoreOutputs(out: Float32Array, y: Uint8Array, from: number, count: number, numClasses: number, kind: OutputKind): { lossSum: number; correct: number } {
+export function scoreOutputs(
+  out: Float32Array,
+  y: Uint8Array,
+  from: number,
+  count: number,
+  numClasses: number,
+  kind: OutputKind,
+): { lossSum: number; correct: number } {
   let lossSum = 0;
   let correct = 0;
   for (let r = 0; r < count; r++) {
@@ -219,7 +236,9 @@ async function genericTrajectory(model: tf.LayersModel, prep: Prepared, validati
         variables[li].assign(t); // the variable now shares t's data; disposing t only drops our reference
         t.dispose();
       });
-      let lossSum = 0, correct = 0, from = 0;
+      let lossSum = 0,
+        correct = 0,
+        from = 0;
       for (const xb of inputs) {
         // batchSize: predict would otherwise split our batch into its default 32-image batches (far slower).
         const out = model.predict(xb, { batchSize: xb.shape[0] }) as tf.Tensor;
@@ -272,7 +291,13 @@ export function denseStack(model: tf.LayersModel, prunableLayerNames: string[]):
 }
 
 /** The points of the dense-stack fast path (lib/fast/denseStackTrajectory.ts), scored as the generic evaluator scores. */
-async function fastTrajectory(model: tf.LayersModel, prep: Prepared, validation: ImageSet, opts: TrajectoryOptions, stack: DenseStackLayer[]): Promise<TrajectoryPoint[]> {
+async function fastTrajectory(
+  model: tf.LayersModel,
+  prep: Prepared,
+  validation: ImageSet,
+  opts: TrajectoryOptions,
+  stack: DenseStackLayer[],
+): Promise<TrajectoryPoint[]> {
   const { plan, kernels, levels } = prep;
   const inputSize = shapeSize(inputShapeOf(model));
   checkValidation(validation, inputSize);
@@ -300,7 +325,12 @@ function prunableNames(prunable: PrunableLayers): string[] {
  * biases and other weights are never pruned. Uses the dense-stack fast path when the model is a plain
  * Dense/ReLU chain (unless `fastPath: false`), otherwise the generic evaluator. The model is unchanged afterwards.
  */
-export async function pruningTrajectory(model: tf.LayersModel, prunable: PrunableLayers, validation: ImageSet, opts: TrajectoryOptions): Promise<TrajectoryPoint[]> {
+export async function pruningTrajectory(
+  model: tf.LayersModel,
+  prunable: PrunableLayers,
+  validation: ImageSet,
+  opts: TrajectoryOptions,
+): Promise<TrajectoryPoint[]> {
   const prunableLayerNames = prunableNames(prunable);
   const prep = await prepare(model, prunableLayerNames, opts);
   // Not on webgpu (denseFastPathsAllowed): the generic evaluator runs there.
@@ -309,7 +339,12 @@ export async function pruningTrajectory(model: tf.LayersModel, prunable: Prunabl
 }
 
 /** The dense-stack fast path, explicitly (any plain Dense/ReLU stack, e.g. the MLP); throws for any other model. */
-export async function denseStackTrajectory(model: tf.LayersModel, prunable: PrunableLayers, validation: ImageSet, opts: TrajectoryOptions): Promise<TrajectoryPoint[]> {
+export async function denseStackTrajectory(
+  model: tf.LayersModel,
+  prunable: PrunableLayers,
+  validation: ImageSet,
+  opts: TrajectoryOptions,
+): Promise<TrajectoryPoint[]> {
   const prunableLayerNames = prunableNames(prunable);
   const stack = denseStack(model, prunableLayerNames);
   if (!stack) throw new Error('denseStackTrajectory: the model is not a plain Dense/ReLU stack with the prunable layers in it; use pruningTrajectory');

@@ -70,7 +70,12 @@ class ComputeProcess {
   private answer: ((a: ChildAnswer) => void) | null = null;
   stage: StageName | null = null;
 
-  constructor(readonly allowDirty: boolean, scratch: string, env: NodeJS.ProcessEnv, onStage: (hash: string, stage: StageName) => void) {
+  constructor(
+    readonly allowDirty: boolean,
+    scratch: string,
+    env: NodeJS.ProcessEnv,
+    onStage: (hash: string, stage: StageName) => void,
+  ) {
     this.proc = fork(SWEEP_CLI, ['--worker', ...(allowDirty ? ['--allow-dirty'] : [])], {
       env: { ...process.env, DENSITY_QUIET: '1', ...env, DENSITY_OUTPUTS: scratch },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -119,7 +124,10 @@ class ComputeProcess {
 
 function countLines(file: string): number {
   try {
-    return fs.readFileSync(file, 'utf8').split('\n').filter((l) => l.trim()).length;
+    return fs
+      .readFileSync(file, 'utf8')
+      .split('\n')
+      .filter((l) => l.trim()).length;
   } catch {
     return 0;
   }
@@ -250,7 +258,8 @@ export function startQueueWorker(opts: QueueWorkerOptions): QueueWorker {
     }
     const analysis = resolveAnalysisSettings(data.analysis);
     const s = inspectRun(dir, data.hash, analysis);
-    if (s.run.state !== 'done' || s.train.state !== 'done') throw new Error(`run ${data.hash} on ${os.hostname()}: executeRun reported ${o.kind} but the scratch run is not sound`);
+    if (s.run.state !== 'done' || s.train.state !== 'done')
+      throw new Error(`run ${data.hash} on ${os.hostname()}: executeRun reported ${o.kind} but the scratch run is not sound`);
     const records = soundRecords(dir, data.hash, analysis);
     const train = s.train.record;
     // The training was computed here (not shipped with the job): say which queue it came through.
@@ -279,18 +288,22 @@ export function startQueueWorker(opts: QueueWorkerOptions): QueueWorker {
     };
   };
 
-  const worker = new Worker<RunJobData, RunJobResult>(opts.queue, async (job, token) => {
-    if (job.name !== RUN_JOB) throw new Error(`job ${job.id} is a '${job.name}' job; a density queue holds only '${RUN_JOB}' jobs`);
-    return processor(job, token);
-  }, {
-    connection: persistentConnection(opts.redis),
-    concurrency: opts.concurrency,
-    lockDuration: opts.stalledSeconds * 1000,
-    stalledInterval: opts.stalledSeconds * 1000,
-    // A run orphaned by dying workers this many times is recorded failed rather than retried for ever.
-    maxStalledCount: 3,
-    autorun: true,
-  });
+  const worker = new Worker<RunJobData, RunJobResult>(
+    opts.queue,
+    async (job, token) => {
+      if (job.name !== RUN_JOB) throw new Error(`job ${job.id} is a '${job.name}' job; a density queue holds only '${RUN_JOB}' jobs`);
+      return processor(job, token);
+    },
+    {
+      connection: persistentConnection(opts.redis),
+      concurrency: opts.concurrency,
+      lockDuration: opts.stalledSeconds * 1000,
+      stalledInterval: opts.stalledSeconds * 1000,
+      // A run orphaned by dying workers this many times is recorded failed rather than retried for ever.
+      maxStalledCount: 3,
+      autorun: true,
+    },
+  );
   let lastError = '';
   worker.on('error', (err) => {
     // ioredis reports every failed reconnect; one line per distinct message is enough to see Redis is away.
@@ -324,15 +337,21 @@ export function startQueueWorker(opts: QueueWorkerOptions): QueueWorker {
     // Nothing left to take: leave once no run is waiting or in flight anywhere (an active one on another worker
     // may stall and come back, so this worker waits for it). Polled: BullMQ's 'drained' fires once per lull.
     const counter = new Queue(opts.queue, { connection: persistentConnection(opts.redis) });
-    const timer = setInterval(() => {
-      if (inHand > 0 || stopping) return;
-      counter.getJobCounts('waiting', 'delayed', 'prioritized', 'active', 'paused', 'waiting-children').then((c) => {
-        if (Object.values(c).reduce((a, b) => a + b, 0) === 0 && inHand === 0 && !stopping) {
-          opts.log('queue empty: leaving');
-          requestStop();
-        }
-      }, () => undefined);
-    }, Math.max(1000, (opts.stalledSeconds * 1000) / 2));
+    const timer = setInterval(
+      () => {
+        if (inHand > 0 || stopping) return;
+        counter.getJobCounts('waiting', 'delayed', 'prioritized', 'active', 'paused', 'waiting-children').then(
+          (c) => {
+            if (Object.values(c).reduce((a, b) => a + b, 0) === 0 && inHand === 0 && !stopping) {
+              opts.log('queue empty: leaving');
+              requestStop();
+            }
+          },
+          () => undefined,
+        );
+      },
+      Math.max(1000, (opts.stalledSeconds * 1000) / 2),
+    );
     void done.then(() => {
       clearInterval(timer);
       return counter.close();

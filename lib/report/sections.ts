@@ -69,15 +69,20 @@ export function selectSection(study: Study, sel: SectionSelector, title: string)
   if (expected.length === 0) {
     state = 'not-in-profile';
     const others = profilesWith(sel, study.profile.name);
-    note = `${title}: profile ${study.profile.name} has no such runs, so this part is skipped.` +
-      (others.length ? ` Profile${others.length > 1 ? 's' : ''} ${others.join(', ')} ${others.length > 1 ? 'have' : 'has'} them: render with DENSITY_PROFILE=${others[0]}.` : '');
+    note =
+      `${title}: profile ${study.profile.name} has no such runs, so this part is skipped.` +
+      (others.length
+        ? ` Profile${others.length > 1 ? 's' : ''} ${others.join(', ')} ${others.length > 1 ? 'have' : 'has'} them: render with DENSITY_PROFILE=${others[0]}.`
+        : '');
   } else if (inSel.length === 0) {
     state = 'absent';
-    note = `${title}: none of the ${expected.length} runs of profile ${study.profile.name} is computed yet, so this part is skipped.\n` +
+    note =
+      `${title}: none of the ${expected.length} runs of profile ${study.profile.name} is computed yet, so this part is skipped.\n` +
       `Compute them with:  ${command}\n(or set COMPUTE_MISSING = true in the first cell).`;
   } else if (missing.length > 0) {
     state = 'partial';
-    note = `${title}: ${missing.length} of ${expected.length} runs are not computed yet; what follows uses the ${inSel.length} that are.\n` +
+    note =
+      `${title}: ${missing.length} of ${expected.length} runs are not computed yet; what follows uses the ${inSel.length} that are.\n` +
       `Complete them with:  ${command}`;
   } else {
     state = 'complete';

@@ -8,8 +8,20 @@ import type { OptimizerName } from '../train/optimizers';
 import type { StopRule } from '../train/train';
 import type { StrategyName } from '../prune/strategies';
 import {
-  ARCH_DATASET, ARCH_NAMES, DATASET_NAMES, DEFAULT_BATCH_SIZE, DEFAULT_PRUNING, DEFAULT_VALIDATION_SIZE, INIT_NAMES, OPTIMIZER_NAMES, STRATEGY_NAMES,
-  TRAIN_SIZE, defaultLearningRate, defaultOptimizer, defaultStop, type PruningSettings,
+  ARCH_DATASET,
+  ARCH_NAMES,
+  DATASET_NAMES,
+  DEFAULT_BATCH_SIZE,
+  DEFAULT_PRUNING,
+  DEFAULT_VALIDATION_SIZE,
+  INIT_NAMES,
+  OPTIMIZER_NAMES,
+  STRATEGY_NAMES,
+  TRAIN_SIZE,
+  defaultLearningRate,
+  defaultOptimizer,
+  defaultStop,
+  type PruningSettings,
 } from '../protocol';
 import { canonicalEqual, canonicalStringify, normaliseNumber, sha256Hex } from './canonical';
 import { nearestName } from '../suggest';
@@ -46,8 +58,21 @@ export type DescriptorInput = Pick<Descriptor, 'architecture' | 'width' | 'init'
     pruning?: Partial<PruningSettings>;
   };
 
-const TOP_KEYS = ['architecture', 'width', 'init', 'initSeed', 'dataSeed', 'dataset', 'trainSubset', 'validationSize',
-  'optimizer', 'learningRate', 'batchSize', 'stop', 'pruning'] as const;
+const TOP_KEYS = [
+  'architecture',
+  'width',
+  'init',
+  'initSeed',
+  'dataSeed',
+  'dataset',
+  'trainSubset',
+  'validationSize',
+  'optimizer',
+  'learningRate',
+  'batchSize',
+  'stop',
+  'pruning',
+] as const;
 const REQUIRED_KEYS = ['architecture', 'width', 'init', 'initSeed', 'dataSeed'] as const;
 const STOP_KEYS: Record<StopRule['kind'], readonly string[]> = {
   targetTrainLoss: ['kind', 'target', 'window', 'checkEvery', 'maxEpochs'],
@@ -59,7 +84,11 @@ const PRUNING_KEYS = ['levels', 'step', 'strategies', 'seed'] as const;
 
 /** Thrown for a bad descriptor or analysis setting; `field` is the dotted path of the offending value. */
 export class DescriptorError extends Error {
-  constructor(readonly field: string, readonly value: unknown, readonly expected: string) {
+  constructor(
+    readonly field: string,
+    readonly value: unknown,
+    readonly expected: string,
+  ) {
     super(`${field}: got ${show(value)}; expected ${expected}`);
     this.name = 'DescriptorError';
   }
@@ -74,7 +103,6 @@ function show(v: unknown): string {
     return String(v);
   }
 }
-
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -109,7 +137,8 @@ function positiveInt(v: unknown, field: string, max = Number.MAX_SAFE_INTEGER): 
 
 function seed(v: unknown, field: string): number {
   // Seeds feed a 32-bit PRNG: larger values would alias smaller ones.
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 0xffffffff) throw new DescriptorError(field, v, 'a non-negative integer seed (0 to 4294967295)');
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 0xffffffff)
+    throw new DescriptorError(field, v, 'a non-negative integer seed (0 to 4294967295)');
   return v;
 }
 
@@ -143,11 +172,18 @@ function resolvePruning(v: unknown): PruningSettings {
   checkKeys(v, PRUNING_KEYS, 'descriptor.pruning');
   const levels = positiveInt(v.levels ?? DEFAULT_PRUNING.levels, 'descriptor.pruning.levels', 10000);
   const step = positive(v.step ?? DEFAULT_PRUNING.step, 'descriptor.pruning.step');
-  if (levels * step > 1 + 1e-9) throw new DescriptorError('descriptor.pruning.step', step, `levels x step <= 1 (levels is ${levels}, so step <= ${normaliseNumber(1 / levels)})`);
+  if (levels * step > 1 + 1e-9)
+    throw new DescriptorError('descriptor.pruning.step', step, `levels x step <= 1 (levels is ${levels}, so step <= ${normaliseNumber(1 / levels)})`);
   const raw = v.strategies ?? DEFAULT_PRUNING.strategies;
-  if (!Array.isArray(raw) || raw.length === 0) throw new DescriptorError('descriptor.pruning.strategies', raw, "a non-empty list of strategies including 'layerwiseMagnitude'");
+  if (!Array.isArray(raw) || raw.length === 0)
+    throw new DescriptorError('descriptor.pruning.strategies', raw, "a non-empty list of strategies including 'layerwiseMagnitude'");
   const names = raw.map((s, i) => oneOf(s, STRATEGY_NAMES, `descriptor.pruning.strategies[${i}]`, 'pruning strategy'));
-  if (!names.includes('layerwiseMagnitude')) throw new DescriptorError('descriptor.pruning.strategies', raw, "a list that includes 'layerwiseMagnitude' (the paper's strategy, whose trajectory is the result)");
+  if (!names.includes('layerwiseMagnitude'))
+    throw new DescriptorError(
+      'descriptor.pruning.strategies',
+      raw,
+      "a list that includes 'layerwiseMagnitude' (the paper's strategy, whose trajectory is the result)",
+    );
   // Canonical order (registry order, no repeats), so ['random','layerwiseMagnitude'] and the reverse are one experiment.
   const strategies = STRATEGY_NAMES.filter((s) => names.includes(s));
   return { levels, step, strategies, seed: seed(v.seed ?? DEFAULT_PRUNING.seed, 'descriptor.pruning.seed') };
@@ -167,13 +203,19 @@ export function resolveDescriptor(input: unknown): Descriptor {
   const initSeed = seed(input.initSeed, 'descriptor.initSeed');
   const dataSeed = seed(input.dataSeed, 'descriptor.dataSeed');
   const dataset = oneOf(input.dataset ?? ARCH_DATASET[architecture], DATASET_NAMES, 'descriptor.dataset', 'dataset');
-  if (dataset !== ARCH_DATASET[architecture]) throw new DescriptorError('descriptor.dataset', dataset, `'${ARCH_DATASET[architecture]}' (architecture ${architecture} is built for it)`);
+  if (dataset !== ARCH_DATASET[architecture])
+    throw new DescriptorError('descriptor.dataset', dataset, `'${ARCH_DATASET[architecture]}' (architecture ${architecture} is built for it)`);
   const validationSize = positiveInt(input.validationSize ?? DEFAULT_VALIDATION_SIZE, 'descriptor.validationSize', TRAIN_SIZE[dataset] - 1);
-  const trainSubset = input.trainSubset === undefined ? undefined : positiveInt(input.trainSubset, 'descriptor.trainSubset', TRAIN_SIZE[dataset] - validationSize);
+  const trainSubset =
+    input.trainSubset === undefined ? undefined : positiveInt(input.trainSubset, 'descriptor.trainSubset', TRAIN_SIZE[dataset] - validationSize);
   const optimizer = oneOf(input.optimizer ?? defaultOptimizer(architecture), OPTIMIZER_NAMES, 'descriptor.optimizer', 'optimizer');
   const lrDefault = defaultLearningRate(architecture, optimizer);
   if (input.learningRate === undefined && lrDefault === undefined) {
-    throw new DescriptorError('descriptor.learningRate', undefined, `a learning rate: ${architecture} with ${optimizer} is not one of the paper's regimes, so there is no default`);
+    throw new DescriptorError(
+      'descriptor.learningRate',
+      undefined,
+      `a learning rate: ${architecture} with ${optimizer} is not one of the paper's regimes, so there is no default`,
+    );
   }
   const learningRate = positive(input.learningRate ?? lrDefault, 'descriptor.learningRate');
   const batchSize = positiveInt(input.batchSize ?? DEFAULT_BATCH_SIZE, 'descriptor.batchSize', 65536);
@@ -246,7 +288,14 @@ export function resolveAnalysisSettings(input: unknown = {}): AnalysisSettings {
   const threshold = input.threshold ?? DEFAULT_ANALYSIS.threshold;
   // Same range as lib/analysis effectiveDensity: accuracy points/percent cannot drop by more than 100.
   if (typeof threshold !== 'number' || !Number.isFinite(threshold) || threshold <= 0 || threshold > 100) {
-    const unit = metric === 'accuracy' ? (mode === 'points' ? 'percentage points of accuracy' : 'percent of the unpruned accuracy') : mode === 'points' ? 'loss units' : 'percent of the unpruned loss';
+    const unit =
+      metric === 'accuracy'
+        ? mode === 'points'
+          ? 'percentage points of accuracy'
+          : 'percent of the unpruned accuracy'
+        : mode === 'points'
+          ? 'loss units'
+          : 'percent of the unpruned loss';
     throw new DescriptorError('analysis.threshold', threshold, `a number in (0, 100] (${unit})`);
   }
   const q = input.overlapQuantile ?? DEFAULT_ANALYSIS.overlapQuantile;

@@ -21,7 +21,16 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import {
-  analysisFileName, DESCRIPTOR_FILE, EVENTS_FILE, isRunFileName, MODEL_JSON, RUN_FILE, runFileName, STAGE_FILE, WEIGHTS_DIR, weightsDir,
+  analysisFileName,
+  DESCRIPTOR_FILE,
+  EVENTS_FILE,
+  isRunFileName,
+  MODEL_JSON,
+  RUN_FILE,
+  runFileName,
+  STAGE_FILE,
+  WEIGHTS_DIR,
+  weightsDir,
 } from '../paths';
 import { readJson } from './atomic';
 import { canonicalEqual as canonicalJsonEqual, canonicalStringify, sha256Hex } from './canonical';
@@ -195,7 +204,6 @@ export { DESCRIPTOR_FILE, EVENTS_FILE, RUN_FILE, STAGE_FILE, WEIGHTS_DIR, weight
 export function weightsPresent(dir: string): boolean {
   return fs.existsSync(path.join(dir, WEIGHTS_DIR));
 }
-
 
 /**
  * Check a tfjs model directory: model.json parses and every weights file it names exists with exactly the
@@ -376,7 +384,13 @@ function stageSummary(r: StageMeta): RunRecord['stages']['train'] {
  * run.json: everything the notebooks need, from the stage records (a diverged run has no prune/analysis).
  * A function of the records alone, so anyone can check a run.json by assembling it again.
  */
-export function assembleRunRecord(hash: string, train: TrainStageRecord, prune: PruneStageRecord | null, analysis: AnalysisStageRecord | null, settings: AnalysisSettings): RunRecord {
+export function assembleRunRecord(
+  hash: string,
+  train: TrainStageRecord,
+  prune: PruneStageRecord | null,
+  analysis: AnalysisStageRecord | null,
+  settings: AnalysisSettings,
+): RunRecord {
   const last = analysis ?? prune ?? train;
   const skipped = { id: '', startedAt: train.endedAt, endedAt: train.endedAt, wallSeconds: 0, pid: train.pid, hostname: train.hostname };
   return {
@@ -490,8 +504,13 @@ export function inspectRun(dir: string, hash: string, analysis?: AnalysisSetting
     const complete = train.record.training.status === 'complete';
     if (complete && prune.state !== 'done') return 'not assembled from a sound, current prune record';
     if (complete && analysisCheck.state !== 'done') return 'not assembled from a sound, current analysis record';
-    const want = assembleRunRecord(hash, train.record, complete && prune.state === 'done' ? prune.record : null,
-      complete && analysisCheck.state === 'done' ? analysisCheck.record : null, settings);
+    const want = assembleRunRecord(
+      hash,
+      train.record,
+      complete && prune.state === 'done' ? prune.record : null,
+      complete && analysisCheck.state === 'done' ? analysisCheck.record : null,
+      settings,
+    );
     if (!canonicalJsonEqual(r, want)) return `differs from the assembly of its stage records (first at ${firstDifference(r, want)})`;
     return null;
   });

@@ -18,7 +18,6 @@ interface ModelJson {
   weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[];
 }
 
-
 /** Concatenate tfjs WeightData (one ArrayBuffer, or several for very large models) into one byte array. */
 function weightBytes(data: tf.io.WeightData | undefined): Uint8Array {
   if (data === undefined) return new Uint8Array(0);

@@ -41,7 +41,7 @@ describe('backend/select', () => {
     assert.throws(() => m.backendInfo(), /initBackend/);
   });
 
-  it("DENSITY_BACKEND=cpu picks cpu", async () => {
+  it('DENSITY_BACKEND=cpu picks cpu', async () => {
     const m = freshBackendModule('cpu');
     const info = await m.initBackend();
     assert.equal(info.name, 'cpu');
@@ -119,11 +119,17 @@ describe('backend/select', () => {
 
   it('classifies adapters: software renderers and fallback adapters are software, GPUs are not', () => {
     // What Dawn 0.6 reports for Mesa 25's lavapipe on Debian bookworm-backports.
-    assert.equal(isSoftwareAdapter({ vendor: 'mesa', architecture: 'software', device: 'llvmpipe-llvm-15-0-6-256-bits-', description: 'llvmpipe: Mesa 25.0.7' }), true);
+    assert.equal(
+      isSoftwareAdapter({ vendor: 'mesa', architecture: 'software', device: 'llvmpipe-llvm-15-0-6-256-bits-', description: 'llvmpipe: Mesa 25.0.7' }),
+      true,
+    );
     assert.equal(isSoftwareAdapter({ vendor: 'google', architecture: '', device: 'swiftshader-device', description: 'SwiftShader driver' }), true);
     assert.equal(isSoftwareAdapter({ vendor: 'mesa', architecture: '', device: 'x', description: '', isFallbackAdapter: true }), true);
     assert.equal(isSoftwareAdapter({ vendor: 'nvidia', architecture: 'hopper', device: 'NVIDIA H200', description: 'NVIDIA: 550.54.15' }), false);
-    assert.equal(isSoftwareAdapter({ vendor: 'amd', architecture: 'rdna-3', device: 'AMD Radeon RX 7900 XTX (RADV NAVI31)', description: 'radv Mesa 25.0.7' }), false);
+    assert.equal(
+      isSoftwareAdapter({ vendor: 'amd', architecture: 'rdna-3', device: 'AMD Radeon RX 7900 XTX (RADV NAVI31)', description: 'radv Mesa 25.0.7' }),
+      false,
+    );
   });
 
   it('initBackend(prefer) switches backend explicitly', async () => {

@@ -25,7 +25,12 @@ describe('fast/levers: the one object of switches', () => {
     const x = tf.ones([1, 4, 4, 1]) as tf.Tensor4D;
     const dy = tf.ones([1, 3, 3, 1]) as tf.Tensor4D;
     // d/dfilter of sum(conv(x, f) * dy): the Conv2DBackpropFilter kernel, which the wasm backend lacks.
-    const filterGrad = () => tf.tidy(() => tf.grad((f) => tf.sum(tf.mul(tf.conv2d(x, f as tf.Tensor4D, 1, 'valid'), dy)))(tf.ones([2, 2, 1, 1])).dataSync());
+    const filterGrad = () =>
+      tf.tidy(() =>
+        tf
+          .grad((f) => tf.sum(tf.mul(tf.conv2d(x, f as tf.Tensor4D, 1, 'valid'), dy)))(tf.ones([2, 2, 1, 1]))
+          .dataSync(),
+      );
     assert.deepEqual(Array.from(filterGrad()), [9, 9, 9, 9]);
     levers.wasmKernelFixes.Conv2DBackpropFilter = false;
     assert.throws(filterGrad, /Conv2DBackpropFilter.*not registered.*wasm/);

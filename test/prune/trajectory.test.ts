@@ -44,7 +44,7 @@ describe('prune/trajectory', function () {
     assert.ok(accuracy > 0.8, `validation accuracy ${accuracy}`);
   });
 
-  it('starts at the intact model\'s tf evaluation, ends near chance with exact densities (generic path)', async () => {
+  it("starts at the intact model's tf evaluation, ends near chance with exact densities (generic path)", async () => {
     const intact = tfEvaluate(mlp, validation, SIDE, true);
     const traj = await pruningTrajectory(mlp, NAMES, validation, { strategy: 'layerwiseMagnitude', fastPath: false });
     assert.equal(traj.length, 51);
@@ -58,7 +58,10 @@ describe('prune/trajectory', function () {
     // Everything pruned: every image gets the same output (biases only), so accuracy is one class's share.
     const last = traj[50];
     const shares = Array.from({ length: 10 }, (_, c) => validation.y.filter((v) => v === c).length / validation.n);
-    assert.ok(shares.some((s) => s === last.accuracy), `final accuracy ${last.accuracy} is not a class share`);
+    assert.ok(
+      shares.some((s) => s === last.accuracy),
+      `final accuracy ${last.accuracy} is not a class share`,
+    );
     assert.ok(last.accuracy < 0.2);
     // Pruning hurts: the middle of the curve is below the start and above the end on average.
     assert.ok(traj[45].accuracy < traj[0].accuracy - 0.1);
@@ -160,14 +163,22 @@ describe('prune/trajectory', function () {
   });
 
   it('detects dense stacks by layer types and topology', () => {
-    assert.deepEqual(denseStack(mlp, NAMES), [{ name: 'fc1', activation: 'relu' }, { name: 'fc2', activation: 'relu' }, { name: 'proj', activation: 'linear' }]);
+    assert.deepEqual(denseStack(mlp, NAMES), [
+      { name: 'fc1', activation: 'relu' },
+      { name: 'fc2', activation: 'relu' },
+      { name: 'proj', activation: 'linear' },
+    ]);
     assert.equal(denseStack(mlp, ['fc1', 'nope']), null);
     const conv = convModel(SIDE, 1);
     assert.equal(denseStack(conv, ['proj']), null);
-    const tanh = tf.sequential({ layers: [tf.layers.dense({ inputShape: [4], units: 3, activation: 'tanh', name: 'a' }), tf.layers.dense({ units: 2, name: 'b' })] });
+    const tanh = tf.sequential({
+      layers: [tf.layers.dense({ inputShape: [4], units: 3, activation: 'tanh', name: 'a' }), tf.layers.dense({ units: 2, name: 'b' })],
+    });
     assert.equal(denseStack(tanh, ['a']), null);
     // Dense straight on an image input acts on the last axis only: not the flattened product.
-    const noFlatten = tf.sequential({ layers: [tf.layers.dense({ inputShape: [4, 4, 1], units: 3, name: 'a' }), tf.layers.flatten(), tf.layers.dense({ units: 2, name: 'b' })] });
+    const noFlatten = tf.sequential({
+      layers: [tf.layers.dense({ inputShape: [4, 4, 1], units: 3, name: 'a' }), tf.layers.flatten(), tf.layers.dense({ units: 2, name: 'b' })],
+    });
     assert.equal(denseStack(noFlatten, ['a']), null);
     // A skip connection is not a chain.
     const inp = tf.input({ shape: [4] });
@@ -198,7 +209,8 @@ describe('prune/trajectory', function () {
     // The level's model really is the masked one: level 25 equals evaluating a copy with masked kernels by hand.
     const plan = strategies.layerwiseMagnitude(
       names.map((n) => ({ name: n, values: (conv.getLayer(n).getWeights()[0].dataSync() as Float32Array).slice() })),
-      { step: 0.02, seed: 0 });
+      { step: 0.02, seed: 0 },
+    );
     const counts = plan.prunedCount(25);
     names.forEach((n, li) => {
       const v = conv.getLayer(n).weights[0].read() as tf.Variable;
@@ -232,7 +244,7 @@ describe('prune/trajectory', function () {
     const logits = Float32Array.of(1, 2, 3, 0, 0, 0);
     const s = scoreOutputs(logits, Uint8Array.of(2, 1), 0, 2, 3, 'logits');
     const lse = Math.log(Math.exp(1) + Math.exp(2) + Math.exp(3));
-    assert.ok(Math.abs(s.lossSum - ((lse - 3) + Math.log(3))) < 1e-12);
+    assert.ok(Math.abs(s.lossSum - (lse - 3 + Math.log(3))) < 1e-12);
     assert.equal(s.correct, 1); // row 2 is a 3-way tie: argmax 0, label 1
     const probs = Float32Array.of(0.5, 0.5, 0, 0, 1, 0);
     const p = scoreOutputs(probs, Uint8Array.of(1, 0), 0, 2, 3, 'probabilities');

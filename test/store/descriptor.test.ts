@@ -1,7 +1,14 @@
 import { strict as assert } from 'assert';
 import * as crypto from 'crypto';
 import {
-  canonicalJson, DescriptorError, descriptorHash, resolveAnalysisSettings, resolveDescriptor, shortLabel, validateAnalysisSettings, validateDescriptor,
+  canonicalJson,
+  DescriptorError,
+  descriptorHash,
+  resolveAnalysisSettings,
+  resolveDescriptor,
+  shortLabel,
+  validateAnalysisSettings,
+  validateDescriptor,
 } from '../../lib/store/descriptor';
 
 const base = { architecture: 'mlp', width: 1, init: 'glorot', initSeed: 3, dataSeed: 1 } as const;
@@ -9,7 +16,12 @@ const base = { architecture: 'mlp', width: 1, init: 'glorot', initSeed: 3, dataS
 /** The same object with its keys (and nested keys) in reverse order. */
 function reversed(o: unknown): unknown {
   if (Array.isArray(o)) return o.map(reversed);
-  if (o && typeof o === 'object') return Object.fromEntries(Object.entries(o).reverse().map(([k, v]) => [k, reversed(v)]));
+  if (o && typeof o === 'object')
+    return Object.fromEntries(
+      Object.entries(o)
+        .reverse()
+        .map(([k, v]) => [k, reversed(v)]),
+    );
   return o;
 }
 
@@ -25,7 +37,12 @@ function throwsField(fn: () => unknown, field: string, ...mentions: string[]): v
 describe('store/descriptor', () => {
   describe('hash', () => {
     it('is stable under key order, top-level and nested', () => {
-      const d = { ...base, trainSubset: 1000, stop: { kind: 'targetTrainLoss', target: 0.3, window: 10, checkEvery: 10, maxEpochs: 2 }, pruning: { levels: 10, step: 0.1 } };
+      const d = {
+        ...base,
+        trainSubset: 1000,
+        stop: { kind: 'targetTrainLoss', target: 0.3, window: 10, checkEvery: 10, maxEpochs: 2 },
+        pruning: { levels: 10, step: 0.1 },
+      };
       assert.equal(descriptorHash(reversed(d)), descriptorHash(d));
       assert.equal(canonicalJson(reversed(d)), canonicalJson(d));
     });
@@ -33,7 +50,12 @@ describe('store/descriptor', () => {
     it('treats an explicit default exactly like an omitted field', () => {
       const h = descriptorHash(base);
       const explicit = {
-        ...base, dataset: 'mnist', validationSize: 5000, optimizer: 'sgd', learningRate: 0.1, batchSize: 128,
+        ...base,
+        dataset: 'mnist',
+        validationSize: 5000,
+        optimizer: 'sgd',
+        learningRate: 0.1,
+        batchSize: 128,
         stop: { kind: 'targetTrainLoss', target: 0.2, window: 100, checkEvery: 100, maxEpochs: 50 },
         pruning: { levels: 50, step: 0.02, strategies: ['layerwiseMagnitude'], seed: 0 },
       };
@@ -63,11 +85,22 @@ describe('store/descriptor', () => {
     });
 
     it('differs when anything that changes training or pruning differs', () => {
-      const hashes = new Set([
-        base, { ...base, width: 2 }, { ...base, initSeed: 4 }, { ...base, dataSeed: 2 }, { ...base, init: 'he' }, { ...base, trainSubset: 1000 },
-        { ...base, validationSize: 1000 }, { ...base, learningRate: 0.05 }, { ...base, batchSize: 64 }, { ...base, stop: { maxEpochs: 3 } },
-        { ...base, pruning: { strategies: ['layerwiseMagnitude', 'random'] } }, { ...base, pruning: { levels: 10, step: 0.1 } },
-      ].map(descriptorHash));
+      const hashes = new Set(
+        [
+          base,
+          { ...base, width: 2 },
+          { ...base, initSeed: 4 },
+          { ...base, dataSeed: 2 },
+          { ...base, init: 'he' },
+          { ...base, trainSubset: 1000 },
+          { ...base, validationSize: 1000 },
+          { ...base, learningRate: 0.05 },
+          { ...base, batchSize: 64 },
+          { ...base, stop: { maxEpochs: 3 } },
+          { ...base, pruning: { strategies: ['layerwiseMagnitude', 'random'] } },
+          { ...base, pruning: { levels: 10, step: 0.1 } },
+        ].map(descriptorHash),
+      );
       assert.equal(hashes.size, 12);
     });
   });
