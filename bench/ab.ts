@@ -4,15 +4,10 @@
 // (for seconds, A/B: above 1 always means B is faster).
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../lib/backend';
-import { setWasmKernelFix, wasmKernelOptions, WASM_KERNEL_FIXES } from '../lib/backend/wasm-kernels';
-import { setWasmGradientFix, WASM_GRADIENT_FIXES, type WasmGradientFix } from '../lib/backend/wasm-gradients';
+import { levers, WASM_GRADIENT_FIXES, type WasmGradientFix, type WasmKernelFix } from '../lib/fast/levers';
 import { runCli, UsageError, type CommandSpec } from '../lib/cli/args';
 import { CASES, caseSettings } from './cases';
-import { denseSgdDefaults } from '../lib/train/dense-sgd';
 import { MICRO_CASES } from './micro';
-import { denseTrajectoryLevers } from '../lib/prune/trajectory';
-
-type KernelFix = (typeof WASM_KERNEL_FIXES)[number];
 
 export interface Lever {
   name: string;
@@ -20,11 +15,11 @@ export interface Lever {
   set(on: boolean): void;
 }
 
-function kernels(...names: KernelFix[]): (on: boolean) => void {
-  return (on) => names.forEach((n) => setWasmKernelFix(n, on));
+function kernels(...names: WasmKernelFix[]): (on: boolean) => void {
+  return (on) => names.forEach((n) => (levers.wasmKernelFixes[n] = on));
 }
 function gradients(...names: WasmGradientFix[]): (on: boolean) => void {
-  return (on) => names.forEach((n) => setWasmGradientFix(n, on));
+  return (on) => names.forEach((n) => (levers.wasmGradientFixes[n] = on));
 }
 
 /** The levers: each switches a group of fixes; everything else stays as registered (on). */
@@ -34,22 +29,90 @@ export const LEVERS: Lever[] = [
   { name: 'mean-grad', summary: 'Mean gradient as one broadcast', set: gradients('Mean') },
   { name: 'reduce', summary: 'Sum/Mean over leading axes as one matmul with ones', set: kernels('Sum', 'Mean') },
   { name: 'share', summary: 'Identity/Cast share data instead of copying', set: kernels('Identity', 'Cast') },
-  { name: 'maxpool-2x2', summary: 'MaxPoolGrad dedicated 2x2 stride-2 loop (off: the general loop)', set: (on) => { wasmKernelOptions.maxPoolGrad2x2 = on; } },
-  { name: 'dense-trainer', summary: "trainModel's dense SGD step for Dense stacks (off: trainer 'generic')", set: (on) => { caseSettings.trainer = on ? 'auto' : 'generic'; } },
-  { name: 'sparse-first', summary: "dense step's first layer as a sparse product (off: XNNPACK over the batch's nonzero columns)", set: (on) => { denseSgdDefaults.firstLayer = on ? undefined : 'columns'; } },
-  { name: 'zero-skip', summary: "dense step's first layer skipping zeros at all (off: every column, XNNPACK)", set: (on) => { denseSgdDefaults.firstLayer = on ? undefined : 'dense'; } },
-  { name: 'traj-update', summary: "trajectory fast path's first-layer update as a wasm kernel (off: the JS reference)", set: (on) => { denseTrajectoryLevers.wasmFirstLayer = on; } },
-  { name: 'traj-csr', summary: "trajectory fast path's full first-layer product skipping zero inputs (off: tf.matMul)", set: (on) => { denseTrajectoryLevers.sparseFirstProduct = on; } },
-  { name: 'traj-fused', summary: "trajectory fast path's later layers as fused matMul+bias+relu (off: three ops)", set: (on) => { denseTrajectoryLevers.fusedLayers = on; } },
-  { name: 'traj-sparse2', summary: "trajectory fast path's second layer as a sparse product where under 45% of it is left (off: dense at every level)", set: (on) => { denseTrajectoryLevers.sparseSecondLayerBelow = on ? 0.45 : 0; } },
-  { name: 'traj-all', summary: 'traj-update, traj-csr, traj-fused and traj-sparse2 together', set: (on) => { Object.assign(denseTrajectoryLevers, { wasmFirstLayer: on, sparseFirstProduct: on, fusedLayers: on, sparseSecondLayerBelow: on ? 0.45 : 0 }); } },
   {
-    name: 'all-new-fixes', summary: 'every kernel and gradient fix of this round (tile, bn-grad, mean-grad, reduce, share, gather, maxpool-2x2)',
-    set: (on) => { kernels('Tile', 'Sum', 'Mean', 'Identity', 'Cast', 'GatherV2')(on); gradients(...WASM_GRADIENT_FIXES)(on); wasmKernelOptions.maxPoolGrad2x2 = on; },
+    name: 'maxpool-2x2',
+    summary: 'MaxPoolGrad dedicated 2x2 stride-2 loop (off: the general loop)',
+    set: (on) => {
+      levers.maxPoolGrad2x2 = on;
+    },
   },
   {
-    name: 'resnet-all', summary: 'all of tile, bn-grad, mean-grad, reduce, share',
-    set: (on) => { kernels('Tile', 'Sum', 'Mean', 'Identity', 'Cast')(on); gradients(...WASM_GRADIENT_FIXES)(on); },
+    name: 'dense-trainer',
+    summary: "trainModel's dense SGD step for Dense stacks (off: trainer 'generic')",
+    set: (on) => {
+      caseSettings.trainer = on ? 'auto' : 'generic';
+    },
+  },
+  {
+    name: 'sparse-first',
+    summary: "dense step's first layer as a sparse product (off: XNNPACK over the batch's nonzero columns)",
+    set: (on) => {
+      levers.denseSgdFirstLayer = on ? 'auto' : 'columns';
+    },
+  },
+  {
+    name: 'zero-skip',
+    summary: "dense step's first layer skipping zeros at all (off: every column, XNNPACK)",
+    set: (on) => {
+      levers.denseSgdFirstLayer = on ? 'auto' : 'dense';
+    },
+  },
+  {
+    name: 'traj-update',
+    summary: "trajectory fast path's first-layer update as a wasm kernel (off: the JS reference)",
+    set: (on) => {
+      levers.trajectoryWasmUpdate = on;
+    },
+  },
+  {
+    name: 'traj-csr',
+    summary: "trajectory fast path's full first-layer product skipping zero inputs (off: tf.matMul)",
+    set: (on) => {
+      levers.trajectorySparseFirstProduct = on;
+    },
+  },
+  {
+    name: 'traj-fused',
+    summary: "trajectory fast path's later layers as fused matMul+bias+relu (off: three ops)",
+    set: (on) => {
+      levers.trajectoryFusedLayers = on;
+    },
+  },
+  {
+    name: 'traj-sparse2',
+    summary: "trajectory fast path's second layer as a sparse product where under 45% of it is left (off: dense at every level)",
+    set: (on) => {
+      levers.trajectorySparseSecondBelow = on ? 0.45 : 0;
+    },
+  },
+  {
+    name: 'traj-all',
+    summary: 'traj-update, traj-csr, traj-fused and traj-sparse2 together',
+    set: (on) => {
+      Object.assign(levers, {
+        trajectoryWasmUpdate: on,
+        trajectorySparseFirstProduct: on,
+        trajectoryFusedLayers: on,
+        trajectorySparseSecondBelow: on ? 0.45 : 0,
+      });
+    },
+  },
+  {
+    name: 'all-new-fixes',
+    summary: 'every kernel and gradient fix of this round (tile, bn-grad, mean-grad, reduce, share, gather, maxpool-2x2)',
+    set: (on) => {
+      kernels('Tile', 'Sum', 'Mean', 'Identity', 'Cast', 'GatherV2')(on);
+      gradients(...WASM_GRADIENT_FIXES)(on);
+      levers.maxPoolGrad2x2 = on;
+    },
+  },
+  {
+    name: 'resnet-all',
+    summary: 'all of tile, bn-grad, mean-grad, reduce, share',
+    set: (on) => {
+      kernels('Tile', 'Sum', 'Mean', 'Identity', 'Cast')(on);
+      gradients(...WASM_GRADIENT_FIXES)(on);
+    },
   },
 ];
 
@@ -89,7 +152,9 @@ runCli(cmd, async ({ values }) => {
     await prepared.warmup(); // A's first calls (sizes the work too)
     lever.set(true);
     await prepared.warmup(); // B's first calls; the work is sized again under B
-    const a: number[] = [], b: number[] = [], ratios: number[] = [];
+    const a: number[] = [],
+      b: number[] = [],
+      ratios: number[] = [];
     for (let i = 0; i < rounds; i++) {
       lever.set(false);
       const va = await prepared.measure();
@@ -100,8 +165,10 @@ runCli(cmd, async ({ values }) => {
       ratios.push(higherIsBetter ? vb / va : va / vb);
       process.stdout.write(`round ${i + 1}: A ${va.toPrecision(4)} ${c.unit}, B ${vb.toPrecision(4)} ${c.unit}, speed-up ${ratios[i].toFixed(2)}x\n`);
     }
-    process.stdout.write(`${c.name} lever ${lever.name} (${prepared.describe()}): A median ${median(a).toPrecision(4)}, B median ${median(b).toPrecision(4)} ${c.unit}; ` +
-      `median per-round speed-up ${median(ratios).toFixed(2)}x (range ${Math.min(...ratios).toFixed(2)}-${Math.max(...ratios).toFixed(2)})\n`);
+    process.stdout.write(
+      `${c.name} lever ${lever.name} (${prepared.describe()}): A median ${median(a).toPrecision(4)}, B median ${median(b).toPrecision(4)} ${c.unit}; ` +
+        `median per-round speed-up ${median(ratios).toFixed(2)}x (range ${Math.min(...ratios).toFixed(2)}-${Math.max(...ratios).toFixed(2)})\n`,
+    );
   } finally {
     lever.set(true);
     prepared.dispose();

@@ -8,7 +8,7 @@ import { takeRows, validationIndicesFor } from '../lib/data/split';
 import { architectures, type ArchName } from '../lib/models';
 import { trainModel, type TrainConfig } from '../lib/train';
 import type { OptimizerName } from '../lib/train/optimizers';
-import { defaultLearningRate } from '../lib/train/optimizers';
+import { DEFAULT_BATCH_SIZE, DEFAULT_VALIDATION_SIZE, PAPER_REGIMES, paperRegimeOf } from '../lib/protocol';
 import { pruningTrajectory } from '../lib/prune';
 import { edgePopupSubnetwork } from '../lib/prune/edgePopup';
 import { estimateLlc } from '../lib/analysis/llc';
@@ -43,7 +43,7 @@ export interface BenchCase {
   prepare(opts: CaseOptions): Promise<PreparedCase>;
 }
 
-const BATCH = 128;
+const BATCH = DEFAULT_BATCH_SIZE;
 
 /** Switches read at every repeat, for bench/ab.ts levers (npm run bench always runs the defaults). */
 export const caseSettings: { trainer: 'auto' | 'generic' } = { trainer: 'auto' };
@@ -55,7 +55,7 @@ function seconds(since: bigint): number {
 /** The 5,000 validation images of data seed 0 (lib/data's split), without writing the split record file. */
 async function validationImages(dataset: DatasetName): Promise<ImageSet> {
   const ds = await loadDataset(dataset);
-  return takeRows(ds.train, validationIndicesFor(dataset, ds.train.n, 0, 5000));
+  return takeRows(ds.train, validationIndicesFor(dataset, ds.train.n, 0, DEFAULT_VALIDATION_SIZE));
 }
 
 /**
@@ -64,6 +64,8 @@ async function validationImages(dataset: DatasetName): Promise<ImageSet> {
  * (checked every 100 steps) with an unreachable target, so exactly `steps` steps run and nothing is evaluated.
  */
 function trainCase(arch: ArchName, width: number, optimizer: OptimizerName, summary: string): BenchCase {
+  const regime = paperRegimeOf(arch, optimizer);
+  if (!regime) throw new Error(`bench: ${arch} with ${optimizer} is not one of the paper's regimes`);
   return {
     name: `train/${arch}/${width}`,
     unit: 'samples/s',
@@ -82,9 +84,13 @@ function trainCase(arch: ArchName, width: number, optimizer: OptimizerName, summ
         model?.dispose();
         model = a.build(width, 'he', 0);
         const config: TrainConfig = {
-          optimizer, learningRate: defaultLearningRate(arch, optimizer), batchSize: BATCH, shuffleSeed: 0, trainer: caseSettings.trainer,
+          optimizer,
+          learningRate: PAPER_REGIMES[regime].learningRate,
+          batchSize: BATCH,
+          shuffleSeed: 0,
+          trainer: caseSettings.trainer,
           // Cross-entropy is >= 0, so the target is never reached: the run ends at the step cap.
-          stop: { kind: 'targetTrainLoss', target: -1, window: 100, checkEvery: 100, maxEpochs: (n - 0.5) / stepsPerEpoch } // ceil(maxEpochs * stepsPerEpoch) = n,
+          stop: { kind: 'targetTrainLoss', target: -1, window: 100, checkEvery: 100, maxEpochs: (n - 0.5) / stepsPerEpoch }, // ceil(maxEpochs * stepsPerEpoch) = n,
         };
         const started = process.hrtime.bigint();
         const r = await trainModel(model, { train, validation: empty }, config);
@@ -170,9 +176,21 @@ function edgePopupCase(width: number): BenchCase {
       let n = 1280;
       const s = EDGE_POPUP_SETTINGS;
       const search = async (images: number): Promise<number> => {
-        const set = takeRows(ds.train, Uint32Array.from({ length: images }, (_, i) => i));
+        const set = takeRows(
+          ds.train,
+          Uint32Array.from({ length: images }, (_, i) => i),
+        );
         const started = process.hrtime.bigint();
-        await edgePopupSubnetwork(model, layers, set, { density: 10, epochs: 1, seed: 0, learningRate: s.learningRate, momentum: s.momentum, weightDecay: s.weightDecay, batchSize: s.batchSize, keepBest: false });
+        await edgePopupSubnetwork(model, layers, set, {
+          density: 10,
+          epochs: 1,
+          seed: 0,
+          learningRate: s.learningRate,
+          momentum: s.momentum,
+          weightDecay: s.weightDecay,
+          batchSize: s.batchSize,
+          keepBest: false,
+        });
         return seconds(started);
       };
       return {
@@ -206,12 +224,24 @@ function sgldCase(width: number): BenchCase {
       const a = architectures.mlp;
       const ds = await loadDataset('mnist');
       const model = a.build(width, 'he', 0);
-      const set = takeRows(ds.train, Uint32Array.from({ length: LLC_SETTINGS.batchSize }, (_, i) => i));
+      const set = takeRows(
+        ds.train,
+        Uint32Array.from({ length: LLC_SETTINGS.batchSize }, (_, i) => i),
+      );
       const { wStar, loss } = denseStackLoss(model, set);
       let steps = 4;
       const chain = (k: number): number => {
         const started = process.hrtime.bigint();
-        estimateLlc(loss, wStar, set.n, { chains: 1, burnIn: 0, draws: k, stepSize: LLC_SETTINGS.stepSize, gamma: LLC_SETTINGS.gamma, batchSize: LLC_SETTINGS.batchSize, seed: 0, removeLinearTerm: LLC_SETTINGS.removeLinearTerm });
+        estimateLlc(loss, wStar, set.n, {
+          chains: 1,
+          burnIn: 0,
+          draws: k,
+          stepSize: LLC_SETTINGS.stepSize,
+          gamma: LLC_SETTINGS.gamma,
+          batchSize: LLC_SETTINGS.batchSize,
+          seed: 0,
+          removeLinearTerm: LLC_SETTINGS.removeLinearTerm,
+        });
         return seconds(started);
       };
       return {

@@ -18,9 +18,13 @@ function kernelCase(name: string, summary: string, make: () => { inputs: tf.Name
         return Number(process.hrtime.bigint() - started) / 1e9 / reps;
       };
       return {
-        async warmup() { once(); },
+        async warmup() {
+          once();
+        },
         measure,
-        dispose() { tf.dispose(Object.values(inputs)); },
+        dispose() {
+          tf.dispose(Object.values(inputs));
+        },
         describe: () => `${reps} calls of ${kernel}`,
       };
     },
@@ -28,14 +32,24 @@ function kernelCase(name: string, summary: string, make: () => { inputs: tf.Name
 }
 
 export const MICRO_CASES: BenchCase[] = [
-  kernelCase('kernel/maxpoolgrad/conv2-0.5', 'MaxPoolGrad of Conv-2 0.5x at batch 128: x [128,32,32,32], 2x2 stride 2', () => {
-    const x = tf.randomNormal([128, 32, 32, 32]) as tf.Tensor4D;
-    const output = tf.maxPool(x, 2, 2, 'valid');
-    return { kernel: 'MaxPoolGrad', inputs: { dy: tf.randomNormal(output.shape), input: x, output }, attrs: { filterSize: 2, strides: 2, pad: 'valid' } };
-  }, 20),
-  kernelCase('kernel/maxpoolgrad/conv2-1', 'MaxPoolGrad of Conv-2 1x at batch 128: x [128,32,32,64], 2x2 stride 2', () => {
-    const x = tf.randomNormal([128, 32, 32, 64]) as tf.Tensor4D;
-    const output = tf.maxPool(x, 2, 2, 'valid');
-    return { kernel: 'MaxPoolGrad', inputs: { dy: tf.randomNormal(output.shape), input: x, output }, attrs: { filterSize: 2, strides: 2, pad: 'valid' } };
-  }, 10),
+  kernelCase(
+    'kernel/maxpoolgrad/conv2-0.5',
+    'MaxPoolGrad of Conv-2 0.5x at batch 128: x [128,32,32,32], 2x2 stride 2',
+    () => {
+      const x = tf.randomNormal([128, 32, 32, 32]) as tf.Tensor4D;
+      const output = tf.maxPool(x, 2, 2, 'valid');
+      return { kernel: 'MaxPoolGrad', inputs: { dy: tf.randomNormal(output.shape), input: x, output }, attrs: { filterSize: 2, strides: 2, pad: 'valid' } };
+    },
+    20,
+  ),
+  kernelCase(
+    'kernel/maxpoolgrad/conv2-1',
+    'MaxPoolGrad of Conv-2 1x at batch 128: x [128,32,32,64], 2x2 stride 2',
+    () => {
+      const x = tf.randomNormal([128, 32, 32, 64]) as tf.Tensor4D;
+      const output = tf.maxPool(x, 2, 2, 'valid');
+      return { kernel: 'MaxPoolGrad', inputs: { dy: tf.randomNormal(output.shape), input: x, output }, attrs: { filterSize: 2, strides: 2, pad: 'valid' } };
+    },
+    10,
+  ),
 ];

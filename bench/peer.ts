@@ -6,7 +6,8 @@ import * as path from 'path';
 /** Debian's interpreter, where `python3-torch` installs; DENSITY_PEER_PYTHON overrides it. */
 export const PEER_PYTHON = process.env.DENSITY_PEER_PYTHON ?? '/usr/bin/python3';
 const SCRIPT = path.join(__dirname, 'peer.py');
-export const PEER_INSTALL_HINT = 'PyTorch peer unavailable: install it with `apt-get install python3-torch libopenblas0-pthread` (Debian), then rerun with --peer';
+export const PEER_INSTALL_HINT =
+  'PyTorch peer unavailable: install it with `apt-get install python3-torch libopenblas0-pthread` (Debian), then rerun with --peer';
 
 export interface PeerLine {
   case: string;

@@ -14,13 +14,25 @@ const cmd: CommandSpec = {
   summary: 'Training and pruning speed on this machine: one line per case, the median of the repeats (warm-up excluded).',
   flags: [
     { name: 'json', type: 'boolean', help: 'one JSON object per line: a {"header": ...} line, then one per case' },
-    { name: 'case', type: 'list', placeholder: '<prefix,...>', help: `only cases whose name starts with one of these\n(${CASES.map((c) => c.name).join(', ')})` },
+    {
+      name: 'case',
+      type: 'list',
+      placeholder: '<prefix,...>',
+      help: `only cases whose name starts with one of these\n(${CASES.map((c) => c.name).join(', ')})`,
+    },
     { name: 'repeats', type: 'integer', placeholder: '<N>', help: 'measured repeats per case (default 5; 3 for trajectory/mlp/5)' },
     { name: 'seconds', type: 'number', placeholder: '<s>', help: 'target seconds per repeat for cases that size their work (default 2)' },
     { name: 'list', type: 'boolean', help: 'list the cases and exit' },
-    { name: 'peer', type: 'boolean', help: 'after each case, the same workload in PyTorch (bench/peer.py, one thread),\nand the ratio (above 1: density is faster)' },
     {
-      name: 'backend', type: 'string', placeholder: `<${BACKEND_NAMES.join('|')}>`, choices: BACKEND_NAMES,
+      name: 'peer',
+      type: 'boolean',
+      help: 'after each case, the same workload in PyTorch (bench/peer.py, one thread),\nand the ratio (above 1: density is faster)',
+    },
+    {
+      name: 'backend',
+      type: 'string',
+      placeholder: `<${BACKEND_NAMES.join('|')}>`,
+      choices: BACKEND_NAMES,
       help: 'run every case on this tfjs backend (webgpu: any adapter, software included; cases whose\nfast paths are wasm-only take the plain paths there). Default: the usual choice',
     },
   ],
@@ -29,7 +41,13 @@ const cmd: CommandSpec = {
     'spread = (max - min) / median of the repeats: large values mean a noisy machine, not a slow one.',
     `Environment: DENSITY_BACKEND forces a tfjs backend (${BACKEND_NAMES.join(', ')}); --backend wins over it.`,
   ],
-  examples: ['npm run bench', 'npm run bench -- --peer --case train/conv2', 'npm run bench -- --backend webgpu --case train/conv2', 'npm run bench -- --case train/mlp --repeats 3', 'npm run bench -- --json --case trajectory'],
+  examples: [
+    'npm run bench',
+    'npm run bench -- --peer --case train/conv2',
+    'npm run bench -- --backend webgpu --case train/conv2',
+    'npm run bench -- --case train/mlp --repeats 3',
+    'npm run bench -- --json --case trajectory',
+  ],
 };
 
 export interface CaseLine {
@@ -129,7 +147,9 @@ runCli(cmd, async ({ values }) => {
       `# density bench${h.commit ? ` at ${h.commit}` : ''}, ${h.date}\n` +
         `# backend ${h.backend} (${h.backendPackage}${h.simd ? ', SIMD' : ''}${h.threads ? `, ${h.threads} thread${h.threads > 1 ? 's' : ''}` : ''}` +
         `${h.kernelFixes.length ? `; kernel fixes: ${h.kernelFixes.join(', ')}` : ''})\n` +
-        (h.adapter ? `# adapter ${h.adapter.vendor} ${h.adapter.device} (${h.adapter.architecture || 'architecture not reported'}; driver ${h.adapter.driver})${h.adapter.software ? ', SOFTWARE: figures say nothing about a GPU' : ''}\n` : '') +
+        (h.adapter
+          ? `# adapter ${h.adapter.vendor} ${h.adapter.device} (${h.adapter.architecture || 'architecture not reported'}; driver ${h.adapter.driver})${h.adapter.software ? ', SOFTWARE: figures say nothing about a GPU' : ''}\n`
+          : '') +
         `# ${h.cpu}, ${h.cores} cores, node ${h.node}, tfjs ${h.tfjs}, load average ${h.loadAverage.join(' ')}\n` +
         `# median of the repeats (${given ?? '5 unless a case says fewer'}) after a warm-up; spread = (max - min) / median\n`,
     );
@@ -152,16 +172,18 @@ runCli(cmd, async ({ values }) => {
       process.stdout.write(JSON.stringify(line) + '\n');
     } else {
       const spread = line.repeats > 1 ? `spread ${(line.spread * 100).toFixed(1)}%` : '';
-      const vs = line.peer && line.ratio !== undefined
-        ? `  PyTorch ${format(line.peer.value, line.unit)} ${line.unit}, ratio ${line.ratio.toFixed(2)}x`
-        : '';
-      process.stdout.write(`${line.case.padEnd(26)} ${format(line.value, line.unit).padStart(8)} ${line.unit.padEnd(9)}  ${spread.padEnd(13)}  ${line.repeats}x ${line.work}${vs}\n`);
+      const vs = line.peer && line.ratio !== undefined ? `  PyTorch ${format(line.peer.value, line.unit)} ${line.unit}, ratio ${line.ratio.toFixed(2)}x` : '';
+      process.stdout.write(
+        `${line.case.padEnd(26)} ${format(line.value, line.unit).padStart(8)} ${line.unit.padEnd(9)}  ${spread.padEnd(13)}  ${line.repeats}x ${line.work}${vs}\n`,
+      );
     }
   }
   if (peer && !json) {
-    process.stdout.write(peerUnavailable
-      ? `# PyTorch peer: ${peerUnavailable}\n`
-      : '# PyTorch peer: bench/peer.py, one thread, same batch size and optimiser, random inputs of the same shape; ratio above 1 = density faster\n');
+    process.stdout.write(
+      peerUnavailable
+        ? `# PyTorch peer: ${peerUnavailable}\n`
+        : '# PyTorch peer: bench/peer.py, one thread, same batch size and optimiser, random inputs of the same shape; ratio above 1 = density faster\n',
+    );
   }
   return 0;
 });

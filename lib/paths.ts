@@ -1,5 +1,6 @@
-// The one module that knows where every artefact lives (open_lth's habit): everything else asks here,
-// so tests and users can redirect outputs and the dataset cache with an environment variable.
+// The one module that knows where every artefact lives and what every file is called (open_lth's habit):
+// everything else asks here, so tests and users can redirect outputs and the dataset cache with an environment
+// variable, and a file name is changed in one place.
 import * as fs from 'fs';
 import * as path from 'path';
 
@@ -33,8 +34,12 @@ function outputsName(dir: string): string {
 }
 
 const FS_PROBLEMS: Record<string, string> = {
-  EROFS: 'read-only file system', EACCES: 'permission denied', EPERM: 'operation not permitted', ENOSPC: 'no space left on the device',
-  ENOTDIR: 'a part of the path is a file, not a folder', EDQUOT: 'disk quota exceeded',
+  EROFS: 'read-only file system',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  ENOSPC: 'no space left on the device',
+  ENOTDIR: 'a part of the path is a file, not a folder',
+  EDQUOT: 'disk quota exceeded',
 };
 
 /**
@@ -46,7 +51,11 @@ export function checkOutputsDir(mode: 'read' | 'write', sub?: string): string {
   const dir = outputsDir();
   const isFile = (p: string) => fs.existsSync(p) && !fs.statSync(p).isDirectory();
   if (isFile(dir)) {
-    throw new Error(process.env.DENSITY_OUTPUTS ? `DENSITY_OUTPUTS=${dir} is a file, not a folder; point it at a folder (one that does not exist yet is created)` : `${dir} is a file, not the outputs folder`);
+    throw new Error(
+      process.env.DENSITY_OUTPUTS
+        ? `DENSITY_OUTPUTS=${dir} is a file, not a folder; point it at a folder (one that does not exist yet is created)`
+        : `${dir} is a file, not the outputs folder`,
+    );
   }
   const target = sub ? path.join(dir, sub) : dir;
   if (sub && isFile(target)) throw new Error(`${target} is a file; the ${outputsName(dir)} needs a folder there`);
@@ -72,8 +81,13 @@ export function checkOutputsDir(mode: 'read' | 'write', sub?: string): string {
   return dir;
 }
 
+/** Sub-folders of the outputs folder. */
+export const RUNS_DIR = 'runs';
+export const SPLITS_DIR = 'splits';
+export const HTML_DIR = 'html';
+
 export function runsDir(): string {
-  return path.join(outputsDir(), 'runs');
+  return path.join(outputsDir(), RUNS_DIR);
 }
 
 export function runDir(hash: string): string {
@@ -81,14 +95,64 @@ export function runDir(hash: string): string {
 }
 
 export function splitsDir(): string {
-  return path.join(outputsDir(), 'splits');
+  return path.join(outputsDir(), SPLITS_DIR);
 }
 
 export function htmlDir(): string {
-  return path.join(outputsDir(), 'html');
+  return path.join(outputsDir(), HTML_DIR);
 }
 
 /** The shared folder beside the checkout (read-only copies of the paper and datasets on project machines). */
 export function sharedDir(): string {
   return path.resolve(process.env.DENSITY_SHARED ?? path.join(projectRoot, '..', 'shared'));
 }
+
+// ---- names inside a run directory, outputs/runs/<hash>/ (ARCHITECTURE.md, lib/store and lib/experiments) ----
+
+/** The descriptor the run was computed from. */
+export const DESCRIPTOR_FILE = 'descriptor.json';
+/** One atomic record per stage. */
+export const STAGE_FILE = { train: 'train.json', prune: 'prune.json', analysis: 'analysis.json' } as const;
+/** The assembly of the stage records: the run's result. */
+export const RUN_FILE = 'run.json';
+/** Append-only log of stage starts, ends and redos. */
+export const EVENTS_FILE = 'events.jsonl';
+/** weights/init and weights/trained (git-ignored). */
+export const WEIGHTS_DIR = 'weights';
+/** A bestValidationLoss training's epoch checkpoint while it is unfinished (git-ignored). */
+export const TRAIN_CHECKPOINT_FILE = 'train-checkpoint.bin';
+/** Held while a process works on the run (lib/store/lock.ts). */
+export const LOCK_FILE = '.lock';
+/** Inside a weights folder: the tfjs layers-format topology and manifest, and the weight values. */
+export const MODEL_JSON = 'model.json';
+export const WEIGHTS_BIN = 'weights.bin';
+
+/** A run's weights folder at initialisation or after training. */
+export function weightsDir(runDirectory: string, which: 'init' | 'trained'): string {
+  return path.join(runDirectory, WEIGHTS_DIR, which);
+}
+
+/** The analysis record at analysis settings with key `key` ('' = the defaults: analysis.json; else analysis-<key>.json). */
+export function analysisFileName(key: string): string {
+  return key ? `analysis-${key}.json` : STAGE_FILE.analysis;
+}
+
+/** The run record at analysis settings with key `key` ('' = the defaults: run.json; else run-<key>.json). */
+export function runFileName(key: string): string {
+  return key ? `run-${key}.json` : RUN_FILE;
+}
+
+/** Whether `name` is a run record (run.json or run-<key>.json). */
+export function isRunFileName(name: string): boolean {
+  return name === RUN_FILE || /^run-[0-9a-f]{12}\.json$/.test(name);
+}
+
+/** Whether `name` is a record computed from the trained weights: analysis and run records at any settings. */
+export function isAnalysisOrRunFileName(name: string): boolean {
+  return /^(analysis|run)(-[0-9a-f]{12})?\.json$/.test(name);
+}
+
+// ---- entry points forked by other processes ----
+
+/** The sweep CLI, which also runs as a sweep worker (`--worker`) for the supervisor and the queue's workers. */
+export const SWEEP_CLI: string = path.join(projectRoot, 'lib', 'cli', 'sweep.ts');

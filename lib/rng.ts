@@ -9,6 +9,11 @@ function mix32(x: number): number {
   return (x ^ (x >>> 16)) >>> 0;
 }
 
+/** Seeds are user-facing integers in [0, 2^32): Rng would silently alias anything else (1.5 -> 1, -1 -> 2^32-1), so refuse it. */
+export function checkSeed(what: string, seed: number): void {
+  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new Error(`${what} must be an integer in [0, 2^32), got ${seed}`);
+}
+
 /**
  * Derive a 32-bit seed from a base seed and labels, so independent uses of one user-facing seed
  * (e.g. init seed 3 for layer 'fc1' vs 'fc2') draw from unrelated streams.
@@ -92,7 +97,10 @@ export class Rng {
       out[i++] = this.spareNormal;
       this.spareNormal = null;
     }
-    let a = this.a, b = this.b, c = this.c, d = this.d;
+    let a = this.a,
+      b = this.b,
+      c = this.c,
+      d = this.d;
     const TWO_PI = 2 * Math.PI;
     while (i < out.length) {
       let u = 0;

@@ -7,7 +7,10 @@ const path = require('path');
 
 /** Binaries to try, best first: DENSITY_REDIS_SERVER, Debian's, then redis-server on PATH. */
 function redisServerCandidates(env = process.env) {
-  const onPath = (env.PATH || '').split(path.delimiter).filter(Boolean).map((d) => path.join(d, 'redis-server'));
+  const onPath = (env.PATH || '')
+    .split(path.delimiter)
+    .filter(Boolean)
+    .map((d) => path.join(d, 'redis-server'));
   return [env.DENSITY_REDIS_SERVER, '/usr/bin/redis-server', ...onPath].filter(Boolean);
 }
 

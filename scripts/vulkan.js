@@ -66,7 +66,9 @@ function ensureLavapipe(deps) {
   const backports = release === 'bookworm';
   const command = `apt-get install -y ${backports ? '-t bookworm-backports ' : ''}mesa-vulkan-drivers libvulkan1`;
   if (!isRoot) {
-    say(`Mesa's Vulkan drivers (>= ${MIN_MESA_MAJOR}) are not installed; ${why}. As root: ${backports ? 'add bookworm-backports to apt, then ' : ''}${command}`);
+    say(
+      `Mesa's Vulkan drivers (>= ${MIN_MESA_MAJOR}) are not installed; ${why}. As root: ${backports ? 'add bookworm-backports to apt, then ' : ''}${command}`,
+    );
     return false;
   }
   say(`installing Mesa's Vulkan drivers${backports ? ' from bookworm-backports' : ''} for the webgpu test tier`);

@@ -9,10 +9,16 @@ import { projectRoot } from '../lib/paths';
 export function committedFiles(dir: string): string[] {
   try {
     const out = execFileSync('git', ['ls-files', '-z', '--', dir], { cwd: projectRoot, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-    return out.split('\0').filter(Boolean).map((p) => path.relative(dir, p)).sort();
+    return out
+      .split('\0')
+      .filter(Boolean)
+      .map((p) => path.relative(dir, p))
+      .sort();
   } catch {
-    const walk = (rel: string): string[] => fs.readdirSync(path.join(projectRoot, dir, rel), { withFileTypes: true })
-      .flatMap((e) => (e.isDirectory() ? walk(path.join(rel, e.name)) : [path.join(rel, e.name)]));
+    const walk = (rel: string): string[] =>
+      fs
+        .readdirSync(path.join(projectRoot, dir, rel), { withFileTypes: true })
+        .flatMap((e) => (e.isDirectory() ? walk(path.join(rel, e.name)) : [path.join(rel, e.name)]));
     return walk('').sort();
   }
 }

@@ -5,11 +5,19 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { projectRoot } from '../lib/paths';
 
-interface MochaConfig { spec: string[]; require: string[]; timeout: number }
-interface Tiers { SLOW: Record<string, string>; tierFiles(tier: string): string[]; mochaConfig(tier: string): MochaConfig }
-// eslint-disable-next-line @typescript-eslint/no-var-requires
+interface MochaConfig {
+  spec: string[];
+  require: string[];
+  timeout: number;
+}
+interface Tiers {
+  SLOW: Record<string, string>;
+  tierFiles(tier: string): string[];
+  mochaConfig(tier: string): MochaConfig;
+}
+// eslint-disable-next-line @typescript-eslint/no-require-imports
 const tiers = require(path.join(projectRoot, 'test', 'tiers.js')) as Tiers;
-const load = (file: string): MochaConfig => require(path.join(projectRoot, 'test', file)) as MochaConfig; // eslint-disable-line @typescript-eslint/no-var-requires
+const load = (file: string): MochaConfig => require(path.join(projectRoot, 'test', file)) as MochaConfig; // eslint-disable-line @typescript-eslint/no-require-imports
 
 /** Every *.test.ts under test/, found here independently of tiers.js. */
 function testFilesOnDisk(): string[] {

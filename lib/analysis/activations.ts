@@ -21,7 +21,8 @@ export function hoyerFromNorms(l1: number, l2: number, n: number): number {
  * is at least as sparse as one active unit (a dead layer for that example).
  */
 export function hoyerSparsity(v: ArrayLike<number>): number {
-  let l1 = 0, l2 = 0;
+  let l1 = 0,
+    l2 = 0;
   for (let i = 0; i < v.length; i++) {
     const x = v[i];
     if (!Number.isFinite(x)) fail('hoyerSparsity', `v[${i}]`, x, 'is not finite');
@@ -83,7 +84,8 @@ export function classSelectivity(acts: Float32Array, labels: Uint8Array, units: 
   }
   const out = new Float64Array(units);
   for (let u = 0; u < units; u++) {
-    let max = -Infinity, total = 0;
+    let max = -Infinity,
+      total = 0;
     for (const c of present) {
       const m = sums[c * units + u] / counts[c];
       total += m;
@@ -178,7 +180,8 @@ export function hiddenActivations(
       perLayer.forEach(([channels, l1, l2], i) => {
         const r = result[i];
         r.values.set(channels.dataSync() as Float32Array, start * r.units);
-        const l1s = l1.dataSync(), l2s = l2.dataSync();
+        const l1s = l1.dataSync(),
+          l2s = l2.dataSync();
         const size = prod(r.shape);
         for (let j = 0; j < b; j++) r.hoyer[start + j] = hoyerFromNorms(l1s[j], l2s[j], size);
       });

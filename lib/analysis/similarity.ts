@@ -1,6 +1,7 @@
 // Sec 5.2: do models of different widths implement different functions? Each model becomes a 0/1 vector
 // over the validation set (1 = correctly classified); vectors are compared directly and embedded with t-SNE.
 // tslab compiles the files a notebook imports without our tsconfig, so it only sees these declarations when referenced here.
+// eslint-disable-next-line @typescript-eslint/triple-slash-reference -- tslab needs the path (no tsconfig there)
 /// <reference path="./types/tsne-js.d.ts" />
 import TSNE from 'tsne-js';
 import jointProbabilities from 'tsne-js/dist/joint-probabilities';
@@ -111,7 +112,8 @@ class SklearnScheduleTSNE extends TSNE {
     const P = affinities(this.inputData, this.perplexity);
     const plain = P.data.slice();
     for (let k = 0; k < P.data.length; k++) P.data[k] *= this.earlyExaggeration;
-    let [error, it] = this.descend(P, alpha, 0, Math.min(EXPLORATION_ITERATIONS, this.nIter), 0.5, EXPLORATION_ITERATIONS);
+    let it = this.descend(P, alpha, 0, Math.min(EXPLORATION_ITERATIONS, this.nIter), 0.5, EXPLORATION_ITERATIONS)[1];
+    let error: number;
     P.data.set(plain);
     if (this.nIter > EXPLORATION_ITERATIONS) {
       [error, it] = this.descend(P, alpha, it + 1, this.nIter, 0.8, ITERATIONS_WITHOUT_PROGRESS);
@@ -126,7 +128,9 @@ class SklearnScheduleTSNE extends TSNE {
     const y = this.outputEmbedding.data; // contiguous n x dim
     const update = new Float64Array(y.length);
     const gains = new Float64Array(y.length).fill(1);
-    let error = Number.MAX_VALUE, bestError = Number.MAX_VALUE, bestIter = from;
+    let error = Number.MAX_VALUE,
+      bestError = Number.MAX_VALUE,
+      bestIter = from;
     let i = from;
     for (; i < to; i++) {
       const [cost, grad] = klDivergence(this.outputEmbedding, P, alpha);

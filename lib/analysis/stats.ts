@@ -87,17 +87,21 @@ export function oneWayAnova(groups: readonly (readonly number[])[]): AnovaResult
   if (!Array.isArray(groups) || groups.length < 2) fail('oneWayAnova', 'groups.length', groups?.length, 'must be at least 2');
   groups.forEach((g, i) => checkValues('oneWayAnova', `groups[${i}]`, g, 1));
   const all = groups.flat();
-  const N = all.length, k = groups.length;
-  const dfBetween = k - 1, dfWithin = N - k;
+  const N = all.length,
+    k = groups.length;
+  const dfBetween = k - 1,
+    dfWithin = N - k;
   if (dfWithin < 1) fail('oneWayAnova', 'total n - groups', dfWithin, 'must be at least 1 (some group needs 2 values)');
   const grand = exactMean(all);
-  let ssBetween = 0, ssWithin = 0;
+  let ssBetween = 0,
+    ssWithin = 0;
   for (const g of groups) {
     const m = exactMean(g);
     ssBetween += g.length * (m - grand) * (m - grand);
     ssWithin += sumSq(g, m);
   }
-  const msb = ssBetween / dfBetween, msw = ssWithin / dfWithin;
+  const msb = ssBetween / dfBetween,
+    msw = ssWithin / dfWithin;
   let F: number;
   if (msw === 0) F = msb === 0 ? NaN : Infinity;
   else F = msb / msw;
@@ -131,14 +135,18 @@ export function tTest(a: readonly number[], b: readonly number[], opts: { welch?
   const minN = welch ? 2 : 1;
   checkValues('tTest', 'a', a, minN);
   checkValues('tTest', 'b', b, minN);
-  const na = a.length, nb = b.length;
+  const na = a.length,
+    nb = b.length;
   if (!welch && na + nb < 3) fail('tTest', 'a.length + b.length', na + nb, 'must be at least 3 for the pooled test');
-  const meanA = exactMean(a), meanB = exactMean(b);
-  const ssA = sumSq(a, meanA), ssB = sumSq(b, meanB);
+  const meanA = exactMean(a),
+    meanB = exactMean(b);
+  const ssA = sumSq(a, meanA),
+    ssB = sumSq(b, meanB);
   const diff = meanA - meanB;
   let se2: number, df: number;
   if (welch) {
-    const va = ssA / (na - 1) / na, vb = ssB / (nb - 1) / nb;
+    const va = ssA / (na - 1) / na,
+      vb = ssB / (nb - 1) / nb;
     se2 = va + vb;
     df = se2 === 0 ? NaN : (se2 * se2) / ((va * va) / (na - 1) + (vb * vb) / (nb - 1));
   } else {

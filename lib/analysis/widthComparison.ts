@@ -70,9 +70,12 @@ export function compareWidths<T extends NullHypothesisRow>(rows: readonly T[], o
     const widths = [...new Set(list.map((p) => p.row.width))].sort((a, b) => a - b);
     const widthRows: WidthRow[] = [];
     const coreGroups: number[][] = [];
-    let unmatched = 0, missing = 0;
+    let unmatched = 0,
+      missing = 0;
     for (const w of widths) {
-      const observed: number[] = [], nulls: number[] = [], cores: number[] = [];
+      const observed: number[] = [],
+        nulls: number[] = [],
+        cores: number[] = [];
       for (const p of list) {
         if (p.row.width !== w) continue;
         const ed = p.row.effectiveDensity;

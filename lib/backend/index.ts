@@ -2,10 +2,11 @@
 // only) > wasm > cpu. Env DENSITY_BACKEND forces one (webgpu then takes a software adapter too). The choice is
 // logged once and recorded in every run's provenance.
 import * as tf from '@tensorflow/tfjs';
-// Static import: a dynamic import('./wasm-kernels') becomes a native ESM import under tsx and fails to resolve.
-import { registerWasmKernelFixes } from './wasm-kernels';
-import { registerWasmGradientFixes } from './wasm-gradients';
-import { registerWasmSimdKernels } from './wasm-simd';
+import { packageVersion } from '../packages';
+// Static imports: a dynamic import('../fast/wasmKernelFixes') becomes a native ESM import under tsx and fails to resolve.
+import { registerWasmKernelFixes } from '../fast/wasmKernelFixes';
+import { registerWasmGradientFixes } from '../fast/wasmGradientFixes';
+import { registerWasmSimdKernels } from '../fast/wasmSimd';
 import { registerWebgpu, describeAdapter, WEBGPU_BACKEND_PACKAGE, type WebgpuAdapter } from './webgpu';
 import { registerWebgpuKernelFixes } from './webgpu-kernels';
 
@@ -21,7 +22,7 @@ export interface BackendInfo {
   gpu: boolean;
   threads: number;
   simd: boolean;
-  /** Kernels this project registered or replaced on this backend (wasm-kernels.ts), then '<kernel> gradient' for replaced gradients (wasm-gradients.ts). */
+  /** Kernels this project registered or replaced on this backend (wasmKernelFixes.ts), then '<kernel> gradient' for replaced gradients (wasmGradientFixes.ts). */
   kernelFixes: string[];
   /** webgpu only: the adapter it runs on. */
   adapter?: WebgpuAdapter;
@@ -29,11 +30,6 @@ export interface BackendInfo {
 
 let current: BackendInfo | null = null;
 let pending: Promise<BackendInfo> | null = null;
-
-function packageVersion(pkg: string): string {
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
-  return (require(`${pkg}/package.json`) as { version: string }).version;
-}
 
 const NATIVE_PACKAGES = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'];
 /** Why each native package failed to load, for the error when 'tensorflow' is forced. */
@@ -44,6 +40,7 @@ function loadNative(): string | null {
   nativeFailures.length = 0;
   for (const pkg of NATIVE_PACKAGES) {
     try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- optional package, loaded only when present
       require(pkg); // registers the 'tensorflow' backend with the shared tfjs engine
       return pkg;
     } catch (err) {
@@ -57,6 +54,7 @@ function loadNative(): string | null {
 async function tryWasm(): Promise<BackendInfo | null> {
   try {
     // Loaded for its side effect: registering the 'wasm' backend (inside try: a broken install falls back to cpu).
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- a side effect, inside try
     require('@tensorflow/tfjs-backend-wasm');
     // Multithreaded wasm needs worker support that fails in Node; this machine runs single-threaded SIMD.
     if (!(await tf.setBackend('wasm'))) return null;
@@ -64,7 +62,15 @@ async function tryWasm(): Promise<BackendInfo | null> {
     const kernelFixes = [...registerWasmKernelFixes(), ...registerWasmGradientFixes().map((n) => `${n} gradient`)];
     registerWasmSimdKernels(); // an addition (a sparse product for the MLP's first layer), not a fix
     const simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
-    return { name: 'wasm', package: '@tensorflow/tfjs-backend-wasm', version: packageVersion('@tensorflow/tfjs-backend-wasm'), gpu: false, threads: 1, simd, kernelFixes };
+    return {
+      name: 'wasm',
+      package: '@tensorflow/tfjs-backend-wasm',
+      version: packageVersion('@tensorflow/tfjs-backend-wasm'),
+      gpu: false,
+      threads: 1,
+      simd,
+      kernelFixes,
+    };
   } catch (err) {
     process.stderr.write(`[density] wasm backend unavailable: ${(err as Error).message}\n`);
     return null;
@@ -92,7 +98,16 @@ async function tryWebgpu(forced: boolean): Promise<BackendInfo | null> {
     return null;
   }
   const kernelFixes = registerWebgpuKernelFixes();
-  return { name: 'webgpu', package: WEBGPU_BACKEND_PACKAGE, version: packageVersion(WEBGPU_BACKEND_PACKAGE), gpu: !r.adapter.software, threads: 0, simd: false, kernelFixes, adapter: r.adapter };
+  return {
+    name: 'webgpu',
+    package: WEBGPU_BACKEND_PACKAGE,
+    version: packageVersion(WEBGPU_BACKEND_PACKAGE),
+    gpu: !r.adapter.software,
+    threads: 0,
+    simd: false,
+    kernelFixes,
+    adapter: r.adapter,
+  };
 }
 
 async function select(prefer?: BackendName): Promise<BackendInfo> {
@@ -113,7 +128,9 @@ async function select(prefer?: BackendName): Promise<BackendInfo> {
       const info = await tryWebgpu(forced === 'webgpu');
       if (info) return info;
       if (forced === 'webgpu') {
-        throw new Error(`backend 'webgpu' was requested (DENSITY_BACKEND or initBackend) but is unavailable: ${webgpuFailure}; use DENSITY_BACKEND=wasm or cpu`);
+        throw new Error(
+          `backend 'webgpu' was requested (DENSITY_BACKEND or initBackend) but is unavailable: ${webgpuFailure}; use DENSITY_BACKEND=wasm or cpu`,
+        );
       }
     } else if (name === 'wasm') {
       const info = await tryWasm();
@@ -121,11 +138,21 @@ async function select(prefer?: BackendName): Promise<BackendInfo> {
     } else {
       await tf.setBackend('cpu');
       await tf.ready();
-      return { name, package: '@tensorflow/tfjs-backend-cpu', version: packageVersion('@tensorflow/tfjs-backend-cpu'), gpu: false, threads: 1, simd: false, kernelFixes: [] };
+      return {
+        name,
+        package: '@tensorflow/tfjs-backend-cpu',
+        version: packageVersion('@tensorflow/tfjs-backend-cpu'),
+        gpu: false,
+        threads: 1,
+        simd: false,
+        kernelFixes: [],
+      };
     }
     if (forced === 'tensorflow') {
-      throw new Error(`backend 'tensorflow' was requested (DENSITY_BACKEND or initBackend) but no native binding loads here ` +
-        `(${nativeFailures.join('; ') || 'tf.setBackend failed'}); use DENSITY_BACKEND=wasm or cpu`);
+      throw new Error(
+        `backend 'tensorflow' was requested (DENSITY_BACKEND or initBackend) but no native binding loads here ` +
+          `(${nativeFailures.join('; ') || 'tf.setBackend failed'}); use DENSITY_BACKEND=wasm or cpu`,
+      );
     }
     if (forced) throw new Error(`DENSITY_BACKEND=${forced} was requested but that backend could not be loaded`);
   }
@@ -142,7 +169,9 @@ export async function initBackend(prefer?: BackendName): Promise<BackendInfo> {
       const on = info.adapter ? `, on ${describeAdapter(info.adapter)}` : '';
       // Say why a GPU route was passed over: on a GPU machine that is the line to read.
       const passed = info.name !== 'webgpu' && info.name !== 'tensorflow' && webgpuFailure ? `; webgpu not used: ${webgpuFailure}` : '';
-      process.stderr.write(`[density] tfjs backend: ${info.name} (${info.package} ${info.version}${info.gpu ? ', GPU' : ''}${on}${info.kernelFixes.length ? `, kernel fixes: ${info.kernelFixes.join(', ')}` : ''}${passed})\n`);
+      process.stderr.write(
+        `[density] tfjs backend: ${info.name} (${info.package} ${info.version}${info.gpu ? ', GPU' : ''}${on}${info.kernelFixes.length ? `, kernel fixes: ${info.kernelFixes.join(', ')}` : ''}${passed})\n`,
+      );
     }
     return info;
   });
@@ -157,13 +186,4 @@ export async function initBackend(prefer?: BackendName): Promise<BackendInfo> {
 export function backendInfo(): BackendInfo {
   if (!current) throw new Error('backendInfo(): call `await initBackend()` first');
   return current;
-}
-
-/**
- * Whether the dense fast paths (dense SGD trainer, dense-stack trajectory) may run on the active backend. They
- * keep float64 pre-activations and scattered updates in JS memory, which on a GPU backend means a round trip
- * per step or level; the plain layer paths are what runs on webgpu.
- */
-export function denseFastPathsAllowed(): boolean {
-  return tf.getBackend() !== 'webgpu';
 }

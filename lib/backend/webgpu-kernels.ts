@@ -30,7 +30,7 @@ interface KernelArgs {
 type WebgpuUtil = typeof import('@tensorflow/tfjs-backend-webgpu').webgpu_util;
 
 function webgpuUtil(): WebgpuUtil {
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
   return (require('@tensorflow/tfjs-backend-webgpu') as typeof import('@tensorflow/tfjs-backend-webgpu')).webgpu_util;
 }
 
@@ -107,7 +107,10 @@ function maxPoolGrad(upstream: tf.KernelConfig): tf.KernelFunc {
     const { inputs, backend, attrs } = args as unknown as KernelArgs;
     const { dy, input } = inputs as { dy: tf.TensorInfo; input: tf.TensorInfo };
     const { filterSize, strides, pad, dimRoundingMode } = attrs as unknown as {
-      filterSize: [number, number] | number; strides: [number, number] | number; pad: 'valid' | 'same' | number; dimRoundingMode?: 'floor' | 'round' | 'ceil';
+      filterSize: [number, number] | number;
+      strides: [number, number] | number;
+      pad: 'valid' | 'same' | number;
+      dimRoundingMode?: 'floor' | 'round' | 'ceil';
     };
     const info = tf.backend_util.computePool2DInfo(input.shape as [number, number, number, number], filterSize, strides, 1, pad, dimRoundingMode);
     if (input.dtype !== 'float32') return upstream.kernelFunc(args) as tf.TensorInfo; // pools of float activations only

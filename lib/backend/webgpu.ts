@@ -53,8 +53,11 @@ export function isSoftwareAdapter(info: AdapterInfoLike): boolean {
 
 export function adapterRecord(info: AdapterInfoLike): WebgpuAdapter {
   return {
-    vendor: info.vendor ?? '', architecture: info.architecture ?? '', device: info.device ?? '',
-    driver: info.description ?? '', software: isSoftwareAdapter(info),
+    vendor: info.vendor ?? '',
+    architecture: info.architecture ?? '',
+    device: info.device ?? '',
+    driver: info.description ?? '',
+    software: isSoftwareAdapter(info),
   };
 }
 
@@ -115,8 +118,10 @@ function waitForMap(buffer: GPUBuffer, timeoutMs: number): void {
   let sleepMs = 0;
   while (buffer.mapState === 'pending') {
     if (pendingTicks.size === 0) {
-      throw new Error('webgpu readSync: the staging buffer is still mapping and Dawn has queued no event callback to run ' +
-        `(the ${DAWN_PACKAGE} binding no longer queues its event processing with setImmediate?); use the async data()`);
+      throw new Error(
+        'webgpu readSync: the staging buffer is still mapping and Dawn has queued no event callback to run ' +
+          `(the ${DAWN_PACKAGE} binding no longer queues its event processing with setImmediate?); use the async data()`,
+      );
     }
     for (const run of [...pendingTicks]) run();
     if (buffer.mapState !== 'pending') break;
@@ -179,7 +184,7 @@ function loadDawn(): DawnModule {
   const dir = path.dirname(require.resolve(`${DAWN_PACKAGE}/package.json`));
   const platformDir = process.platform === 'darwin' ? 'darwin-universal' : `${process.platform}-${process.arch}`;
   const file = path.join(dir, 'dist', platformDir, 'dawn.node');
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
   return require(file) as DawnModule;
 }
 
@@ -204,13 +209,14 @@ export async function registerWebgpu(opts: { allowSoftware: boolean }): Promise<
     return { ok: false, reason: `Dawn's Node binding (npm ${DAWN_PACKAGE}) does not load: ${firstLine(err)}` };
   }
   try {
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
     backendModule = require(WEBGPU_BACKEND_PACKAGE) as BackendModule;
   } catch (err) {
     return { ok: false, reason: `${WEBGPU_BACKEND_PACKAGE} does not load: ${firstLine(err)}` };
   }
   // tfjs-backend-webgpu refers to the WebGPU constants (GPUBufferUsage, GPUMapMode, ...) as globals.
-  for (const [k, v] of Object.entries(dawn.globals)) if (!(k in globalThis)) Object.defineProperty(globalThis, k, { value: v, configurable: true, writable: true });
+  for (const [k, v] of Object.entries(dawn.globals))
+    if (!(k in globalThis)) Object.defineProperty(globalThis, k, { value: v, configurable: true, writable: true });
   // Hooked before Dawn's first call: its event callback must be queued through the wrapper from the start.
   hookTicks();
   const refuse = (reason: string): WebgpuInit => {
@@ -225,7 +231,8 @@ export async function registerWebgpu(opts: { allowSoftware: boolean }): Promise<
   } catch (err) {
     return refuse(`Dawn found no usable adapter: ${firstLine(err)}`);
   }
-  if (!adapter) return refuse('Dawn found no WebGPU adapter (no Vulkan driver? Debian: apt-get install mesa-vulkan-drivers libvulkan1, or the GPU vendor\'s Vulkan driver)');
+  if (!adapter)
+    return refuse("Dawn found no WebGPU adapter (no Vulkan driver? Debian: apt-get install mesa-vulkan-drivers libvulkan1, or the GPU vendor's Vulkan driver)");
   // adapter.info is newer than the @webgpu/types tfjs resolves to (0.1.38); Dawn 0.6 has it.
   const info = ((adapter as GPUAdapter & { info?: GPUAdapterInfo & AdapterInfoLike }).info ?? {}) as GPUAdapterInfo & AdapterInfoLike;
   const record = adapterRecord(info);

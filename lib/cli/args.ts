@@ -1,7 +1,7 @@
 // A small, strict flag parser for the CLIs: every flag declared with its type and help, unknown flags and
 // bad values rejected with a message that says what was expected (no silent typos in a 10-hour sweep).
 import { expandProfileRuns, profileFromSpec, type Profile, type ProfileFilter } from '../experiments/profiles';
-import type { ArchName } from '../models/types';
+import { ARCH_NAMES, type ArchName } from '../models/types';
 import { nearestName } from '../suggest';
 
 export type FlagType = 'string' | 'number' | 'integer' | 'boolean' | 'list' | 'numberList';
@@ -37,7 +37,6 @@ export class UsageError extends Error {
   }
 }
 
-
 function parseNumber(flag: string, raw: string, integer: boolean): number {
   const v = Number(raw);
   if (raw.trim() === '' || !Number.isFinite(v)) throw new UsageError(`--${flag}: '${raw}' is not a number`);
@@ -55,9 +54,13 @@ function convert(spec: FlagSpec, raw: string): FlagValue {
     case 'integer':
       return parseNumber(spec.name, raw, true);
     case 'list': {
-      const items = raw.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+      const items = raw
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s.length > 0);
       if (items.length === 0) throw new UsageError(`--${spec.name}: expected a comma-separated list, got '${raw}'`);
-      if (spec.choices) for (const it of items) if (!spec.choices.includes(it)) throw new UsageError(`--${spec.name}: '${it}' is not one of ${spec.choices.join(', ')}`);
+      if (spec.choices)
+        for (const it of items) if (!spec.choices.includes(it)) throw new UsageError(`--${spec.name}: '${it}' is not one of ${spec.choices.join(', ')}`);
       return items;
     }
     case 'numberList': {
@@ -84,7 +87,10 @@ export function parseArgs(argv: string[], cmd: CommandSpec): ParsedArgs {
     const name = arg.slice(2, eq < 0 ? undefined : eq);
     const spec = byName.get(name);
     if (!spec) {
-      const hint = nearestName(name, cmd.flags.filter((f) => !f.hidden).map((f) => f.name));
+      const hint = nearestName(
+        name,
+        cmd.flags.filter((f) => !f.hidden).map((f) => f.name),
+      );
       throw new UsageError(`unknown flag --${name}${hint ? ` (did you mean --${hint}?)` : ''}`);
     }
     if (name in values) throw new UsageError(`--${name} given twice`);
@@ -92,7 +98,8 @@ export function parseArgs(argv: string[], cmd: CommandSpec): ParsedArgs {
     if (eq >= 0) raw = arg.slice(eq + 1);
     else if (spec.type === 'boolean') raw = 'true';
     else {
-      if (i + 1 >= argv.length || argv[i + 1].startsWith('--')) throw new UsageError(`--${name} needs a value${spec.placeholder ? ` ${spec.placeholder}` : ''}`);
+      if (i + 1 >= argv.length || argv[i + 1].startsWith('--'))
+        throw new UsageError(`--${name} needs a value${spec.placeholder ? ` ${spec.placeholder}` : ''}`);
       raw = argv[++i];
     }
     values[name] = convert(spec, raw);
@@ -177,20 +184,30 @@ export function runFilterArg(profile: Profile, values: ParsedArgs['values']): Pr
     const absent = filter.widths.filter((w) => !have.includes(w));
     if (absent.length) {
       const within = [arch && `--arch ${arch.join(',')}`, groups && `--group ${groups.join(',')}`].filter(Boolean).join(' ');
-      throw new UsageError(`--widths: profile ${profile.name}${within ? ` (${within})` : ''} has no runs at width ${absent.join(', ')}; ` +
-        `its widths are ${have.join(', ') || 'none'}`);
+      throw new UsageError(
+        `--widths: profile ${profile.name}${within ? ` (${within})` : ''} has no runs at width ${absent.join(', ')}; ` +
+          `its widths are ${have.join(', ') || 'none'}`,
+      );
     }
   }
   return filter;
 }
 
 export const PROFILE_FLAG: FlagSpec = {
-  name: 'profile', type: 'string', placeholder: '<smoke|cpu|paper|file.json>',
+  name: 'profile',
+  type: 'string',
+  placeholder: '<smoke|cpu|paper|file.json>',
   help: 'which runs: a built-in profile or a profile JSON file\n(default: $DENSITY_PROFILE)',
 };
-export const ARCH_FLAG: FlagSpec = { name: 'arch', type: 'list', placeholder: '<mlp,conv2,resnet>', choices: ['mlp', 'conv2', 'resnet'], help: 'only these architectures' };
+export const ARCH_FLAG: FlagSpec = {
+  name: 'arch',
+  type: 'list',
+  placeholder: '<mlp,conv2,resnet>',
+  choices: [...ARCH_NAMES],
+  help: 'only these architectures',
+};
 export const WIDTHS_FLAG: FlagSpec = { name: 'widths', type: 'numberList', placeholder: '<0.1,1>', help: 'only these width multipliers' };
-export const GROUP_FLAG: FlagSpec = { name: 'group', type: 'list', placeholder: '<label,...>', help: "only these groups of the profile (e.g. conv2-adagrad)" };
+export const GROUP_FLAG: FlagSpec = { name: 'group', type: 'list', placeholder: '<label,...>', help: 'only these groups of the profile (e.g. conv2-adagrad)' };
 
 export const ENV_NOTES = [
   'Environment:',

@@ -4,8 +4,8 @@ import { CommandSpec, ENV_NOTES, runCli, UsageError } from './args';
 import { stopOnSignals } from './signals';
 import { checkOutputsDir } from '../paths';
 import { oneShotConnection, persistentConnection } from '../queue/connection';
-import { checkReachable, openQueue, QUEUE_ENV_NOTES, QUEUE_FLAG, queueLabel, queueNameArg, REDIS_FLAG, redisArg } from '../queue/cliShared';
-import { collectorLogger, finishCollector } from '../queue/cliCollect';
+import { checkReachable, openQueue, QUEUE_ENV_NOTES, QUEUE_FLAG, queueLabel, queueNameArg, REDIS_FLAG, redisArg } from './queueShared';
+import { collectorLogger, finishCollector } from './queueCollect';
 import { runCollector } from '../queue/collector';
 
 const cmd: CommandSpec = {
@@ -15,7 +15,8 @@ const cmd: CommandSpec = {
     'sweep writes them (status, results and the notebooks cannot tell the difference); log runs that failed.\n' +
     'npm run queue -- --follow does the same for one profile while it runs.',
   flags: [
-    REDIS_FLAG, QUEUE_FLAG,
+    REDIS_FLAG,
+    QUEUE_FLAG,
     { name: 'follow', type: 'boolean', help: 'keep collecting until no run is waiting or in flight' },
     { name: 'weights', type: 'string', placeholder: '<dir>', help: "the workers' shared --weights folder, if this machine reads it" },
     { name: 'poll-seconds', type: 'number', placeholder: '<s>', help: 'how often --follow looks at the queue (default 2)' },
@@ -39,10 +40,20 @@ runCli(cmd, async ({ values }) => {
   try {
     await checkReachable(q, redis);
     let stop = false;
-    const removeHandlers = stopOnSignals({ requestStop: () => (stop = true), kill: () => undefined }, { line: (l) => process.stderr.write(`${l}\n`), finish: () => undefined });
+    const removeHandlers = stopOnSignals(
+      { requestStop: () => (stop = true), kill: () => undefined },
+      { line: (l) => process.stderr.write(`${l}\n`), finish: () => undefined },
+    );
     const summary = await runCollector({
-      queue: q, queueLabel: label, runs: null, enqueue: null, follow, pollMs: pollSeconds * 1000, weights,
-      shouldStop: () => stop, onEvent: collectorLogger(null),
+      queue: q,
+      queueLabel: label,
+      runs: null,
+      enqueue: null,
+      follow,
+      pollMs: pollSeconds * 1000,
+      weights,
+      shouldStop: () => stop,
+      onEvent: collectorLogger(null),
     });
     removeHandlers();
     return finishCollector(summary, follow);

@@ -15,9 +15,20 @@ const cmd: CommandSpec = {
     'Results already present are skipped; runs without weights are retrained (deterministic, checked) first.',
   flags: [
     PROFILE_FLAG,
-    { name: 'only', type: 'list', placeholder: '<name,...>', choices: [...FOLLOWUPS], help: `only these follow-ups (default all):\n${FOLLOWUPS.map((f) => `  ${f}: ${FOLLOWUP_SPECS[f].description}`).join('\n')}` },
+    {
+      name: 'only',
+      type: 'list',
+      placeholder: '<name,...>',
+      choices: [...FOLLOWUPS],
+      help: `only these follow-ups (default all):\n${FOLLOWUPS.map((f) => `  ${f}: ${FOLLOWUP_SPECS[f].description}`).join('\n')}`,
+    },
     WIDTHS_FLAG,
-    { name: 'shard', type: 'string', placeholder: '<i/n>', help: 'take every n-th run starting at i (0-based): run n processes with i = 0..n-1 to use n cores' },
+    {
+      name: 'shard',
+      type: 'string',
+      placeholder: '<i/n>',
+      help: 'take every n-th run starting at i (0-based): run n processes with i = 0..n-1 to use n cores',
+    },
     { name: 'dry-run', type: 'boolean', help: 'list the runs and which results they have; compute nothing' },
     { name: 'allow-dirty', type: 'boolean', help: 'compute although the git tree has uncommitted changes (records say so)' },
   ],
@@ -27,7 +38,11 @@ const cmd: CommandSpec = {
     '',
     ...ENV_NOTES,
   ],
-  examples: ['npm run followups -- --dry-run', 'npm run followups -- --only edgePopup --widths 0.1,0.5', 'npm run followups -- --shard 0/2 & npm run followups -- --shard 1/2'],
+  examples: [
+    'npm run followups -- --dry-run',
+    'npm run followups -- --only edgePopup --widths 0.1,0.5',
+    'npm run followups -- --shard 0/2 & npm run followups -- --shard 1/2',
+  ],
 };
 
 /** Parse --shard 'i/n'. */
@@ -49,7 +64,10 @@ runCli(cmd, async ({ values }) => {
   if (values['dry-run']) {
     checkOutputsDir('read', 'runs');
     for (const r of runs) {
-      const have = only.filter((f) => FOLLOWUP_SPECS[f].runs(r)).map((f) => `${f}: ${readFollowup(r.hash, f) ? 'done' : 'missing'}`).join(', ');
+      const have = only
+        .filter((f) => FOLLOWUP_SPECS[f].runs(r))
+        .map((f) => `${f}: ${readFollowup(r.hash, f) ? 'done' : 'missing'}`)
+        .join(', ');
       process.stdout.write(`${r.hash}  mlp ${r.descriptor.width}x ${r.descriptor.init} i${r.descriptor.initSeed} d${r.descriptor.dataSeed}  ${have}\n`);
     }
     return 0;

@@ -92,7 +92,9 @@ export class Progress {
       }
       case 'deferred':
         this.current.forEach((c, k) => c.hash === e.hash && this.current.delete(k));
-        this.line(`${this.counter()} ${e.hash.slice(0, 8)} ${e.label}: locked by ${e.holder ? `pid ${e.holder.pid} on ${e.holder.hostname}` : 'another process'}; will look again at the end`);
+        this.line(
+          `${this.counter()} ${e.hash.slice(0, 8)} ${e.label}: locked by ${e.holder ? `pid ${e.holder.pid} on ${e.holder.hostname}` : 'another process'}; will look again at the end`,
+        );
         break;
       case 'run-end': {
         this.current.delete(e.worker);
@@ -100,10 +102,17 @@ export class Progress {
         if (o.kind === 'completed') this.computedSeconds.push(e.seconds);
         if (o.kind !== 'interrupted') this.settled++;
         const what =
-          o.kind === 'completed' ? (o.status === 'diverged' ? 'DIVERGED (recorded)' : `done (${o.stagesRun.join('+') || 'assembled'})`) :
-          o.kind === 'existing' ? 'already done' :
-          o.kind === 'interrupted' ? `stopped after ${o.stagesRun.join('+') || 'no stage'}` :
-          o.kind === 'failed' ? `FAILED in ${o.stage}: ${o.error.message}` : o.kind;
+          o.kind === 'completed'
+            ? o.status === 'diverged'
+              ? 'DIVERGED (recorded)'
+              : `done (${o.stagesRun.join('+') || 'assembled'})`
+            : o.kind === 'existing'
+              ? 'already done'
+              : o.kind === 'interrupted'
+                ? `stopped after ${o.stagesRun.join('+') || 'no stage'}`
+                : o.kind === 'failed'
+                  ? `FAILED in ${o.stage}: ${o.error.message}`
+                  : o.kind;
         this.line(`${this.counter()} ${e.hash.slice(0, 8)} ${e.label}: ${what} in ${formatDuration(e.seconds)}; ${this.etaText()}`);
         break;
       }
@@ -123,7 +132,9 @@ export class Progress {
     const t = this.now();
     if (!force && t - this.lastDraw < 250) return; // training reports often; the terminal needs no more
     this.lastDraw = t;
-    const parts = [...this.current.values()].map((c) => `${c.hash.slice(0, 8)} ${c.label} ${c.stage}${c.epochs !== undefined ? ` ${c.epochs.toFixed(1)}ep` : ''}`);
+    const parts = [...this.current.values()].map(
+      (c) => `${c.hash.slice(0, 8)} ${c.label} ${c.stage}${c.epochs !== undefined ? ` ${c.epochs.toFixed(1)}ep` : ''}`,
+    );
     let text = `${this.counter()} ${parts.join(' | ')} | ${this.etaText()}`;
     const cols = this.opts.columns ?? 120;
     if (text.length > cols - 1) text = text.slice(0, cols - 2) + '…';
@@ -144,7 +155,8 @@ export function formatSummary(s: SweepSummary): string {
       `${s.diverged} diverged, ${s.failed.length} failed, ${s.runningElsewhere.length} running elsewhere, ${s.notStarted} not finished`,
   ];
   for (const f of s.failed) lines.push(`  failed: ${f.hash} ${f.label} (${f.stage}): ${f.message}`);
-  for (const r of s.runningElsewhere) lines.push(`  running elsewhere: ${r.hash} ${r.label}${r.holder ? ` (pid ${r.holder.pid} on ${r.holder.hostname} since ${r.holder.startedAt})` : ''}`);
+  for (const r of s.runningElsewhere)
+    lines.push(`  running elsewhere: ${r.hash} ${r.label}${r.holder ? ` (pid ${r.holder.pid} on ${r.holder.hostname} since ${r.holder.startedAt})` : ''}`);
   if (s.fatal) lines.push(`  stopped: ${s.fatal}`, '  (fix that and run the same command: finished runs are kept)');
   if (s.interrupted) lines.push('  (finished stages are kept: run the same command to resume)');
   return lines.join('\n') + '\n';

@@ -6,10 +6,10 @@ import { stopOnSignals } from './signals';
 import { expandProfileRuns, profileAnalysis } from '../experiments/profiles';
 import { gitState } from '../experiments/provenance';
 import { dirtyTreeRefusal } from '../experiments/sweep';
-import { checkOutputsDir } from '../paths';
+import { checkOutputsDir, RUNS_DIR } from '../paths';
 import { oneShotConnection, persistentConnection } from '../queue/connection';
-import { checkReachable, openQueue, QUEUE_ENV_NOTES, QUEUE_FLAG, queueLabel, queueNameArg, REDIS_FLAG, redisArg } from '../queue/cliShared';
-import { collectorLogger, finishCollector } from '../queue/cliCollect';
+import { checkReachable, openQueue, QUEUE_ENV_NOTES, QUEUE_FLAG, queueLabel, queueNameArg, REDIS_FLAG, redisArg } from './queueShared';
+import { collectorLogger, finishCollector } from './queueCollect';
 import { runCollector } from '../queue/collector';
 import { jobIdOf } from '../queue/jobs';
 
@@ -20,11 +20,21 @@ const cmd: CommandSpec = {
     'A job is a run (job id run-<hash>), so queueing a profile twice adds nothing. With --follow, stay and write\n' +
     'the records workers return into outputs/ (as npm run collect does) until every run is done or failed.',
   flags: [
-    PROFILE_FLAG, ARCH_FLAG, WIDTHS_FLAG, GROUP_FLAG, REDIS_FLAG, QUEUE_FLAG,
+    PROFILE_FLAG,
+    ARCH_FLAG,
+    WIDTHS_FLAG,
+    GROUP_FLAG,
+    REDIS_FLAG,
+    QUEUE_FLAG,
     { name: 'follow', type: 'boolean', help: 'collect records into outputs/ until every run is done or failed' },
     { name: 'attempts', type: 'integer', placeholder: '<N>', help: 'tries per run before it is recorded failed (default 3)' },
     { name: 'retry-failed', type: 'boolean', help: 'put runs that failed in the queue back for another round of attempts' },
-    { name: 'weights', type: 'string', placeholder: '<dir>', help: "the workers' shared --weights folder, if this machine reads it: weights\nare copied into outputs/ with the records" },
+    {
+      name: 'weights',
+      type: 'string',
+      placeholder: '<dir>',
+      help: "the workers' shared --weights folder, if this machine reads it: weights\nare copied into outputs/ with the records",
+    },
     { name: 'allow-dirty', type: 'boolean', help: 'queue a built-in profile from a checkout with uncommitted changes (an experiment)' },
     { name: 'poll-seconds', type: 'number', placeholder: '<s>', help: 'how often --follow looks at the queue (default 2)' },
   ],
@@ -33,7 +43,8 @@ const cmd: CommandSpec = {
     'Workers must be at the commit this checkout is at (their records name it); built-in profiles other than smoke\nrefuse a dirty tree here and on the workers, as npm run sweep does.',
     'Exit codes: 0 queued (or, with --follow, all done), 1 runs failed or not finished, 2 bad flags, 130 interrupted.',
     '',
-    ...ENV_NOTES, ...QUEUE_ENV_NOTES,
+    ...ENV_NOTES,
+    ...QUEUE_ENV_NOTES,
   ],
   examples: [
     'npm run queue -- --profile cpu --redis redis://head-node:6379 --follow',
@@ -57,11 +68,11 @@ runCli(cmd, async ({ values }) => {
   const git = gitState();
   const refusal = dirtyTreeRefusal(profile, git, allowDirty);
   if (refusal) throw new Error(refusal);
-  const outputs = checkOutputsDir('write', 'runs');
+  const outputs = checkOutputsDir('write', RUNS_DIR);
   const follow = values.follow === true;
   const analysis = profileAnalysis(profile);
   const label = queueLabel(name, redis);
-  process.stderr.write(`profile ${profile.name}: ${runs.length} runs; queue ${label}; results in ${path.join(outputs, 'runs')}\n`);
+  process.stderr.write(`profile ${profile.name}: ${runs.length} runs; queue ${label}; results in ${path.join(outputs, RUNS_DIR)}\n`);
 
   const q = openQueue(name, follow ? persistentConnection(redis) : oneShotConnection(redis));
   try {
@@ -78,11 +89,22 @@ runCli(cmd, async ({ values }) => {
       process.stderr.write(`${n} failed run${n === 1 ? '' : 's'} put back on the queue\n`);
     }
     let stop = false;
-    const removeHandlers = stopOnSignals({ requestStop: () => (stop = true), kill: () => undefined }, { line: (l) => process.stderr.write(`${l}\n`), finish: () => undefined });
+    const removeHandlers = stopOnSignals(
+      { requestStop: () => (stop = true), kill: () => undefined },
+      { line: (l) => process.stderr.write(`${l}\n`), finish: () => undefined },
+    );
     const summary = await runCollector({
-      queue: q, queueLabel: label, runs, analysis, follow, pollMs: pollSeconds * 1000, weights,
+      queue: q,
+      queueLabel: label,
+      runs,
+      analysis,
+      follow,
+      pollMs: pollSeconds * 1000,
+      weights,
       enqueue: {
-        profile: profile.name, commit: git.commit, allowDirty,
+        profile: profile.name,
+        commit: git.commit,
+        allowDirty,
         // The same test as a local sweep's: would a dirty tree be refused for this profile?
         cleanTreeRequired: dirtyTreeRefusal(profile, { commit: git.commit, dirty: true }, false) !== null,
         attempts,

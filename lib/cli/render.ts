@@ -4,7 +4,7 @@
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { checkOutputsDir, htmlDir, projectRoot } from '../paths';
+import { checkOutputsDir, HTML_DIR, htmlDir, projectRoot } from '../paths';
 import { escapeHtml } from '../plots/display';
 
 interface JupyterEnvModule {
@@ -14,14 +14,18 @@ interface JupyterEnvModule {
   jupyterEnv(base?: NodeJS.ProcessEnv): NodeJS.ProcessEnv;
 }
 // Plain JS shared with scripts/ensure-setup.js (which must run before node_modules exists).
-// eslint-disable-next-line @typescript-eslint/no-var-requires
+// eslint-disable-next-line @typescript-eslint/no-require-imports
 const jenv = require(path.join(projectRoot, 'scripts', 'jupyter-env.js')) as JupyterEnvModule;
 
 export const notebooksDir = path.join(projectRoot, 'notebooks');
 
 export function listNotebooks(): string[] {
   if (!fs.existsSync(notebooksDir)) return [];
-  return fs.readdirSync(notebooksDir).filter((f) => f.endsWith('.ipynb') && !f.startsWith('_')).map((f) => f.replace(/\.ipynb$/, '')).sort();
+  return fs
+    .readdirSync(notebooksDir)
+    .filter((f) => f.endsWith('.ipynb') && !f.startsWith('_'))
+    .map((f) => f.replace(/\.ipynb$/, ''))
+    .sort();
 }
 
 /** Resolve user-given names ('02', '02-pruning-trajectories', 'notebooks/02-....ipynb') to notebook names. */
@@ -38,7 +42,13 @@ export function resolveNotebooks(requested: string[]): string[] {
   });
 }
 
-export interface RenderResult { name: string; ok: boolean; seconds: number; html: string; error?: string }
+export interface RenderResult {
+  name: string;
+  ok: boolean;
+  seconds: number;
+  html: string;
+  error?: string;
+}
 
 export function renderNotebook(name: string, opts: { profile?: string; timeoutSeconds?: number; outDir?: string } = {}): RenderResult {
   return renderNotebookFile(path.join(notebooksDir, `${name}.ipynb`), opts);
@@ -54,13 +64,20 @@ export function renderNotebookFile(file: string, opts: { profile?: string; timeo
   fs.mkdirSync(outDir, { recursive: true });
   const started = Date.now();
   const args = [
-    '-m', 'nbconvert', '--to', 'html', '--execute',
+    '-m',
+    'nbconvert',
+    '--to',
+    'html',
+    '--execute',
     `--ExecutePreprocessor.kernel_name=${jenv.kernelName}`,
     `--ExecutePreprocessor.timeout=${opts.timeoutSeconds ?? 3600}`,
     `--TemplateExporter.extra_template_basedirs=${path.join(projectRoot, 'scripts', 'nbconvert')}`,
-    '--template', 'density',
-    '--output-dir', outDir,
-    '--output', name,
+    '--template',
+    'density',
+    '--output-dir',
+    outDir,
+    '--output',
+    name,
     file,
   ];
   const env = jenv.jupyterEnv({ ...process.env, ...(opts.profile ? { DENSITY_PROFILE: opts.profile } : {}), PYTHONWARNINGS: 'ignore' });
@@ -68,14 +85,23 @@ export function renderNotebookFile(file: string, opts: { profile?: string; timeo
   const seconds = (Date.now() - started) / 1000;
   const html = path.join(outDir, `${name}.html`);
   if (r.status !== 0) {
-    const tail = `${r.stderr ?? ''}`.split('\n').filter((l) => l.trim()).slice(-25).join('\n');
+    const tail = `${r.stderr ?? ''}`
+      .split('\n')
+      .filter((l) => l.trim())
+      .slice(-25)
+      .join('\n');
     return { name, ok: false, seconds, html, error: tail || `nbconvert exited with ${r.status}` };
   }
   return { name, ok: true, seconds, html };
 }
 
 export function writeIndex(results: RenderResult[], outDir = htmlDir()): string {
-  const rendered = fs.existsSync(outDir) ? fs.readdirSync(outDir).filter((f) => f.endsWith('.html') && f !== 'index.html').sort() : [];
+  const rendered = fs.existsSync(outDir)
+    ? fs
+        .readdirSync(outDir)
+        .filter((f) => f.endsWith('.html') && f !== 'index.html')
+        .sort()
+    : [];
   const items = rendered
     .map((f) => {
       const r = results.find((x) => `${x.name}.html` === f);
@@ -120,7 +146,7 @@ Exits non-zero if any cell of any notebook fails.
   }
   if (profile !== undefined && !profile) throw new Error('render: --profile needs a value');
   if (timeoutSeconds !== undefined && !(timeoutSeconds > 0)) throw new Error(`render: --timeout must be a positive number of seconds`);
-  checkOutputsDir('write', 'html');
+  checkOutputsDir('write', HTML_DIR);
   process.stderr.write(`[render] HTML goes to ${htmlDir()}\n`);
   const list = resolveNotebooks(names);
   if (list.length === 0) throw new Error('render: no notebooks found in notebooks/');
@@ -129,7 +155,11 @@ Exits non-zero if any cell of any notebook fails.
     process.stderr.write(`[render] ${name} ...\n`);
     const r = renderNotebook(name, { profile, timeoutSeconds });
     results.push(r);
-    process.stderr.write(r.ok ? `[render] ${name}: ok (${r.seconds.toFixed(1)} s) -> ${path.relative(process.cwd(), r.html)}\n` : `[render] ${name}: FAILED after ${r.seconds.toFixed(1)} s\n${r.error}\n`);
+    process.stderr.write(
+      r.ok
+        ? `[render] ${name}: ok (${r.seconds.toFixed(1)} s) -> ${path.relative(process.cwd(), r.html)}\n`
+        : `[render] ${name}: FAILED after ${r.seconds.toFixed(1)} s\n${r.error}\n`,
+    );
   }
   const index = writeIndex(results);
   const failed = results.filter((r) => !r.ok);

@@ -12,11 +12,26 @@ const cmd: CommandSpec = {
     'Print one tidy row per finished run of a profile (the table the notebooks use). Nothing is trained;\n' +
     'effective density is recomputed from the stored trajectories, so --threshold never needs a new sweep.',
   flags: [
-    PROFILE_FLAG, ARCH_FLAG, WIDTHS_FLAG, GROUP_FLAG,
+    PROFILE_FLAG,
+    ARCH_FLAG,
+    WIDTHS_FLAG,
+    GROUP_FLAG,
     { name: 'format', type: 'string', choices: ['csv', 'json'], placeholder: '<csv|json>', help: 'output format (default csv)' },
     { name: 'threshold', type: 'number', placeholder: '<points>', help: "effective-density threshold (default: the profile's, 5)" },
-    { name: 'metric', type: 'string', choices: ['accuracy', 'loss'], placeholder: '<accuracy|loss>', help: 'what the threshold is measured on (default accuracy)' },
-    { name: 'mode', type: 'string', choices: ['points', 'relative'], placeholder: '<points|relative>', help: 'absolute points or percent of the unpruned value (default points)' },
+    {
+      name: 'metric',
+      type: 'string',
+      choices: ['accuracy', 'loss'],
+      placeholder: '<accuracy|loss>',
+      help: 'what the threshold is measured on (default accuracy)',
+    },
+    {
+      name: 'mode',
+      type: 'string',
+      choices: ['points', 'relative'],
+      placeholder: '<points|relative>',
+      help: 'absolute points or percent of the unpruned value (default points)',
+    },
   ],
   notes: [
     'Columns: hash, group, arch, dataset, width, init, optimizer, learningRate, initSeed, dataSeed, trainImages, trainSubset,',
@@ -25,7 +40,10 @@ const cmd: CommandSpec = {
     '',
     ...ENV_NOTES,
   ],
-  examples: ['npm run -s results -- --profile cpu --format csv > results.csv   (-s: no npm banner in the file)', 'npm run results -- --profile cpu --arch mlp --threshold 2 --format json'],
+  examples: [
+    'npm run -s results -- --profile cpu --format csv > results.csv   (-s: no npm banner in the file)',
+    'npm run results -- --profile cpu --arch mlp --threshold 2 --format json',
+  ],
 };
 
 runCli(cmd, async ({ values }) => {
@@ -45,6 +63,8 @@ runCli(cmd, async ({ values }) => {
   });
   if ((values.format ?? 'csv') === 'json') process.stdout.write(JSON.stringify(rows, null, 1) + '\n');
   else process.stdout.write(toCsv(rows));
-  process.stderr.write(`${rows.length} runs from ${path.join(outputs, 'runs')}${missing.length ? `, ${missing.length} not finished (npm run status -- --profile ${profile.name})` : ''}\n`);
+  process.stderr.write(
+    `${rows.length} runs from ${path.join(outputs, 'runs')}${missing.length ? `, ${missing.length} not finished (npm run status -- --profile ${profile.name})` : ''}\n`,
+  );
   return 0;
 });

@@ -13,7 +13,11 @@ const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
  * If the parent process dies (npm or the tsx wrapper killed), this process is re-parented; it then stops the
  * same way instead of running on in the background. Returns a function that removes the handlers.
  */
-export function stopOnSignals(sup: Pick<Supervisor, 'requestStop' | 'kill'>, progress: Pick<Progress, 'line' | 'finish'>, write: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): () => void {
+export function stopOnSignals(
+  sup: Pick<Supervisor, 'requestStop' | 'kill'>,
+  progress: Pick<Progress, 'line' | 'finish'>,
+  write: (line: string) => void = (l) => process.stderr.write(`${l}\n`),
+): () => void {
   let first: number | null = null;
   const stop = (why: string) => {
     const now = Date.now();

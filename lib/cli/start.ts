@@ -8,8 +8,8 @@ import { stopOnSignals } from './signals';
 import { listNotebooks, renderNotebook, resolveNotebooks, writeIndex, type RenderResult } from './render';
 import { expandProfileRuns, loadProfile, profileAnalysis, PROFILE_ENV } from '../experiments/profiles';
 import { gitState } from '../experiments/provenance';
-import { dirtyTreeRefusal, pendingRuns, superviseSweep, SWEEP_CLI, type SweepSummary } from '../experiments/sweep';
-import { checkOutputsDir, htmlDir } from '../paths';
+import { dirtyTreeRefusal, pendingRuns, superviseSweep, type SweepSummary } from '../experiments/sweep';
+import { checkOutputsDir, htmlDir, SWEEP_CLI } from '../paths';
 
 /** The profile npm start uses when none is named. */
 export const DEFAULT_START_PROFILE = 'cpu';
@@ -20,10 +20,19 @@ const cmd: CommandSpec = {
     `Make sure a profile's results exist (default: $${PROFILE_ENV}, else '${DEFAULT_START_PROFILE}'), computing only the runs that\n` +
     'are missing, then render every notebook to HTML (outputs/html/) and print where the index is.',
   flags: [
-    { name: 'profile', type: 'string', placeholder: '<smoke|cpu|paper|file.json>', help: `which results (default: $${PROFILE_ENV}, else ${DEFAULT_START_PROFILE})` },
+    {
+      name: 'profile',
+      type: 'string',
+      placeholder: '<smoke|cpu|paper|file.json>',
+      help: `which results (default: $${PROFILE_ENV}, else ${DEFAULT_START_PROFILE})`,
+    },
     { name: 'no-compute', type: 'boolean', help: 'compute nothing: render from whatever results exist (missing ones are noted in the notebooks)' },
     { name: 'jobs', type: 'integer', placeholder: '<N>', help: 'worker processes for the missing runs (default 1)' },
-    { name: 'allow-dirty', type: 'boolean', help: 'compute missing runs of a built-in profile although the git tree has\nuncommitted changes (each record says allowDirty in its provenance)' },
+    {
+      name: 'allow-dirty',
+      type: 'boolean',
+      help: 'compute missing runs of a built-in profile although the git tree has\nuncommitted changes (each record says allowDirty in its provenance)',
+    },
     { name: 'notebooks', type: 'list', placeholder: '<01,02,...>', help: 'render only these notebooks (name or number prefix; default all)' },
     { name: 'timeout', type: 'integer', placeholder: '<s>', help: 'per-cell timeout when rendering (default 3600)' },
   ],
@@ -55,8 +64,12 @@ async function computeMissing(spec: string, jobs: number, allowDirty: boolean): 
   log(`[start] profile ${profile.name}: ${pending.length} of ${runs.length} runs to compute (${profile.budget})`);
   const progress = new Progress({ write: (s) => process.stderr.write(s), tty: Boolean(process.stderr.isTTY), columns: process.stderr.columns });
   const sup = superviseSweep(runs, {
-    analysis, jobs, onEvent: (e) => progress.handle(e), purpose: `start --profile ${profile.name}`,
-    workerModule: SWEEP_CLI, workerArgs: ['--worker', '--worker-analysis', JSON.stringify(analysis), ...(allowDirty ? ['--allow-dirty'] : [])],
+    analysis,
+    jobs,
+    onEvent: (e) => progress.handle(e),
+    purpose: `start --profile ${profile.name}`,
+    workerModule: SWEEP_CLI,
+    workerArgs: ['--worker', '--worker-analysis', JSON.stringify(analysis), ...(allowDirty ? ['--allow-dirty'] : [])],
   });
   const removeHandlers = stopOnSignals(sup, progress, log);
   try {
@@ -110,8 +123,10 @@ runCli(cmd, async ({ values }) => {
   const index = writeIndex(results);
   const failed = results.filter((r) => !r.ok);
   const runProblems = summary ? summary.failed.length + summary.runningElsewhere.length + summary.notStarted : 0;
-  log(`[start] ${results.length - failed.length}/${results.length} notebooks rendered (profile ${profile.name})` +
-    `${runProblems ? `; ${runProblems} run(s) not computed (see above): the notebooks note them` : ''}`);
+  log(
+    `[start] ${results.length - failed.length}/${results.length} notebooks rendered (profile ${profile.name})` +
+      `${runProblems ? `; ${runProblems} run(s) not computed (see above): the notebooks note them` : ''}`,
+  );
   const rel = path.relative(process.cwd(), index);
   process.stdout.write(`${rel && !rel.startsWith('..') ? rel : index}\n`);
   log(`[start] open ${index} (HTML in ${htmlDir()})`);

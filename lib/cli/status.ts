@@ -3,17 +3,20 @@ import * as path from 'path';
 import { ARCH_FLAG, CommandSpec, ENV_NOTES, GROUP_FLAG, PROFILE_FLAG, profileArg, runCli, runFilterArg, UsageError, WIDTHS_FLAG } from './args';
 import { expandProfileRuns, profileAnalysis } from '../experiments/profiles';
 import { runStatusAt, type RunState, type RunStatusInfo } from '../experiments/results';
-import { checkOutputsDir } from '../paths';
+import { checkOutputsDir, RUNS_DIR } from '../paths';
 import { formatDuration } from './progress';
 import { oneShotConnection } from '../queue/connection';
-import { checkReachable, openQueue, QUEUE_ENV_NOTES, QUEUE_FLAG, queueLabel, queueNameArg, REDIS_FLAG, redisArg } from '../queue/cliShared';
+import { checkReachable, openQueue, QUEUE_ENV_NOTES, QUEUE_FLAG, queueLabel, queueNameArg, REDIS_FLAG, redisArg } from './queueShared';
 import { queueOverview, type QueueOverview, type QueueState } from '../queue/status';
 
 const cmd: CommandSpec = {
   command: 'status',
   summary: 'Count the runs of a profile that are complete, diverged, running (locked by a live process), partial or missing.',
   flags: [
-    PROFILE_FLAG, ARCH_FLAG, WIDTHS_FLAG, GROUP_FLAG,
+    PROFILE_FLAG,
+    ARCH_FLAG,
+    WIDTHS_FLAG,
+    GROUP_FLAG,
     { name: 'verbose', type: 'boolean', help: 'also list every unfinished run with its finished stages and problems' },
     { name: 'json', type: 'boolean', help: 'print the counts as JSON on stdout' },
     { ...REDIS_FLAG, help: 'also show the queue (npm run queue): runs waiting, active, done and failed there, and an ETA' },
@@ -22,7 +25,9 @@ const cmd: CommandSpec = {
   notes: [
     'partial = some stages recorded (a sweep resumes after them); problems are records that will be redone.',
     "With --redis: queue waiting/active/done/failed per row (done there = computed; 'complete' counts it once\ncollected into outputs/), and an ETA from the recent runs' times and the workers connected.",
-    '', ...ENV_NOTES, ...QUEUE_ENV_NOTES,
+    '',
+    ...ENV_NOTES,
+    ...QUEUE_ENV_NOTES,
   ],
   examples: ['npm run status -- --profile cpu', 'npm run status -- --profile cpu --arch conv2 --verbose'],
 };
@@ -40,7 +45,7 @@ runCli(cmd, async ({ values }) => {
   const runs = expandProfileRuns(profile, runFilterArg(profile, values));
   if (runs.length === 0) throw new UsageError(`profile ${profile.name} has no runs matching the filters`);
   const outputs = checkOutputsDir('read');
-  process.stderr.write(`results in ${path.join(outputs, 'runs')}\n`);
+  process.stderr.write(`results in ${path.join(outputs, RUNS_DIR)}\n`);
   // At the profile's own analysis settings: a run analysed only at other settings is partial (stale), not complete.
   const analysis = profileAnalysis(profile);
   const infos = runs.map((r) => runStatusAt(r, analysis));
@@ -70,7 +75,13 @@ runCli(cmd, async ({ values }) => {
     groups.set(key, [...(groups.get(key) ?? []), i]);
   }
   if (values.json) {
-    const perGroup = [...groups.entries()].map(([k, xs]) => ({ group: k.split('\t')[0], width: Number(k.split('\t')[1]), total: xs.length, ...counts(xs), ...(queue ? { queue: qCounts(xs) } : {}) }));
+    const perGroup = [...groups.entries()].map(([k, xs]) => ({
+      group: k.split('\t')[0],
+      width: Number(k.split('\t')[1]),
+      total: xs.length,
+      ...counts(xs),
+      ...(queue ? { queue: qCounts(xs) } : {}),
+    }));
     const queueJson = queue ? { queue: { ...qCounts(infos), workers: queue.workers, meanSeconds: queue.meanSeconds, etaSeconds: queue.etaSeconds } } : {};
     process.stdout.write(JSON.stringify({ profile: profile.name, total: runs.length, ...total, stale, perGroup, ...queueJson }, null, 1) + '\n');
     return 0;
@@ -91,22 +102,31 @@ runCli(cmd, async ({ values }) => {
   out.push(fmt(header), fmt(widths.map((w) => '-'.repeat(w))), ...rows.map(fmt));
   if (queue) {
     const qc = qCounts(infos);
-    out.push('', `queue: ${qc.waiting} waiting, ${qc.active} active, ${qc.done} done, ${qc.failed} failed; ` +
-      (queue.etaSeconds === null ? 'ETA ? (no run finished yet, or no worker connected)' :
-        `ETA ${formatDuration(queue.etaSeconds)} (${queue.workers} worker${queue.workers === 1 ? '' : 's'}, ${formatDuration(queue.meanSeconds ?? 0)} per run lately)`));
+    out.push(
+      '',
+      `queue: ${qc.waiting} waiting, ${qc.active} active, ${qc.done} done, ${qc.failed} failed; ` +
+        (queue.etaSeconds === null
+          ? 'ETA ? (no run finished yet, or no worker connected)'
+          : `ETA ${formatDuration(queue.etaSeconds)} (${queue.workers} worker${queue.workers === 1 ? '' : 's'}, ${formatDuration(queue.meanSeconds ?? 0)} per run lately)`),
+    );
   }
   if (stale > 0) {
-    out.push('', `${stale} run${stale === 1 ? ' is' : 's are'} analysed only at other analysis settings (stale for this profile: ${settingsText(analysis)}); a sweep of this profile re-analyses them without retraining`);
+    out.push(
+      '',
+      `${stale} run${stale === 1 ? ' is' : 's are'} analysed only at other analysis settings (stale for this profile: ${settingsText(analysis)}); a sweep of this profile re-analyses them without retraining`,
+    );
   }
   if (values.verbose) {
     out.push('');
     for (const i of infos) {
       if (i.state === 'complete' || i.state === 'diverged') continue;
       const d = i.run.descriptor;
-      out.push(`${i.run.hash}  ${i.state.padEnd(8)} ${i.run.group} ${d.width}x ${d.init} i${d.initSeed} d${d.dataSeed}` +
-        (i.stagesDone.length ? `  stages done: ${i.stagesDone.join(',')}` : '') +
-        (i.holder ? `  (pid ${i.holder.pid} on ${i.holder.hostname} since ${i.holder.startedAt})` : '') +
-        (i.problems.length ? `  will redo: ${i.problems.join('; ')}` : ''));
+      out.push(
+        `${i.run.hash}  ${i.state.padEnd(8)} ${i.run.group} ${d.width}x ${d.init} i${d.initSeed} d${d.dataSeed}` +
+          (i.stagesDone.length ? `  stages done: ${i.stagesDone.join(',')}` : '') +
+          (i.holder ? `  (pid ${i.holder.pid} on ${i.holder.hostname} since ${i.holder.startedAt})` : '') +
+          (i.problems.length ? `  will redo: ${i.problems.join('; ')}` : ''),
+      );
     }
   }
   process.stdout.write(out.join('\n') + '\n');

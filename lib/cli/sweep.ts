@@ -10,7 +10,7 @@ import { runStatusAt } from '../experiments/results';
 import { allowDirtyTree, gitState } from '../experiments/provenance';
 import { dirtyTreeRefusal, superviseSweep, workerLoop, type FromWorker } from '../experiments/sweep';
 import { resolveAnalysisSettings } from '../store/descriptor';
-import { checkOutputsDir } from '../paths';
+import { checkOutputsDir, RUNS_DIR } from '../paths';
 
 const cmd: CommandSpec = {
   command: 'sweep',
@@ -18,10 +18,17 @@ const cmd: CommandSpec = {
     'Train, prune and analyse every run of a profile that is not finished yet. Finished stages are skipped, so\n' +
     'an interrupted sweep resumes where it stopped; runs locked by another sweep are left to it.',
   flags: [
-    PROFILE_FLAG, ARCH_FLAG, WIDTHS_FLAG, GROUP_FLAG,
+    PROFILE_FLAG,
+    ARCH_FLAG,
+    WIDTHS_FLAG,
+    GROUP_FLAG,
     { name: 'jobs', type: 'integer', placeholder: '<N>', help: 'worker processes (default 1); each takes one run at a time' },
     { name: 'dry-run', type: 'boolean', help: 'list the runs and their state, train nothing' },
-    { name: 'allow-dirty', type: 'boolean', help: 'sweep a built-in profile although the git tree has uncommitted changes\n(an experiment: each record says allowDirty in its provenance)' },
+    {
+      name: 'allow-dirty',
+      type: 'boolean',
+      help: 'sweep a built-in profile although the git tree has uncommitted changes\n(an experiment: each record says allowDirty in its provenance)',
+    },
     { name: 'worker', type: 'boolean', hidden: true, help: 'internal: run as a worker of a supervisor' },
     { name: 'worker-analysis', type: 'string', hidden: true, help: 'internal: the analysis settings (JSON)' },
   ],
@@ -33,7 +40,11 @@ const cmd: CommandSpec = {
     '',
     ...ENV_NOTES,
   ],
-  examples: ['npm run sweep -- --profile smoke', 'npm run sweep -- --profile cpu --arch mlp --widths 0.1,1 --jobs 2', 'npm run sweep -- --profile my-profile.json'],
+  examples: [
+    'npm run sweep -- --profile smoke',
+    'npm run sweep -- --profile cpu --arch mlp --widths 0.1,1 --jobs 2',
+    'npm run sweep -- --profile my-profile.json',
+  ],
 };
 
 runCli(cmd, async ({ values }) => {
@@ -56,18 +67,25 @@ runCli(cmd, async ({ values }) => {
   // Refused before anything is written (not even outputs/runs), and a dry run trains nothing, so it is not refused.
   const refusal = values['dry-run'] ? null : dirtyTreeRefusal(profile, gitState(), allowDirty);
   if (refusal) throw new Error(refusal);
-  const outputs = checkOutputsDir(values['dry-run'] ? 'read' : 'write', 'runs');
-  process.stderr.write(`profile ${profile.name}: ${profile.description}\n  budget: ${profile.budget}\n  results in ${path.join(outputs, 'runs')}\n`);
+  const outputs = checkOutputsDir(values['dry-run'] ? 'read' : 'write', RUNS_DIR);
+  process.stderr.write(`profile ${profile.name}: ${profile.description}\n  budget: ${profile.budget}\n  results in ${path.join(outputs, RUNS_DIR)}\n`);
 
   if (values['dry-run']) {
-    for (const r of runs) process.stdout.write(`${r.hash}  ${runStatusAt(r, analysis).state.padEnd(9)} ${r.group} ${r.descriptor.width}x ${r.descriptor.init} i${r.descriptor.initSeed} d${r.descriptor.dataSeed}\n`);
+    for (const r of runs)
+      process.stdout.write(
+        `${r.hash}  ${runStatusAt(r, analysis).state.padEnd(9)} ${r.group} ${r.descriptor.width}x ${r.descriptor.init} i${r.descriptor.initSeed} d${r.descriptor.dataSeed}\n`,
+      );
     return 0;
   }
 
   const progress = new Progress({ write: (s) => process.stderr.write(s), tty, columns: process.stderr.columns });
   const sup = superviseSweep(runs, {
-    analysis, jobs, onEvent: (e) => progress.handle(e), purpose: `sweep --profile ${profile.name}`,
-    workerModule: __filename, workerArgs: ['--worker', '--worker-analysis', JSON.stringify(analysis), ...(allowDirty ? ['--allow-dirty'] : [])],
+    analysis,
+    jobs,
+    onEvent: (e) => progress.handle(e),
+    purpose: `sweep --profile ${profile.name}`,
+    workerModule: __filename,
+    workerArgs: ['--worker', '--worker-analysis', JSON.stringify(analysis), ...(allowDirty ? ['--allow-dirty'] : [])],
   });
   stopOnSignals(sup, progress);
   const summary = await sup.done;

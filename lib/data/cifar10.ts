@@ -299,7 +299,7 @@ export async function ensureCifar10(opts: Cifar10Options = {}): Promise<{ dir: s
   const dir = path.join(o.dataDir, CIFAR10_DIR_NAME);
   removeDeadLeftovers(o.dataDir);
   const explicit = opts.archive ?? process.env.DENSITY_CIFAR10_ARCHIVE;
-  let archive: string | null = null;
+  let archive: string | null;
   if (explicit) {
     archive = path.resolve(explicit);
     if (!fs.existsSync(archive)) {

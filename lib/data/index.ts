@@ -4,6 +4,7 @@ import { loadMnist } from './mnist';
 import type { Dataset, DatasetName } from './types';
 
 export type { Dataset, DatasetName, DatasetSource, ImageSet } from './types';
+export { DATASET_NAMES } from './types';
 export { validationSplit, subsetOf, takeRows, splitFilePath, type Split } from './split';
 
 export interface DatasetSpec {

@@ -4,7 +4,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { splitsDir } from '../paths';
-import { Rng, deriveSeed } from '../rng';
+import { Rng, checkSeed, deriveSeed } from '../rng';
 import { writeFileAtomic } from './fsutil';
 import type { Dataset, DatasetName, ImageSet } from './types';
 
@@ -18,13 +18,6 @@ export interface Split {
 }
 
 export const DEFAULT_VALIDATION_SIZE = 5000;
-
-/** Seeds are user-facing integers; 1.5 or -1 would silently alias another seed through `>>> 0`, so refuse them. */
-function checkSeed(what: string, seed: number): void {
-  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) {
-    throw new Error(`${what} must be an integer in [0, 2^32), got ${seed}`);
-  }
-}
 
 /** Values per image (h*w*c), derived from the arrays so any image shape works. */
 function rowSize(set: ImageSet, what = 'ImageSet'): number {

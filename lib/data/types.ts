@@ -2,6 +2,8 @@
 // the registry that imports them).
 
 export type DatasetName = 'mnist' | 'cifar10';
+/** The dataset registry's names (lib/data/index.ts `datasets`). */
+export const DATASET_NAMES: readonly DatasetName[] = ['mnist', 'cifar10'];
 
 /** n images in NHWC order (x.length === n * h * w * c), pixels scaled to [0,1]; y holds class ids 0..numClasses-1. */
 export interface ImageSet {

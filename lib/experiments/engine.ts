@@ -1,5 +1,6 @@
 // The one place where a run's stages call the other modules (data, models, train, prune, analysis).
-// Every call is one line so run.ts reads as the protocol and each module can change behind its contract.
+// Every call is one line so run.ts reads as the protocol and each module can change behind its contract; the
+// functions run.ts needs as they are come from here under their own names.
 import * as tf from '@tensorflow/tfjs';
 import { loadDataset, subsetOf, validationSplit, type ImageSet } from '../data';
 import { datasetProvenance } from '../data/provenance';
@@ -43,27 +44,40 @@ export function buildModel(d: Descriptor): tf.LayersModel {
 }
 
 /** Train in place. The shuffle order depends on both seeds (a run's data order is its own), never on width. */
-export function train(model: tf.LayersModel, data: RunData, d: Descriptor, onProgress?: (p: TrainProgress) => void,
-  resume: Pick<TrainConfig, 'checkpointFile' | 'checkpointTag' | 'stopAtEpochEnd'> = {}): Promise<TrainResult> {
-  return trainModel(model, { train: data.train, validation: data.validation }, {
-    optimizer: d.optimizer, learningRate: d.learningRate, batchSize: d.batchSize, stop: d.stop,
-    shuffleSeed: deriveSeed(d.dataSeed, 'shuffle', d.initSeed), onProgress, ...resume,
-  });
+export function train(
+  model: tf.LayersModel,
+  data: RunData,
+  d: Descriptor,
+  onProgress?: (p: TrainProgress) => void,
+  resume: Pick<TrainConfig, 'checkpointFile' | 'checkpointTag' | 'stopAtEpochEnd'> = {},
+): Promise<TrainResult> {
+  return trainModel(
+    model,
+    { train: data.train, validation: data.validation },
+    {
+      optimizer: d.optimizer,
+      learningRate: d.learningRate,
+      batchSize: d.batchSize,
+      stop: d.stop,
+      shuffleSeed: deriveSeed(d.dataSeed, 'shuffle', d.initSeed),
+      onProgress,
+      ...resume,
+    },
+  );
 }
 
-export const save = saveModel;
-export const load = loadModel;
-export const evaluateModel = evaluate;
-
 export function trajectory(model: tf.LayersModel, d: Descriptor, validation: ImageSet, strategy: StrategyName): Promise<TrajectoryPoint[]> {
-  return pruningTrajectory(model, getArchitecture(d.architecture), validation, { strategy, levels: d.pruning.levels, step: d.pruning.step, seed: d.pruning.seed });
+  return pruningTrajectory(model, getArchitecture(d.architecture), validation, {
+    strategy,
+    levels: d.pruning.levels,
+    step: d.pruning.step,
+    seed: d.pruning.seed,
+  });
 }
 
 export function effectiveDensityOf(traj: { density: number; accuracy: number; loss: number }[], s: AnalysisSettings): number {
   return effectiveDensity(traj, { metric: s.metric, threshold: s.threshold, mode: s.mode });
 }
-
-export const coreSizeOf = coreSize;
 
 /** Percent of the smallest-q |w| at init that are also among the smallest-q after training, per prunable layer. */
 export function overlaps(initModel: tf.LayersModel, trainedModel: tf.LayersModel, d: Descriptor, q: number): Record<string, number> {
@@ -97,8 +111,12 @@ export function activationStats(model: tf.LayersModel, data: RunData): Record<st
 function meanFinite(v: ArrayLike<number>): number | null {
   let s = 0;
   let n = 0;
-  for (let i = 0; i < v.length; i++) if (Number.isFinite(v[i])) { s += v[i]; n++; }
+  for (let i = 0; i < v.length; i++)
+    if (Number.isFinite(v[i])) {
+      s += v[i];
+      n++;
+    }
   return n ? s / n : null; // JSON has no NaN
 }
 
-export const correctnessOf = correctness;
+export { coreSize, correctness, evaluate, loadModel, saveModel };

@@ -87,27 +87,39 @@ export type FollowupSpec = FollowupSettings & {
 /** The registry: a new follow-up (or a variant's settings) is one entry. */
 export const FOLLOWUP_SPECS = {
   edgePopup: {
-    kind: 'edgePopup', settings: EDGE_POPUP_SETTINGS, runs: () => true,
+    kind: 'edgePopup',
+    settings: EDGE_POPUP_SETTINGS,
+    runs: () => true,
     description: 'edge-popup from |w| scores over the density grid, every follow-up run',
   },
   edgePopupRandomScores: {
-    kind: 'edgePopup', settings: Object.freeze({ ...EDGE_POPUP_SETTINGS, scoreInit: 'kaimingUniform' as ScoreInit }), runs: (r) => r.descriptor.width === 1 && r.descriptor.initSeed === 0,
+    kind: 'edgePopup',
+    settings: Object.freeze({ ...EDGE_POPUP_SETTINGS, scoreInit: 'kaimingUniform' as ScoreInit }),
+    runs: (r) => r.descriptor.width === 1 && r.descriptor.initSeed === 0,
     description: "edge-popup from the reference's random scores (kaiming uniform), 1x init seed 0, both inits",
   },
   llc: {
-    kind: 'llc', settings: LLC_SETTINGS, runs: () => true,
+    kind: 'llc',
+    settings: LLC_SETTINGS,
+    runs: () => true,
     description: 'local learning coefficient, linear term at w* removed, every follow-up run',
   },
   llcPlain: {
-    kind: 'llc', settings: Object.freeze({ ...LLC_SETTINGS, removeLinearTerm: false }), runs: (r) => r.descriptor.initSeed === 0 && r.descriptor.width <= 1,
+    kind: 'llc',
+    settings: Object.freeze({ ...LLC_SETTINGS, removeLinearTerm: false }),
+    runs: (r) => r.descriptor.initSeed === 0 && r.descriptor.width <= 1,
     description: "local learning coefficient by devinterp's plain estimator, init seed 0, both inits, widths up to 1x",
   },
   llcStepSmall: {
-    kind: 'llc', settings: Object.freeze({ ...LLC_SETTINGS, stepSize: 3e-6 }), runs: (r) => r.descriptor.initSeed === 0 && r.descriptor.init === 'glorot',
+    kind: 'llc',
+    settings: Object.freeze({ ...LLC_SETTINGS, stepSize: 3e-6 }),
+    runs: (r) => r.descriptor.initSeed === 0 && r.descriptor.init === 'glorot',
     description: 'the LLC at a 3x smaller SGLD step (3e-6), Glorot init seed 0, every width: is the slope across widths step-size free?',
   },
   llcStepLarge: {
-    kind: 'llc', settings: Object.freeze({ ...LLC_SETTINGS, stepSize: 2e-5 }), runs: (r) => r.descriptor.initSeed === 0 && r.descriptor.init === 'glorot',
+    kind: 'llc',
+    settings: Object.freeze({ ...LLC_SETTINGS, stepSize: 2e-5 }),
+    runs: (r) => r.descriptor.initSeed === 0 && r.descriptor.init === 'glorot',
     description: 'the LLC at a 2x larger SGLD step (2e-5), Glorot init seed 0, every width',
   },
 } satisfies Record<string, FollowupSpec>;
@@ -165,16 +177,18 @@ export interface EdgePopupGridPoint {
   /** The layer-wise magnitude mask of this density, on the validation split. */
   magnitude: MaskResult;
   /** The searched subnetwork (null where the search was not run; see EdgePopupSettings.searchFromAbove). */
-  edgePopup: null | (MaskResult & {
-    /** Loss on the score-fitting set of the returned mask, and of the magnitude mask (the search's start). */
-    fitLoss: number;
-    magnitudeFitLoss: number;
-    /** Search epoch whose mask was kept (0: the magnitude mask itself: no epoch improved on it). */
-    chosenEpoch: number;
-    epochFitLosses: number[];
-    /** Share of the searched mask's kept weights that the magnitude mask of the same density also keeps. */
-    keptInMagnitude: number;
-  });
+  edgePopup:
+    | null
+    | (MaskResult & {
+        /** Loss on the score-fitting set of the returned mask, and of the magnitude mask (the search's start). */
+        fitLoss: number;
+        magnitudeFitLoss: number;
+        /** Search epoch whose mask was kept (0: the magnitude mask itself: no epoch improved on it). */
+        chosenEpoch: number;
+        epochFitLosses: number[];
+        /** Share of the searched mask's kept weights that the magnitude mask of the same density also keeps. */
+        keptInMagnitude: number;
+      });
 }
 
 export interface EdgePopupRecord extends FollowupMeta {
@@ -263,4 +277,3 @@ export function readFollowup(hash: string, name: FollowupName, analysis?: Analys
   if (problem) throw new Error(`${path.join('outputs/runs', hash, file)}: ${problem}; delete it to recompute (npm run followups)`);
   return r.value as FollowupRecord;
 }
-

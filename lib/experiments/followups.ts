@@ -26,9 +26,20 @@ import { tryLock } from '../store/lock';
 import { findNonFinite, inspectRun, logEvent, weightsDir, type TrainStageRecord } from '../store/runRecord';
 import * as engine from './engine';
 import {
-  FOLLOWUP_SPECS, followupFile, followupRecordId, NULLABLE, unsoundFollowup,
-  type EdgePopupGridPoint, type EdgePopupRecord, type EdgePopupSettings, type FollowupKind, type FollowupMeta, type FollowupName,
-  type FollowupRecord, type FollowupSpec, type MaskResult,
+  FOLLOWUP_SPECS,
+  followupFile,
+  followupRecordId,
+  NULLABLE,
+  unsoundFollowup,
+  type EdgePopupGridPoint,
+  type EdgePopupRecord,
+  type EdgePopupSettings,
+  type FollowupKind,
+  type FollowupMeta,
+  type FollowupName,
+  type FollowupRecord,
+  type FollowupSpec,
+  type MaskResult,
 } from './followupRecords';
 import type { ExpandedRun } from './profiles';
 import { gitState, provenance } from './provenance';
@@ -39,9 +50,18 @@ import { restoreWeights } from './run';
 function meta(followup: FollowupKind, hash: string, train: TrainStageRecord, started: Date, retrained: boolean): FollowupMeta {
   const ended = new Date();
   return {
-    followup, id: '', hash, inputs: { train: train.id }, startedAt: started.toISOString(), endedAt: ended.toISOString(),
-    wallSeconds: (ended.getTime() - started.getTime()) / 1000, pid: process.pid, hostname: os.hostname(), commit: gitState().commit,
-    provenance: provenance(), retrained,
+    followup,
+    id: '',
+    hash,
+    inputs: { train: train.id },
+    startedAt: started.toISOString(),
+    endedAt: ended.toISOString(),
+    wallSeconds: (ended.getTime() - started.getTime()) / 1000,
+    pid: process.pid,
+    hostname: os.hostname(),
+    commit: gitState().commit,
+    provenance: provenance(),
+    retrained,
   };
 }
 
@@ -73,13 +93,25 @@ function gridEffectiveDensity(unpruned: MaskResult, points: { density: number; r
  * Edge-popup over the grid for one trained model (pure computation: no files). Exposed for tests and the bench.
  */
 export async function edgePopupGrid(
-  model: tf.LayersModel, layers: PrunableLayer[], fit: ImageSet, validation: ImageSet, s: EdgePopupSettings, threshold: Required<EffectiveDensityOptions>,
+  model: tf.LayersModel,
+  layers: PrunableLayer[],
+  fit: ImageSet,
+  validation: ImageSet,
+  s: EdgePopupSettings,
+  threshold: Required<EffectiveDensityOptions>,
   onPoint?: (density: number, searched: boolean) => void,
 ): Promise<Pick<EdgePopupRecord, 'unpruned' | 'grid' | 'effectiveDensity' | 'coreOverlap'>> {
   const kernels = getLayerKernels(model, layers);
-  const unprunedEval = engine.evaluateModel(model, validation);
+  const unprunedEval = engine.evaluate(model, validation);
   const unpruned = { accuracy: unprunedEval.accuracy, loss: unprunedEval.loss };
-  const degraded = (r: MaskResult): boolean => effectiveDensityDetail([{ density: 100, ...unpruned }, { density: 50, ...r }], threshold).degraded;
+  const degraded = (r: MaskResult): boolean =>
+    effectiveDensityDetail(
+      [
+        { density: 100, ...unpruned },
+        { density: 50, ...r },
+      ],
+      threshold,
+    ).degraded;
   const magnitude = s.densities.map((density) => {
     const r = maskedEvaluate(model, layers, magnitudeMasks(kernels, density), validation);
     return { density, result: { accuracy: r.accuracy, loss: r.loss } };
@@ -93,15 +125,25 @@ export async function edgePopupGrid(
     const density = s.densities[i];
     onPoint?.(density, true);
     const r = await edgePopupSubnetwork(model, layers, fit, {
-      density, epochs: s.epochs, seed: s.seed, scoreInit: s.scoreInit, learningRate: s.learningRate, momentum: s.momentum,
-      weightDecay: s.weightDecay, batchSize: s.batchSize,
+      density,
+      epochs: s.epochs,
+      seed: s.seed,
+      scoreInit: s.scoreInit,
+      learningRate: s.learningRate,
+      momentum: s.momentum,
+      weightDecay: s.weightDecay,
+      batchSize: s.batchSize,
     });
     const v = maskedEvaluate(model, layers, r.masks, validation);
     const result = { accuracy: v.accuracy, loss: v.loss };
     searchedMasks.set(density, r.masks);
     grid[i].edgePopup = {
-      ...result, fitLoss: r.epochLosses[r.chosenEpoch].loss, magnitudeFitLoss: r.epochLosses[0].loss, chosenEpoch: r.chosenEpoch,
-      epochFitLosses: r.epochLosses.map((e) => e.loss), keptInMagnitude: maskFraction(r.masks, magnitudeMasks(kernels, density)),
+      ...result,
+      fitLoss: r.epochLosses[r.chosenEpoch].loss,
+      magnitudeFitLoss: r.epochLosses[0].loss,
+      chosenEpoch: r.chosenEpoch,
+      epochFitLosses: r.epochLosses.map((e) => e.loss),
+      keptInMagnitude: maskFraction(r.masks, magnitudeMasks(kernels, density)),
     };
     run = degraded(result) ? run + 1 : 0;
   }
@@ -114,7 +156,9 @@ export async function edgePopupGrid(
   const edgePopupED = gridEffectiveDensity(unpruned, epPoints, threshold);
   const epCore = searchedMasks.get(edgePopupED) ?? magnitudeMasks(kernels, edgePopupED);
   return {
-    unpruned, grid, effectiveDensity: { magnitude: magnitudeED, edgePopup: edgePopupED },
+    unpruned,
+    grid,
+    effectiveDensity: { magnitude: magnitudeED, edgePopup: edgePopupED },
     coreOverlap: { keptInMagnitudeCore: maskFraction(epCore, magnitudeMasks(kernels, magnitudeED)), chance: magnitudeED / 100 },
   };
 }
@@ -124,7 +168,12 @@ export function denseStackLoss(model: tf.LayersModel, set: ImageSet): { wStar: F
   const names = model.layers.filter((l) => l.getWeights().length > 0).map((l) => l.name);
   const chain = denseStack(model, names);
   if (!chain) throw new Error('llc: the model is not a plain dense stack (only the MLP is supported)');
-  const shapes = chain.map((c) => model.getLayer(c.name).getWeights().map((w) => w.shape as number[]));
+  const shapes = chain.map((c) =>
+    model
+      .getLayer(c.name)
+      .getWeights()
+      .map((w) => w.shape as number[]),
+  );
   const parts: Float32Array[] = [];
   for (const c of chain) for (const w of model.getLayer(c.name).getWeights()) parts.push(w.dataSync() as Float32Array);
   const wStar = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
@@ -161,16 +210,17 @@ export function denseStackLoss(model: tf.LayersModel, set: ImageSet): { wStar: F
 }
 
 export type FollowupOutcome =
-  | { kind: 'existing'; file: string }
-  | { kind: 'computed'; file: string; wallSeconds: number }
-  | { kind: 'locked' }
-  | { kind: 'skipped'; why: string };
+  { kind: 'existing'; file: string } | { kind: 'computed'; file: string; wallSeconds: number } | { kind: 'locked' } | { kind: 'skipped'; why: string };
 
 /**
  * Compute one follow-up of one finished run unless a sound record is present. Takes the run's lock (returns
  * 'locked' if another process holds it); 'skipped' for a run the follow-up is not for, or with no trained model.
  */
-export async function computeFollowup(run: ExpandedRun, name: FollowupName, opts: { analysis?: AnalysisSettings; log?: (s: string) => void } = {}): Promise<FollowupOutcome> {
+export async function computeFollowup(
+  run: ExpandedRun,
+  name: FollowupName,
+  opts: { analysis?: AnalysisSettings; log?: (s: string) => void } = {},
+): Promise<FollowupOutcome> {
   const spec: FollowupSpec = FOLLOWUP_SPECS[name];
   if (!spec.runs(run)) return { kind: 'skipped', why: `${name} is not computed on this run (${spec.description})` };
   const d: Descriptor = resolveDescriptor(run.descriptor);
@@ -198,7 +248,7 @@ export async function computeFollowup(run: ExpandedRun, name: FollowupName, opts
     await initBackend(); // before anything touches tfjs: a run whose weights are present is not retrained
     const retrained = await restoreWeights(dir, d, hash, train.record);
     const data = await engine.prepareData(d);
-    const model = await engine.load(weightsDir(dir, 'trained'));
+    const model = await engine.loadModel(weightsDir(dir, 'trained'));
     logEvent(dir, 'followup-start', { followup: name, file });
     try {
       let record: FollowupRecord;
@@ -206,9 +256,16 @@ export async function computeFollowup(run: ExpandedRun, name: FollowupName, opts
       if (spec.kind === 'edgePopup') {
         const ep = spec.settings;
         const fit = subsetOf(data.train, Math.min(ep.fitImages, data.train.n), deriveSeed(d.dataSeed, 'edgePopupFit'));
-        const g = await edgePopupGrid(model, engine.prunableLayers(d), fit, data.validation, ep, threshold, (density) => opts.log?.(`${hash} ${name} ${density}%`));
+        const g = await edgePopupGrid(model, engine.prunableLayers(d), fit, data.validation, ep, threshold, (density) =>
+          opts.log?.(`${hash} ${name} ${density}%`),
+        );
         record = {
-          ...meta('edgePopup', hash, train.record, started, retrained), followup: 'edgePopup', settings: { ...ep, densities: [...ep.densities] }, threshold, totalWeights, ...g,
+          ...meta('edgePopup', hash, train.record, started, retrained),
+          followup: 'edgePopup',
+          settings: { ...ep, densities: [...ep.densities] },
+          threshold,
+          totalWeights,
+          ...g,
           coreSize: { magnitude: coreSize(g.effectiveDensity.magnitude, totalWeights), edgePopup: coreSize(g.effectiveDensity.edgePopup, totalWeights) },
         };
       } else {
@@ -217,7 +274,14 @@ export async function computeFollowup(run: ExpandedRun, name: FollowupName, opts
         const { wStar, loss } = denseStackLoss(model, set);
         const { dataImages: _n, ...sgld } = llcS;
         const r = estimateLlc(loss, wStar, set.n, sgld);
-        record = { ...meta('llc', hash, train.record, started, retrained), followup: 'llc', settings: { ...llcS }, ...r, parameters: wStar.length, totalWeights };
+        record = {
+          ...meta('llc', hash, train.record, started, retrained),
+          followup: 'llc',
+          settings: { ...llcS },
+          ...r,
+          parameters: wStar.length,
+          totalWeights,
+        };
       }
       const ended = new Date();
       record = { ...record, endedAt: ended.toISOString(), wallSeconds: (ended.getTime() - started.getTime()) / 1000 };

@@ -4,9 +4,15 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import type { ArchName } from '../models/types';
-import type { InitName } from '../train/init';
+import type { InitName } from '../models/types';
+import { ARCH_NAMES, INIT_NAMES, PAPER_WIDTHS, STRATEGY_NAMES } from '../protocol';
 import {
-  ARCHITECTURES, AnalysisSettings, Descriptor, DescriptorError, descriptorHash, DescriptorInput, INITS, resolveAnalysisSettings,
+  AnalysisSettings,
+  Descriptor,
+  DescriptorError,
+  descriptorHash,
+  DescriptorInput,
+  resolveAnalysisSettings,
   resolveDescriptor,
 } from '../store/descriptor';
 
@@ -47,7 +53,7 @@ export interface Profile {
   analysis: Partial<AnalysisSettings>;
 }
 
-const ALL_INITS: InitName[] = ['glorot', 'he'];
+const ALL_INITS: InitName[] = [...INIT_NAMES];
 
 /** The project's decisions where the paper lost numbers (PROTOCOL.md): every profile inherits them. */
 export const PROTOCOL_DEFAULTS_NOTE =
@@ -70,7 +76,10 @@ function cpuCifarGroup(label: string, base: Pick<GroupBase, 'architecture' | 'op
   return {
     label,
     base: { ...base, stop: { kind: 'bestValidationLoss', epochs: epochCap, patience: CPU_PATIENCE[arch] } },
-    widths: [0.1, 0.5, 1], inits: ALL_INITS, initSeeds: 2, dataSeeds: 1,
+    widths: [0.1, 0.5, 1],
+    inits: ALL_INITS,
+    initSeeds: 2,
+    dataSeeds: 1,
   };
 }
 
@@ -81,8 +90,13 @@ function cpuCifarGroup(label: string, base: Pick<GroupBase, 'architecture' | 'op
  * profiles, so their MLP runs are the same runs (same hashes, computed once).
  */
 const MLP_FULL_PROTOCOL: ProfileGroup = {
-  label: 'mlp', base: { architecture: 'mlp' }, widths: [0.1, 0.5, 1, 2, 5], inits: ALL_INITS, initSeeds: 10, dataSeeds: 5,
-  overrides: [{ initSeeds: 5, dataSeeds: 2, base: { pruning: { strategies: ['layerwiseMagnitude', 'globalMagnitude', 'random'] } } }],
+  label: 'mlp',
+  base: { architecture: 'mlp' },
+  widths: [...PAPER_WIDTHS],
+  inits: ALL_INITS,
+  initSeeds: 10,
+  dataSeeds: 5,
+  overrides: [{ initSeeds: 5, dataSeeds: 2, base: { pruning: { strategies: [...STRATEGY_NAMES] } } }],
 };
 
 export const PROFILES: Readonly<Record<string, Profile>> = {
@@ -98,22 +112,46 @@ export const PROFILES: Readonly<Record<string, Profile>> = {
       PROTOCOL_DEFAULTS_NOTE,
     ],
     groups: [
-      { label: 'mlp', base: { architecture: 'mlp', trainSubset: 2000, validationSize: 500, stop: { kind: 'targetTrainLoss', target: 0.2, window: 10, checkEvery: 10, maxEpochs: 5 } }, widths: [0.1, 1], inits: ALL_INITS, initSeeds: [0], dataSeeds: [0] },
+      {
+        label: 'mlp',
+        base: {
+          architecture: 'mlp',
+          trainSubset: 2000,
+          validationSize: 500,
+          stop: { kind: 'targetTrainLoss', target: 0.2, window: 10, checkEvery: 10, maxEpochs: 5 },
+        },
+        widths: [0.1, 1],
+        inits: ALL_INITS,
+        initSeeds: [0],
+        dataSeeds: [0],
+      },
       ...(['adam', 'adagrad'] as const).map((optimizer): ProfileGroup => ({
         label: `conv2-${optimizer}`,
         base: { architecture: 'conv2', optimizer, trainSubset: 500, validationSize: 500, stop: { kind: 'bestValidationLoss', epochs: 1 } },
-        widths: [0.1], inits: ['glorot'], initSeeds: [0], dataSeeds: [0],
+        widths: [0.1],
+        inits: ['glorot'],
+        initSeeds: [0],
+        dataSeeds: [0],
       })),
-      { label: 'resnet', base: { architecture: 'resnet', trainSubset: 500, validationSize: 500, stop: { kind: 'bestValidationLoss', epochs: 1 } }, widths: [0.1], inits: ['glorot'], initSeeds: [0], dataSeeds: [0] },
+      {
+        label: 'resnet',
+        base: { architecture: 'resnet', trainSubset: 500, validationSize: 500, stop: { kind: 'bestValidationLoss', epochs: 1 } },
+        widths: [0.1],
+        inits: ['glorot'],
+        initSeeds: [0],
+        dataSeeds: [0],
+      },
     ],
     analysis: {},
   },
   cpu: {
     name: 'cpu',
-    description: "The paper's study scaled to a 2-core CPU: the MLP part is the paper's full protocol (500 runs on full MNIST, with global/random pruning baselines on 100 of them); the three CIFAR-10 regimes on the full 45,000/5,000 split at widths 0.1, 0.5 and 1, n = 4 per width, trained to their validation-loss minimum with early stopping.",
+    description:
+      "The paper's study scaled to a 2-core CPU: the MLP part is the paper's full protocol (500 runs on full MNIST, with global/random pruning baselines on 100 of them); the three CIFAR-10 regimes on the full 45,000/5,000 split at widths 0.1, 0.5 and 1, n = 4 per width, trained to their validation-loss minimum with early stopping.",
     // The budget is sized from measured per-run times (README: Profiles and Performance); the CIFAR part's epoch
     // counts were assumed before its first runs and are to be revised from their records.
-    budget: 'MLP part (500 runs): 56 min 52 s wall with --jobs 2 on this 2-core machine (measured at 90bac6b). CIFAR part (36 runs): about 80 core-hours at the measured wasm speeds and assumed epoch counts (per run ~15 min at 0.1x, ~1.5 h at 0.5x, ~4-6 h at 1x); sweep it width by width (--widths 0.1, then 0.5, then 1) over several sessions; 536 runs',
+    budget:
+      'MLP part (500 runs): 56 min 52 s wall with --jobs 2 on this 2-core machine (measured at 90bac6b). CIFAR part (36 runs): about 80 core-hours at the measured wasm speeds and assumed epoch counts (per run ~15 min at 0.1x, ~1.5 h at 0.5x, ~4-6 h at 1x); sweep it width by width (--widths 0.1, then 0.5, then 1) over several sessions; 536 runs',
     departures: [
       "MLP: no departure: the paper's full protocol (5 widths x 2 inits x 10 init seeds x 5 data seeds, full MNIST, 5,000 validation images, train to loss 0.2; our epoch cap of 50, a safety net, was never reached: runs stop after 1.2-4.2 epochs)",
       `Conv-2 and ResNet: training stops after ${CPU_PATIENCE.conv2} (Conv-2) / ${CPU_PATIENCE.resnet} (ResNet) epochs without a lower validation loss, within the paper's caps of 100 (Adam) / 25 (Adagrad) / 90 (ResNet) epochs; the best-validation-loss epoch is kept as in the paper (paper: every epoch of the cap, best kept)`,
@@ -132,7 +170,8 @@ export const PROFILES: Readonly<Record<string, Profile>> = {
   },
   paper: {
     name: 'paper',
-    description: "The paper's full protocol: 4 regimes x widths x 2 inits x 10 init seeds x 5 data seeds, full data and epochs (plus global/random pruning baselines on 100 MLP runs). Needs a GPU for the CIFAR part; its MLP part is the cpu profile's.",
+    description:
+      "The paper's full protocol: 4 regimes x widths x 2 inits x 10 init seeds x 5 data seeds, full data and epochs (plus global/random pruning baselines on 100 MLP runs). Needs a GPU for the CIFAR part; its MLP part is the cpu profile's.",
     budget: 'GPU-days: 500 MLP runs and 1,200 Conv-2/ResNet runs of 25-100 epochs on 45,000 CIFAR-10 images; far beyond one CPU',
     departures: [
       'CIFAR-10 is the local JPEG-derived copy (PROTOCOL.md) unless the official archive is put in its place',
@@ -142,7 +181,14 @@ export const PROFILES: Readonly<Record<string, Profile>> = {
     groups: [
       MLP_FULL_PROTOCOL,
       { label: 'conv2-adam', base: { architecture: 'conv2', optimizer: 'adam' }, widths: [0.1, 0.5, 1, 2], inits: ALL_INITS, initSeeds: 10, dataSeeds: 5 },
-      { label: 'conv2-adagrad', base: { architecture: 'conv2', optimizer: 'adagrad' }, widths: [0.1, 0.5, 1, 2], inits: ALL_INITS, initSeeds: 10, dataSeeds: 5 },
+      {
+        label: 'conv2-adagrad',
+        base: { architecture: 'conv2', optimizer: 'adagrad' },
+        widths: [0.1, 0.5, 1, 2],
+        inits: ALL_INITS,
+        initSeeds: 10,
+        dataSeeds: 5,
+      },
       { label: 'resnet', base: { architecture: 'resnet' }, widths: [0.1, 0.5, 1, 2], inits: ALL_INITS, initSeeds: 10, dataSeeds: 5 },
     ],
     analysis: {},
@@ -171,32 +217,41 @@ function isObj(v: unknown): v is Record<string, unknown> {
 export function validateProfile(p: unknown): Profile {
   if (!isObj(p)) throw new DescriptorError('profile', p, 'an object with name, description, budget, departures, groups, analysis');
   const allowed = ['name', 'description', 'budget', 'departures', 'groups', 'analysis'];
-  for (const k of Object.keys(p)) if (!allowed.includes(k)) throw new DescriptorError(`profile.${k}`, p[k], `no such field; known fields: ${allowed.join(', ')}`);
+  for (const k of Object.keys(p))
+    if (!allowed.includes(k)) throw new DescriptorError(`profile.${k}`, p[k], `no such field; known fields: ${allowed.join(', ')}`);
   if (typeof p.name !== 'string' || !p.name) throw new DescriptorError('profile.name', p.name, 'a non-empty string');
-  if (!Array.isArray(p.departures) || p.departures.some((x) => typeof x !== 'string')) throw new DescriptorError('profile.departures', p.departures, 'a list of strings (how the profile departs from the paper)');
+  if (!Array.isArray(p.departures) || p.departures.some((x) => typeof x !== 'string'))
+    throw new DescriptorError('profile.departures', p.departures, 'a list of strings (how the profile departs from the paper)');
   if (!Array.isArray(p.groups) || p.groups.length === 0) throw new DescriptorError('profile.groups', p.groups, 'a non-empty list of groups');
   const groupKeys = ['label', 'base', 'widths', 'inits', 'initSeeds', 'dataSeeds', 'overrides'];
   p.groups.forEach((g: unknown, i: number) => {
     const where = `profile.groups[${i}]`;
     if (!isObj(g)) throw new DescriptorError(where, g, 'an object');
-    for (const k of Object.keys(g)) if (!groupKeys.includes(k)) throw new DescriptorError(`${where}.${k}`, g[k], `no such field; known fields: ${groupKeys.join(', ')}`);
+    for (const k of Object.keys(g))
+      if (!groupKeys.includes(k)) throw new DescriptorError(`${where}.${k}`, g[k], `no such field; known fields: ${groupKeys.join(', ')}`);
     if (!isObj(g.base)) throw new DescriptorError(`${where}.base`, g.base, 'the fixed descriptor fields (at least architecture)');
     if (!Array.isArray(g.widths) || g.widths.length === 0) throw new DescriptorError(`${where}.widths`, g.widths, 'a non-empty list of widths');
-    if (!Array.isArray(g.inits) || g.inits.length === 0) throw new DescriptorError(`${where}.inits`, g.inits, `a non-empty list of ${INITS.join('/')}`);
+    if (!Array.isArray(g.inits) || g.inits.length === 0) throw new DescriptorError(`${where}.inits`, g.inits, `a non-empty list of ${INIT_NAMES.join('/')}`);
     if (g.overrides !== undefined) {
       if (!Array.isArray(g.overrides)) throw new DescriptorError(`${where}.overrides`, g.overrides, 'a list of { initSeeds, dataSeeds, base }');
       g.overrides.forEach((o: unknown, j: number) => {
         const ow = `${where}.overrides[${j}]`;
         if (!isObj(o)) throw new DescriptorError(ow, o, 'an object { initSeeds, dataSeeds, base }');
-        for (const k of Object.keys(o)) if (!['initSeeds', 'dataSeeds', 'base'].includes(k)) throw new DescriptorError(`${ow}.${k}`, o[k], 'no such field; known fields: initSeeds, dataSeeds, base');
+        for (const k of Object.keys(o))
+          if (!['initSeeds', 'dataSeeds', 'base'].includes(k))
+            throw new DescriptorError(`${ow}.${k}`, o[k], 'no such field; known fields: initSeeds, dataSeeds, base');
         if (!isObj(o.base)) throw new DescriptorError(`${ow}.base`, o.base, 'the descriptor fields to set for these seeds');
       });
     }
   });
   const analysis = resolveAnalysisSettings(p.analysis ?? {});
   const profile: Profile = {
-    name: p.name, description: typeof p.description === 'string' ? p.description : '', budget: typeof p.budget === 'string' ? p.budget : 'not stated',
-    departures: p.departures as string[], groups: p.groups as ProfileGroup[], analysis,
+    name: p.name,
+    description: typeof p.description === 'string' ? p.description : '',
+    budget: typeof p.budget === 'string' ? p.budget : 'not stated',
+    departures: p.departures as string[],
+    groups: p.groups as ProfileGroup[],
+    analysis,
   };
   expandProfile(profile); // every descriptor must be valid (throws naming the group and field)
   return profile;
@@ -246,24 +301,34 @@ export interface ExpandedRun {
 export function expandProfileRuns(profile: Profile | string, filter: ProfileFilter = {}): ExpandedRun[] {
   const p = typeof profile === 'string' ? loadProfile(profile) : profile;
   const archs = filter.arch === undefined ? undefined : Array.isArray(filter.arch) ? filter.arch : [filter.arch];
-  if (archs) for (const a of archs) if (!ARCHITECTURES.includes(a)) throw new DescriptorError('--arch', a, `one of ${ARCHITECTURES.join(', ')}`);
+  if (archs) for (const a of archs) if (!ARCH_NAMES.includes(a)) throw new DescriptorError('--arch', a, `one of ${ARCH_NAMES.join(', ')}`);
   const seen = new Set<string>();
   const out: ExpandedRun[] = [];
   p.groups.forEach((g, gi) => {
     if (filter.groups && !filter.groups.includes(g.label)) return;
     for (const k of ['width', 'init', 'initSeed', 'dataSeed'] as const) {
       // The crossed fields come from the group's lists; one in `base` would be silently overridden.
-      if (k in (g.base as object)) throw new DescriptorError(`profile ${p.name}, group '${g.label}': base.${k}`, (g.base as Record<string, unknown>)[k], `nothing: ${k} is set by the group's ${k === 'width' ? 'widths' : k === 'init' ? 'inits' : `${k}s`} list`);
+      if (k in (g.base as object))
+        throw new DescriptorError(
+          `profile ${p.name}, group '${g.label}': base.${k}`,
+          (g.base as Record<string, unknown>)[k],
+          `nothing: ${k} is set by the group's ${k === 'width' ? 'widths' : k === 'init' ? 'inits' : `${k}s`} list`,
+        );
     }
     const initSeeds = seedList(g.initSeeds, `profile.groups[${gi}].initSeeds`);
     const dataSeeds = seedList(g.dataSeeds, `profile.groups[${gi}].dataSeeds`);
     const overrides = (g.overrides ?? []).map((o, oi) => {
       const where = `profile ${p.name}, group '${g.label}': overrides[${oi}]`;
       for (const k of ['width', 'init', 'initSeed', 'dataSeed', 'architecture'] as const) {
-        if (k in (o.base as object)) throw new DescriptorError(`${where}.base.${k}`, (o.base as Record<string, unknown>)[k], `nothing: ${k} is the group's, not a seed block's`);
+        if (k in (o.base as object))
+          throw new DescriptorError(`${where}.base.${k}`, (o.base as Record<string, unknown>)[k], `nothing: ${k} is the group's, not a seed block's`);
       }
-      const is = seedList(o.initSeeds, `${where}.initSeeds`), ds = seedList(o.dataSeeds, `${where}.dataSeeds`);
-      const outside = [...is.filter((x) => !initSeeds.includes(x)).map((x) => `init seed ${x}`), ...ds.filter((x) => !dataSeeds.includes(x)).map((x) => `data seed ${x}`)];
+      const is = seedList(o.initSeeds, `${where}.initSeeds`),
+        ds = seedList(o.dataSeeds, `${where}.dataSeeds`);
+      const outside = [
+        ...is.filter((x) => !initSeeds.includes(x)).map((x) => `init seed ${x}`),
+        ...ds.filter((x) => !dataSeeds.includes(x)).map((x) => `data seed ${x}`),
+      ];
       if (outside.length > 0) throw new DescriptorError(`${where}`, outside.join(', '), "seeds of the group (an override only changes the group's own runs)");
       return { initSeeds: new Set(is), dataSeeds: new Set(ds), base: o.base };
     });
@@ -308,4 +373,24 @@ export function profileFromSpec(spec: string | undefined): Profile {
   const s = spec ?? process.env[PROFILE_ENV];
   if (!s) throw new Error(`no profile: give --profile <${PROFILE_NAMES.join('|')}|file.json> or set ${PROFILE_ENV}`);
   return loadProfile(s);
+}
+
+function shellQuote(s: string): string {
+  return /^[A-Za-z0-9_./:=,+-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * `npm run sweep -- --profile <p> [--arch a,b | --group g,h]` computing exactly the groups that have missing
+ * runs: no filter when every group does, --arch when the missing groups are all the groups of some
+ * architectures, else --group. (The sweep skips finished runs, so a wider filter would cost nothing extra.)
+ */
+export function sweepCommand(profileSpec: string, profile: Profile, missing: readonly ExpandedRun[]): string {
+  const base = `npm run sweep -- --profile ${shellQuote(profileSpec)}`;
+  const groups = [...new Set(missing.map((r) => r.group))];
+  const allGroups = profile.groups.map((g) => g.label);
+  if (groups.length === 0 || allGroups.every((g) => groups.includes(g))) return base;
+  const archs = [...new Set(missing.map((r) => r.descriptor.architecture))];
+  const groupsOfArchs = profile.groups.filter((g) => archs.includes(g.base.architecture)).map((g) => g.label);
+  if (groupsOfArchs.every((g) => groups.includes(g))) return `${base} --arch ${archs.join(',')}`;
+  return `${base} --group ${groups.join(',')}`;
 }

@@ -2,6 +2,7 @@
 import { execFileSync } from 'child_process';
 import * as os from 'os';
 import { backendInfo, type WebgpuAdapter } from '../backend';
+import { packageVersion } from '../packages';
 import { projectRoot } from '../paths';
 import type { Provenance, Versions } from '../store/runRecord';
 
@@ -27,8 +28,7 @@ export function gitState(): { commit: string | null; dirty: boolean | null } {
 
 function version(pkg: string): string {
   try {
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
-    return (require(`${pkg}/package.json`) as { version: string }).version;
+    return packageVersion(pkg);
   } catch {
     return 'absent';
   }
@@ -53,7 +53,13 @@ export function provenance(): Provenance {
   // webgpu: which adapter (vendor, architecture, device, driver; software or not). Provenance['backend'] in
   // lib/store/runRecord.ts does not name the field yet; provenance is an execution field, outside content ids.
   const backend: Provenance['backend'] & { adapter?: WebgpuAdapter } = {
-    name: b.name, package: b.package, version: b.version, gpu: b.gpu, threads: b.threads, simd: b.simd, kernelFixes: [...b.kernelFixes],
+    name: b.name,
+    package: b.package,
+    version: b.version,
+    gpu: b.gpu,
+    threads: b.threads,
+    simd: b.simd,
+    kernelFixes: [...b.kernelFixes],
     ...(b.adapter ? { adapter: { ...b.adapter } } : {}),
   };
   return {

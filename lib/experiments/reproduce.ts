@@ -12,12 +12,30 @@ import { executeRun } from './run';
 
 /** The fields of run.json that the code computes (not when, where or by which commit it ran). */
 export const REPRODUCED_FIELDS = [
-  'status', 'weightCounts', 'trajectory', 'baselines', 'effectiveDensity', 'degraded', 'chanceMargin', 'coreSize', 'overlaps',
-  'activations', 'correctness',
+  'status',
+  'weightCounts',
+  'trajectory',
+  'baselines',
+  'effectiveDensity',
+  'degraded',
+  'chanceMargin',
+  'coreSize',
+  'overlaps',
+  'activations',
+  'correctness',
 ] as const;
 /** Of `training`: everything but the wall time. */
 export const REPRODUCED_TRAINING_FIELDS = [
-  'status', 'stopReason', 'steps', 'epochs', 'bestEpoch', 'divergedAtStep', 'validationAccuracy', 'validationLoss', 'curve', 'validation',
+  'status',
+  'stopReason',
+  'steps',
+  'epochs',
+  'bestEpoch',
+  'divergedAtStep',
+  'validationAccuracy',
+  'validationLoss',
+  'curve',
+  'validation',
 ] as const;
 
 export interface ReproduceReport {
@@ -67,8 +85,11 @@ export async function reproduceRun(hash: string, opts: { keep?: boolean } = {}):
     const nowRead = readJson<RunRecord>(path.join(runDir(outcome.hash), runFile(recorded.analysis)));
     if (nowRead.ok === false) throw new Error(`reproducing run ${hash}: the new run.json is ${nowRead.reason}`);
     return {
-      hash, recordedCommit: recorded.provenance.commit ?? null, commit: nowRead.value.provenance.commit ?? null,
-      differences: recordDifferences(recorded, nowRead.value), wallSeconds: (Date.now() - started) / 1000,
+      hash,
+      recordedCommit: recorded.provenance.commit ?? null,
+      commit: nowRead.value.provenance.commit ?? null,
+      differences: recordDifferences(recorded, nowRead.value),
+      wallSeconds: (Date.now() - started) / 1000,
     };
   } finally {
     if (saved === undefined) delete process.env.DENSITY_OUTPUTS;

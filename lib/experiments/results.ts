@@ -20,6 +20,7 @@ import type { SweepEvent, SweepSummary } from './sweep';
  * loads it with Node's own require through tsx's hook (registered here in a kernel; mocha and tsx runs have it).
  */
 function sweepModule(): typeof import('./sweep') {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- registers tsx's hook, only where it is missing
   if (!require.extensions['.ts']) require('tsx/cjs');
   return createRequire(__filename)('./sweep') as typeof import('./sweep');
 }
@@ -63,10 +64,34 @@ export interface ResultRow {
 }
 
 export const RESULT_COLUMNS: readonly (keyof ResultRow)[] = [
-  'hash', 'group', 'arch', 'dataset', 'width', 'init', 'optimizer', 'learningRate', 'initSeed', 'dataSeed', 'trainImages', 'trainSubset',
-  'validationSize', 'totalWeights', 'trainSteps', 'epochs', 'stopReason', 'status', 'validationAccuracy', 'effectiveDensity', 'degraded',
-  'chanceMargin', 'coreSize',
-  'backend', 'commit', 'dirty', 'datasetSha256', 'trainSeconds',
+  'hash',
+  'group',
+  'arch',
+  'dataset',
+  'width',
+  'init',
+  'optimizer',
+  'learningRate',
+  'initSeed',
+  'dataSeed',
+  'trainImages',
+  'trainSubset',
+  'validationSize',
+  'totalWeights',
+  'trainSteps',
+  'epochs',
+  'stopReason',
+  'status',
+  'validationAccuracy',
+  'effectiveDensity',
+  'degraded',
+  'chanceMargin',
+  'coreSize',
+  'backend',
+  'commit',
+  'dirty',
+  'datasetSha256',
+  'trainSeconds',
 ];
 
 /** The tidy row of one run. Effective density is recomputed at `analysis` (cheap; never needs weights). */
@@ -80,12 +105,33 @@ export function resultRow(r: RunRecord, analysis: AnalysisSettings, group = ''):
     degraded = detail.degraded;
   }
   return {
-    hash: r.hash, group, arch: d.architecture, dataset: d.dataset, width: d.width, init: d.init, optimizer: d.optimizer, learningRate: d.learningRate,
-    initSeed: d.initSeed, dataSeed: d.dataSeed, trainImages: r.provenance.dataset.trainImages, trainSubset: d.trainSubset ?? null,
-    validationSize: d.validationSize, totalWeights: r.weightCounts.total, trainSteps: r.training.steps, epochs: r.training.epochs,
-    stopReason: r.training.stopReason, status: r.status, validationAccuracy: r.training.validationAccuracy,
-    effectiveDensity: ed, degraded, chanceMargin: r.chanceMargin, coreSize: ed === null ? null : coreSize(ed, r.weightCounts.total),
-    backend: r.provenance.backend.name, commit: r.provenance.commit, dirty: r.provenance.dirty, datasetSha256: r.provenance.datasetSha256,
+    hash: r.hash,
+    group,
+    arch: d.architecture,
+    dataset: d.dataset,
+    width: d.width,
+    init: d.init,
+    optimizer: d.optimizer,
+    learningRate: d.learningRate,
+    initSeed: d.initSeed,
+    dataSeed: d.dataSeed,
+    trainImages: r.provenance.dataset.trainImages,
+    trainSubset: d.trainSubset ?? null,
+    validationSize: d.validationSize,
+    totalWeights: r.weightCounts.total,
+    trainSteps: r.training.steps,
+    epochs: r.training.epochs,
+    stopReason: r.training.stopReason,
+    status: r.status,
+    validationAccuracy: r.training.validationAccuracy,
+    effectiveDensity: ed,
+    degraded,
+    chanceMargin: r.chanceMargin,
+    coreSize: ed === null ? null : coreSize(ed, r.weightCounts.total),
+    backend: r.provenance.backend.name,
+    commit: r.provenance.commit,
+    dirty: r.provenance.dirty,
+    datasetSha256: r.provenance.datasetSha256,
     trainSeconds: r.training.wallSeconds,
   };
 }
@@ -199,10 +245,13 @@ export async function loadResults(profile: Profile | string, opts: LoadResultsOp
 
 /** The rows as a danfo DataFrame (loaded on first use: danfo takes a second to import). */
 export function toDataFrame(rows: ResultRow[]): import('danfojs-node').DataFrame {
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const dfd = require('danfojs-node') as typeof import('danfojs-node');
   if (rows.length === 0) return new dfd.DataFrame([], { columns: [...RESULT_COLUMNS] });
-  return new dfd.DataFrame(rows.map((r) => ({ ...r })), { columns: [...RESULT_COLUMNS] });
+  return new dfd.DataFrame(
+    rows.map((r) => ({ ...r })),
+    { columns: [...RESULT_COLUMNS] },
+  );
 }
 
 function csvCell(v: unknown): string {
@@ -217,4 +266,3 @@ export function toCsv(rows: ResultRow[]): string {
   for (const r of rows) lines.push(RESULT_COLUMNS.map((c) => csvCell(r[c])).join(','));
   return lines.join('\n') + '\n';
 }
-

@@ -7,16 +7,34 @@ import * as os from 'os';
 import * as path from 'path';
 import type * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../backend';
-import { runDir } from '../paths';
+import { isAnalysisOrRunFileName, runDir, TRAIN_CHECKPOINT_FILE, WEIGHTS_DIR } from '../paths';
 import { cleanTempFiles, readJson, replaceDirAtomic, writeJsonAtomic } from '../store/atomic';
 import { encodeBits } from '../store/bits';
 import { canonicalEqual } from '../store/canonical';
 import { AnalysisSettings, Descriptor, descriptorHash, resolveAnalysisSettings, resolveDescriptor } from '../store/descriptor';
 import { LockInfo, tryLock } from '../store/lock';
 import {
-  analysisFile, AnalysisStageRecord, assembleRunRecord, checkWeightValues, DESCRIPTOR_FILE, inspectRun, logEvent, PruneStageRecord, RunInspection,
-  RunRecord, runFile, sealStageRecord, STAGE_FILE, StageCheck, StageMeta, StageName, TrainingSummary, TrainStageRecord, TrajectoryRecordPoint,
-  weightsDir, weightsPresent, WEIGHTS_DIR,
+  analysisFile,
+  AnalysisStageRecord,
+  assembleRunRecord,
+  checkWeightValues,
+  DESCRIPTOR_FILE,
+  inspectRun,
+  logEvent,
+  PruneStageRecord,
+  RunInspection,
+  RunRecord,
+  runFile,
+  sealStageRecord,
+  STAGE_FILE,
+  StageCheck,
+  StageMeta,
+  StageName,
+  TrainingSummary,
+  TrainStageRecord,
+  TrajectoryRecordPoint,
+  weightsDir,
+  weightsPresent,
 } from '../store/runRecord';
 import { chanceMargin, effectiveDensityDetail } from '../analysis/effectiveDensity';
 
@@ -26,7 +44,7 @@ import { TrainingInterrupted } from '../train';
 import { gitState, provenance } from './provenance';
 
 /** The training stage's epoch checkpoint in a run directory (lib/train/checkpoint.ts); removed when training ends. */
-export const TRAIN_CHECKPOINT_FILE = 'train-checkpoint.bin';
+export { TRAIN_CHECKPOINT_FILE };
 
 /** Training curves longer than this are thinned for run.json (the notebooks plot them; 200 points draw the shape). */
 export const CURVE_MAX_POINTS = 200;
@@ -66,9 +84,16 @@ export function downsample<T>(xs: T[], max: number): T[] {
 function newMeta<S extends StageName>(stage: S, hash: string, inputs: StageMeta['inputs'], started: Date): StageMeta & { stage: S; commit: string | null } {
   const ended = new Date();
   return {
-    stage, id: '', hash, inputs,
-    startedAt: started.toISOString(), endedAt: ended.toISOString(), wallSeconds: (ended.getTime() - started.getTime()) / 1000,
-    pid: process.pid, hostname: os.hostname(), commit: gitState().commit,
+    stage,
+    id: '',
+    hash,
+    inputs,
+    startedAt: started.toISOString(),
+    endedAt: ended.toISOString(),
+    wallSeconds: (ended.getTime() - started.getTime()) / 1000,
+    pid: process.pid,
+    hostname: os.hostname(),
+    commit: gitState().commit,
   };
 }
 
@@ -76,7 +101,7 @@ function newMeta<S extends StageName>(stage: S, hash: string, inputs: StageMeta[
 async function saveAtomic(model: tf.LayersModel, dir: string): Promise<void> {
   const staging = `${dir}.tmp-${process.pid}-${crypto.randomBytes(4).toString('hex')}`;
   fs.rmSync(staging, { recursive: true, force: true });
-  await engine.save(model, staging);
+  await engine.saveModel(model, staging);
   replaceDirAtomic(staging, dir);
 }
 
@@ -90,7 +115,14 @@ function toPoints(traj: { density: number; accuracy: number; loss: number; remai
  * Train and save the weights. With `previous` (a sound record whose weights are missing), a training whose
  * content id equals it only restores the weights: the record, and everything computed from it, stay as they are.
  */
-async function trainStage(dir: string, d: Descriptor, hash: string, opts: RunOptions, previous?: TrainStageRecord, restoreOnly = false): Promise<TrainStageRecord> {
+async function trainStage(
+  dir: string,
+  d: Descriptor,
+  hash: string,
+  opts: RunOptions,
+  previous?: TrainStageRecord,
+  restoreOnly = false,
+): Promise<TrainStageRecord> {
   const started = new Date();
   const data = await engine.prepareData(d);
   const model = engine.buildModel(d);
@@ -98,30 +130,42 @@ async function trainStage(dir: string, d: Descriptor, hash: string, opts: RunOpt
     await saveAtomic(model, weightsDir(dir, 'init'));
     // Epoch checkpoints beside the weights (git-ignored): a stopped or killed CIFAR run resumes at its last epoch.
     const result = await engine.train(model, data, d, opts.onTrainProgress, {
-      checkpointFile: path.join(dir, TRAIN_CHECKPOINT_FILE), checkpointTag: gitState().commit ?? undefined, stopAtEpochEnd: opts.shouldStop,
+      checkpointFile: path.join(dir, TRAIN_CHECKPOINT_FILE),
+      checkpointTag: gitState().commit ?? undefined,
+      stopAtEpochEnd: opts.shouldStop,
     });
     const diverged = result.status === 'diverged';
     let validationAccuracy: number | null = null;
     let validationLoss: number | null = null;
     if (!diverged) {
       await saveAtomic(model, weightsDir(dir, 'trained'));
-      const ev = engine.evaluateModel(model, data.validation);
+      const ev = engine.evaluate(model, data.validation);
       validationAccuracy = ev.accuracy;
       validationLoss = ev.loss;
     } else {
       fs.rmSync(weightsDir(dir, 'trained'), { recursive: true, force: true });
     }
     const training: TrainingSummary = {
-      status: result.status, stopReason: result.stopReason, steps: result.steps, epochs: result.epochs, wallSeconds: result.wallSeconds,
+      status: result.status,
+      stopReason: result.stopReason,
+      steps: result.steps,
+      epochs: result.epochs,
+      wallSeconds: result.wallSeconds,
       ...(result.divergedAtStep !== undefined ? { divergedAtStep: result.divergedAtStep } : {}),
       ...(result.bestEpoch !== undefined ? { bestEpoch: result.bestEpoch } : {}),
-      validationAccuracy, validationLoss,
+      validationAccuracy,
+      validationLoss,
       curve: downsample(result.curve, CURVE_MAX_POINTS),
       validation: result.validation,
     };
     const record: TrainStageRecord = sealStageRecord({
-      ...newMeta('train', hash, {}, started), descriptor: d, provenance: provenance(), dataset: data.dataset,
-      training, weightCounts: engine.countWeights(d), weights: { init: true, trained: !diverged },
+      ...newMeta('train', hash, {}, started),
+      descriptor: d,
+      provenance: provenance(),
+      dataset: data.dataset,
+      training,
+      weightCounts: engine.countWeights(d),
+      weights: { init: true, trained: !diverged },
     });
     if (previous && previous.id === record.id) return previous;
     if (restoreOnly) {
@@ -142,7 +186,7 @@ async function pruneStage(dir: string, d: Descriptor, hash: string, train: Train
   const started = new Date();
   const data = await engine.prepareData(d);
   // Always from the saved weights: a resumed run and an uninterrupted one then prune exactly the same model.
-  const model = await engine.load(weightsDir(dir, 'trained'));
+  const model = await engine.loadModel(weightsDir(dir, 'trained'));
   try {
     const baselines: PruneStageRecord['baselines'] = {};
     let trajectory: TrajectoryRecordPoint[] = [];
@@ -159,11 +203,18 @@ async function pruneStage(dir: string, d: Descriptor, hash: string, train: Train
   }
 }
 
-async function analysisStage(dir: string, d: Descriptor, hash: string, train: TrainStageRecord, prune: PruneStageRecord, settings: AnalysisSettings): Promise<AnalysisStageRecord> {
+async function analysisStage(
+  dir: string,
+  d: Descriptor,
+  hash: string,
+  train: TrainStageRecord,
+  prune: PruneStageRecord,
+  settings: AnalysisSettings,
+): Promise<AnalysisStageRecord> {
   const started = new Date();
   const data = await engine.prepareData(d);
-  const initModel = await engine.load(weightsDir(dir, 'init'));
-  const trained = await engine.load(weightsDir(dir, 'trained'));
+  const initModel = await engine.loadModel(weightsDir(dir, 'init'));
+  const trained = await engine.loadModel(weightsDir(dir, 'trained'));
   try {
     const ed = effectiveDensityDetail(prune.trajectory, { metric: settings.metric, threshold: settings.threshold, mode: settings.mode });
     const meta = newMeta('analysis', hash, { train: train.id, prune: prune.id }, started);
@@ -173,10 +224,10 @@ async function analysisStage(dir: string, d: Descriptor, hash: string, train: Tr
       effectiveDensity: ed.density,
       degraded: ed.degraded,
       chanceMargin: chanceMargin(prune.trajectory, data.numClasses),
-      coreSize: engine.coreSizeOf(ed.density, train.weightCounts.total),
+      coreSize: engine.coreSize(ed.density, train.weightCounts.total),
       overlaps: engine.overlaps(initModel, trained, d, settings.overlapQuantile),
       activations: engine.activationStats(trained, data),
-      correctness: encodeBits(engine.correctnessOf(trained, data.validation)),
+      correctness: encodeBits(engine.correctness(trained, data.validation)),
     };
     // The stage's own clock must include the passes above, so take the end time now.
     const sealed = sealStageRecord({ ...record, endedAt: new Date().toISOString(), wallSeconds: (Date.now() - started.getTime()) / 1000 });
@@ -246,7 +297,12 @@ export async function executeRun(input: unknown, opts: RunOptions = {}): Promise
     await initBackend();
 
     // One stage with its log lines (why it is redone, start, end), then a fresh look at the records.
-    const runStage = async <R extends { wallSeconds: number }>(stage: StageName, check: StageCheck<unknown>, work: () => Promise<R>, endDetail: (r: R) => Record<string, unknown> = () => ({})): Promise<R> => {
+    const runStage = async <R extends { wallSeconds: number }>(
+      stage: StageName,
+      check: StageCheck<unknown>,
+      work: () => Promise<R>,
+      endDetail: (r: R) => Record<string, unknown> = () => ({}),
+    ): Promise<R> => {
       current = stage;
       if (check.state === 'invalid') logEvent(dir, 'redo', { stage, problem: check.problem });
       opts.onStage?.(stage);
@@ -258,14 +314,19 @@ export async function executeRun(input: unknown, opts: RunOptions = {}): Promise
       return r;
     };
     // A redone training invalidates everything computed from the old one, at every analysis setting.
-    const downstream = (): string[] => fs.readdirSync(dir).filter((n) => n === STAGE_FILE.prune || /^(analysis|run)(-[0-9a-f]{12})?\.json$/.test(n));
+    const downstream = (): string[] => fs.readdirSync(dir).filter((n) => n === STAGE_FILE.prune || isAnalysisOrRunFileName(n));
     const retrain = (check: StageCheck<unknown>, previous?: TrainStageRecord): Promise<TrainStageRecord> =>
-      runStage('train', check, async () => {
-        removeIfPresent(dir, previous ? ['weights'] : [STAGE_FILE.train, 'weights', ...downstream()]);
-        const r = await trainStage(dir, d, hash, opts, previous);
-        if (previous && r !== previous) removeIfPresent(dir, downstream());
-        return r;
-      }, (r) => ({ status: r.training.status, ...(previous ? { recordKept: r === previous } : {}) }));
+      runStage(
+        'train',
+        check,
+        async () => {
+          removeIfPresent(dir, previous ? [WEIGHTS_DIR] : [STAGE_FILE.train, WEIGHTS_DIR, ...downstream()]);
+          const r = await trainStage(dir, d, hash, opts, previous);
+          if (previous && r !== previous) removeIfPresent(dir, downstream());
+          return r;
+        },
+        (r) => ({ status: r.training.status, ...(previous ? { recordKept: r === previous } : {}) }),
+      );
 
     let train: TrainStageRecord;
     const laterStagesToDo = (): boolean => state.prune.state !== 'done' || state.analysis.state !== 'done';
@@ -275,7 +336,7 @@ export async function executeRun(input: unknown, opts: RunOptions = {}): Promise
         // A stage still to run needs the weights. Records shipped without weights (a clone) are results: retrain
         // (deterministic) to restore them, keeping the record and all after it when the training's content id is
         // unchanged. Weights of the right size holding NaN are damage: redo the training and all after it.
-        const damaged = !weightsPresent(dir) ? null : checkWeightValues(weightsDir(dir, 'trained')) ?? checkWeightValues(weightsDir(dir, 'init'));
+        const damaged = !weightsPresent(dir) ? null : (checkWeightValues(weightsDir(dir, 'trained')) ?? checkWeightValues(weightsDir(dir, 'init')));
         if (!weightsPresent(dir)) {
           train = await retrain({ state: 'invalid', problem: 'weights/ absent and a later stage needs them' }, train);
         } else if (damaged) {

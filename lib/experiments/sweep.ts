@@ -7,7 +7,6 @@
 //    --worker). Training is synchronous tfjs work that blocks its process's event loop, so only a separate
 //    process can keep a progress line live, react to a second Ctrl-C at once, and run jobs in parallel.
 import { fork, type ChildProcess } from 'child_process';
-import * as path from 'path';
 import { initBackend } from '../backend';
 import { loadDataset } from '../data';
 import { projectRoot, runDir } from '../paths';
@@ -19,8 +18,7 @@ import { executeRun, type RunOutcome } from './run';
 
 /** A run's outcome as it crosses a process boundary (Error objects do not survive IPC). */
 export type WireOutcome =
-  | Exclude<RunOutcome, { kind: 'failed' }>
-  | { kind: 'failed'; hash: string; stage: StageName | 'assemble'; error: { message: string; stack?: string } };
+  Exclude<RunOutcome, { kind: 'failed' }> | { kind: 'failed'; hash: string; stage: StageName | 'assemble'; error: { message: string; stack?: string } };
 
 export function toWire(o: RunOutcome): WireOutcome {
   return o.kind === 'failed' ? { ...o, error: { message: o.error.message, stack: o.error.stack } } : o;
@@ -79,10 +77,12 @@ const SCRATCH_PROFILES: ReadonlySet<string> = new Set(['smoke']);
 export function dirtyTreeRefusal(profile: Profile, git: { commit: string | null; dirty: boolean | null }, allowDirty: boolean): string | null {
   const builtIn = PROFILES[profile.name] === profile;
   if (!builtIn || SCRATCH_PROFILES.has(profile.name) || allowDirty || git.dirty !== true) return null;
-  return `the git working tree at ${projectRoot} has uncommitted changes to tracked files (see git status), so runs of the ` +
+  return (
+    `the git working tree at ${projectRoot} has uncommitted changes to tracked files (see git status), so runs of the ` +
     `built-in profile '${profile.name}' would record code that no commit holds (commit ${git.commit?.slice(0, 7) ?? 'unknown'} + changes). ` +
     'Commit or set aside the changes, run the sweep from a clean git worktree (README, "Long sweeps from a clean worktree"), ' +
-    'or pass --allow-dirty for an experiment (each record then says allowDirty in its provenance).';
+    'or pass --allow-dirty for an experiment (each record then says allowDirty in its provenance).'
+  );
 }
 
 /**
@@ -108,9 +108,22 @@ class Tally {
   readonly summary: SweepSummary;
   private readonly labels = new Map<string, string>();
   private readonly finished = new Set<string>();
-  constructor(runs: ExpandedRun[], private readonly t0: number) {
+  constructor(
+    runs: ExpandedRun[],
+    private readonly t0: number,
+  ) {
     for (const r of runs) this.labels.set(r.hash, label(r));
-    this.summary = { total: runs.length, done: 0, skippedExisting: 0, diverged: 0, failed: [], runningElsewhere: [], notStarted: 0, interrupted: false, wallSeconds: 0 };
+    this.summary = {
+      total: runs.length,
+      done: 0,
+      skippedExisting: 0,
+      diverged: 0,
+      failed: [],
+      runningElsewhere: [],
+      notStarted: 0,
+      interrupted: false,
+      wallSeconds: 0,
+    };
   }
   record(o: WireOutcome): void {
     const s = this.summary;
@@ -161,11 +174,15 @@ export async function runSweep(runs: ExpandedRun[], opts: SweepOptions): Promise
       fatal = (await datasetProblem(r.descriptor)) ?? undefined;
       if (fatal) break;
       emit({ type: 'run-start', hash: r.hash, label: lbl, worker: 0 });
-      const outcome = toWire(await executeRun(r.descriptor, {
-        analysis: opts.analysis, shouldStop: opts.shouldStop, purpose: opts.purpose,
-        onStage: (stage) => emit({ type: 'stage', hash: r.hash, label: lbl, stage, worker: 0 }),
-        onTrainProgress: (p) => emit({ type: 'train-progress', hash: r.hash, step: p.step, epochs: p.epochs, trainLoss: p.trainLoss, worker: 0 }),
-      }));
+      const outcome = toWire(
+        await executeRun(r.descriptor, {
+          analysis: opts.analysis,
+          shouldStop: opts.shouldStop,
+          purpose: opts.purpose,
+          onStage: (stage) => emit({ type: 'stage', hash: r.hash, label: lbl, stage, worker: 0 }),
+          onTrainProgress: (p) => emit({ type: 'train-progress', hash: r.hash, step: p.step, epochs: p.epochs, trainLoss: p.trainLoss, worker: 0 }),
+        }),
+      );
       if (outcome.kind === 'locked') {
         next.push(r);
         emit({ type: 'deferred', hash: r.hash, label: lbl, holder: outcome.holder });
@@ -234,7 +251,9 @@ export async function workerLoop(analysis: AnalysisSettings, send: (m: FromWorke
       return;
     }
     const outcome = await executeRun(m.descriptor, {
-      analysis: m.analysis ?? analysis, purpose, shouldStop: () => stop,
+      analysis: m.analysis ?? analysis,
+      purpose,
+      shouldStop: () => stop,
       onStage: (stage) => send({ type: 'stage', hash: m.hash, stage }),
       onTrainProgress: (p) => send({ type: 'train-progress', hash: m.hash, step: p.step, epochs: p.epochs, trainLoss: p.trainLoss }),
     });
@@ -373,7 +392,12 @@ export function superviseSweep(runs: ExpandedRun[], opts: SuperviseOptions): Sup
       parked.delete(i);
       if (f && !stopping) {
         // The worker died with a run in hand (out of memory, a crash in native code): that run failed.
-        const outcome: WireOutcome = { kind: 'failed', hash: f.run.hash, stage: f.stage, error: { message: `worker process exited with ${signal ?? `code ${code}`}` } };
+        const outcome: WireOutcome = {
+          kind: 'failed',
+          hash: f.run.hash,
+          stage: f.stage,
+          error: { message: `worker process exited with ${signal ?? `code ${code}`}` },
+        };
         tally.record(outcome);
         emit({ type: 'run-end', hash: f.run.hash, label: label(f.run), outcome, seconds: (Date.now() - f.t) / 1000, worker: i });
       }
@@ -394,5 +418,3 @@ export function superviseSweep(runs: ExpandedRun[], opts: SuperviseOptions): Sup
     },
   };
 }
-
-export const SWEEP_CLI = path.join(__dirname, '..', 'cli', 'sweep.ts');

@@ -35,7 +35,17 @@ export const conv2: Architecture = {
     const layers = prunableLayers(width);
     const [c1, c2, d1, d2, p] = layers;
     const conv = (l: PrunableLayer) =>
-      tf.layers.conv2d({ name: l.name, filters: l.shape[3], kernelSize: l.shape[0], strides: 1, padding: 'same', activation: 'relu', useBias: true, kernelInitializer: 'zeros', biasInitializer: 'zeros' });
+      tf.layers.conv2d({
+        name: l.name,
+        filters: l.shape[3],
+        kernelSize: l.shape[0],
+        strides: 1,
+        padding: 'same',
+        activation: 'relu',
+        useBias: true,
+        kernelInitializer: 'zeros',
+        biasInitializer: 'zeros',
+      });
     const dense = (l: PrunableLayer, activation: 'relu' | 'linear') =>
       tf.layers.dense({ name: l.name, units: l.shape[1], activation, useBias: true, kernelInitializer: 'zeros', biasInitializer: 'zeros' });
     const input = tf.input({ shape: INPUT, name: 'input' });

@@ -61,25 +61,3 @@ export function paperParameterCount(arch: ArchName | Architecture, width: number
   if (extraOf !== undefined && extra === 0) throw new Error(`${a.name} has no layer '${extraOf}' to take the paper's extra units from`);
   return { perLayer, extra, total: total + extra };
 }
-
-export type PaperSize = '0.1' | '0.5' | '1' | '2' | '5';
-
-/**
- * The paper's Table 1 ("parameters" by size), data to compare against, never used to compute. Our MLP weight counts
- * equal it exactly; our Conv-2 equals it under paperParameterCount (0.5x-2x; 0.1x: 536,964 vs 536,963); our ResNet
- * equals it under neither rule. `null` = not in the paper (Conv-2 and ResNet at 5x did not fit the authors' GPU).
- */
-export const PAPER_TABLE1: Record<ArchName, Record<PaperSize, number | null>> = {
-  mlp: { '0.1': 23_920, '0.5': 125_600, '1': 266_200, '2': 592_400, '5': 1_931_000 },
-  conv2: { '0.1': 536_963, '0.5': 11_388_288, '1': 43_780_864, '2': 171_578_880, '5': null },
-  resnet: { '0.1': 27_762, '0.5': 221_586, '1': 443_122, '2': 886_194, '5': null },
-};
-
-/** The widths (sizes) the paper trains. */
-export const PAPER_WIDTHS: readonly number[] = [0.1, 0.5, 1, 2, 5];
-
-/** The paper's Table 1 count of `arch` at `width`, or null where the paper has none (or the width is not one of its five). */
-export function paperTable1(arch: ArchName, width: number): number | null {
-  const key = String(width);
-  return key in PAPER_TABLE1[arch] ? PAPER_TABLE1[arch][key as PaperSize] : null;
-}

@@ -5,14 +5,12 @@ import { getLayerKernels, type LayerWeights } from './kernels';
 import { getArchitecture } from './registry';
 
 export type { ArchName, Architecture, PrunableLayer } from './types';
-export { ARCH_NAMES } from './types';
+export { ARCH_NAMES, INIT_NAMES, type InitName } from './types';
+export { initializers, initKernel, initSeedFor, type Initializer } from './init';
 export { hiddenWidth, assertWidth } from './width';
 export { getLayerKernels, setKernels, applyInit, type LayerWeights } from './kernels';
 export { architectures, getArchitecture } from './registry';
-export {
-  weightCounts, connections, paperParameterCount, paperTable1, PAPER_TABLE1, PAPER_WIDTHS,
-  type WeightCounts, type PaperCounts, type PaperSize,
-} from './counts';
+export { weightCounts, connections, paperParameterCount, type WeightCounts, type PaperCounts } from './counts';
 
 /**
  * Copies of the prunable kernels of `model` as Float32Array by layer name, in forward order; shapes checked.

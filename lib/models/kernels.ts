@@ -1,7 +1,7 @@
 // Reading and writing prunable kernels as Float32Array by layer name (what pruning, overlap and init use).
 import * as tf from '@tensorflow/tfjs';
 import type { PrunableLayer } from './types';
-import { initKernel, type InitName } from '../train/init';
+import { initKernel, type InitName } from './init';
 
 /** One prunable layer's kernel values in tfjs layout (same shape as `PrunableLayer.shape`). */
 export interface LayerWeights {
@@ -14,6 +14,25 @@ function kernelVariable(model: tf.LayersModel, name: string): tf.LayerVariable {
   const kernel = layer.weights[0];
   if (!kernel) throw new Error(`layer '${name}' has no kernel`);
   return kernel;
+}
+
+/** The tfjs variable behind a layer's kernel (its first weight), checked to be a variable of rank 2 or more. */
+export function kernelOf(model: tf.LayersModel, name: string): tf.Variable {
+  const v = kernelVariable(model, name).read();
+  if (!(v instanceof tf.Variable)) throw new Error(`layer '${name}': its first weight is not a variable`);
+  if (v.shape.length < 2) throw new Error(`layer '${name}': first weight has shape [${v.shape}], not a kernel`);
+  return v;
+}
+
+/** Copies of the kernels of the named layers, in that order, read without blocking (any backend). */
+export async function readKernels(model: tf.LayersModel, names: readonly string[]): Promise<LayerWeights[]> {
+  const out: LayerWeights[] = [];
+  for (const name of names) {
+    const data = await kernelOf(model, name).data();
+    // slice(): some backends hand out their own storage; callers keep and modify their copies.
+    out.push({ name, values: (data as Float32Array).slice() });
+  }
+  return out;
 }
 
 /**
@@ -48,5 +67,8 @@ export function setKernels(model: tf.LayersModel, kernels: LayerWeights[]): void
 
 /** Set every prunable kernel to its seeded initial values (biases are built as zeros). */
 export function applyInit(model: tf.LayersModel, layers: PrunableLayer[], init: InitName, initSeed: number): void {
-  setKernels(model, layers.map((l) => ({ name: l.name, values: initKernel(l, init, initSeed) })));
+  setKernels(
+    model,
+    layers.map((l) => ({ name: l.name, values: initKernel(l, init, initSeed) })),
+  );
 }

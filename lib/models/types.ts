@@ -1,10 +1,13 @@
 // Types of the architecture registry, kept apart so architectures and the registry can both import them.
 import type * as tf from '@tensorflow/tfjs';
-import type { DatasetName } from '../data';
-import type { InitName } from '../train/init';
+import type { DatasetName } from '../data/types';
 
 export type ArchName = 'mlp' | 'conv2' | 'resnet';
 export const ARCH_NAMES: readonly ArchName[] = ['mlp', 'conv2', 'resnet'];
+
+/** The initialisers (lib/models/init.ts): Glorot and He uniform. */
+export type InitName = 'glorot' | 'he';
+export const INIT_NAMES: readonly InitName[] = ['glorot', 'he'];
 
 /**
  * A layer whose kernel is pruned. `shape` is the tfjs kernel shape: [fanIn, fanOut] for dense,

@@ -20,7 +20,7 @@ function inKernel(): boolean {
 export function showHtml(html: string): void {
   if (inKernel()) {
     // Required lazily: tslab's display only exists inside a running kernel.
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const tslab = require('tslab') as typeof import('tslab');
     tslab.display.html(html);
   } else {
@@ -80,8 +80,10 @@ let figureCounter = 0;
 
 /** HTML for one interactive figure: a div and a script that draws it once Plotly is available. */
 export function figureHtml(fig: Figure, id = `density-fig-${process.pid}-${++figureCounter}-${Date.now().toString(36)}`): string {
-  const spec = JSON.stringify({ data: fig.data, layout: fig.layout ?? {}, config: { responsive: true, displaylogo: false, ...(fig.config ?? {}) } })
-    .replace(/<\//g, '<\\/');
+  const spec = JSON.stringify({ data: fig.data, layout: fig.layout ?? {}, config: { responsive: true, displaylogo: false, ...(fig.config ?? {}) } }).replace(
+    /<\//g,
+    '<\\/',
+  );
   const height = typeof fig.layout?.height === 'number' ? fig.layout.height : 420;
   return `<div id="${id}" class="density-figure" style="width:100%;height:${height}px;"></div>
 <script type="text/javascript">(function () {
@@ -126,5 +128,7 @@ export function showTable(rows: Record<string, unknown>[], opts: { columns?: str
 export function showNote(text: string, kind: 'info' | 'warning' = 'info'): void {
   const colour = kind === 'warning' ? '#fff4e5' : '#eef6ff';
   const border = kind === 'warning' ? '#f0a030' : '#3b82f6';
-  showHtml(`<div class="density-note" style="background:${colour};border-left:4px solid ${border};padding:8px 12px;margin:6px 0;white-space:pre-wrap">${escapeHtml(text)}</div>`);
+  showHtml(
+    `<div class="density-note" style="background:${colour};border-left:4px solid ${border};padding:8px 12px;margin:6px 0;white-space:pre-wrap">${escapeHtml(text)}</div>`,
+  );
 }

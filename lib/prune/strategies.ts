@@ -17,6 +17,9 @@ export const STRATEGY_NAMES: readonly StrategyName[] = ['layerwiseMagnitude', 'g
 // One prunable layer's kernel, flattened row-major (tfjs order): lib/models owns the type.
 export type { LayerWeights };
 
+/** The paper's pruning step: 2% of each layer's original count per level (1/50 exactly, see stepFraction). */
+export const DEFAULT_STEP = 0.02;
+
 export interface StrategyOptions {
   /** Fraction of each layer's ORIGINAL weight count pruned per level (paper: 0.02). */
   step: number;
@@ -151,7 +154,8 @@ export function stableArgsortUint32(keys: Uint32Array): Uint32Array {
       dstK[p] = k;
       dstI[p] = srcI[i];
     }
-    const tk = srcK, ti = srcI;
+    const tk = srcK,
+      ti = srcI;
     srcK = dstK;
     srcI = dstI;
     dstK = tk === keys ? null : tk; // never write into the caller's keys
@@ -193,7 +197,12 @@ function layerwisePlan(strategy: StrategyName, layers: LayerWeights[], step: num
 export const layerwiseMagnitude: Strategy = (layers, opts) => {
   checkLayers(layers);
   stepFraction(opts.step); // validate before the sort
-  return layerwisePlan('layerwiseMagnitude', layers, opts.step, layers.map((l) => magnitudeOrder(l.values)));
+  return layerwisePlan(
+    'layerwiseMagnitude',
+    layers,
+    opts.step,
+    layers.map((l) => magnitudeOrder(l.values)),
+  );
 };
 
 /**
@@ -285,7 +294,8 @@ export function remainingAt(plan: PruningPlan, level: number): Record<string, nu
 /** Percent of all prunable weights remaining at `level`, from the exact counts (100 at level 0). */
 export function densityAt(plan: PruningPlan, level: number): number {
   const counts = plan.prunedCount(level);
-  let total = 0, pruned = 0;
+  let total = 0,
+    pruned = 0;
   plan.layers.forEach((l, li) => {
     total += l.count;
     pruned += counts[li];

@@ -145,7 +145,10 @@ export async function runCollector(opts: CollectorOptions): Promise<CollectorSum
       }
       try {
         const out = collectResult(runDir(w.hash), job.returnvalue, w.analysis, {
-          queue: opts.queueLabel, weights: opts.weights, jobId: w.jobId, attempts: job.attemptsStarted,
+          queue: opts.queueLabel,
+          weights: opts.weights,
+          jobId: w.jobId,
+          attempts: job.attemptsStarted,
         });
         summary.collected++;
         const seconds = job.finishedOn && job.processedOn ? (job.finishedOn - job.processedOn) / 1000 : null;
@@ -194,14 +197,24 @@ export async function runCollector(opts: CollectorOptions): Promise<CollectorSum
     if (isDone(w)) return settle(w); // finished between the first look and the lock
     const e = opts.enqueue;
     const data: RunJobData = {
-      hash: w.hash, descriptor: w.run.descriptor, analysis: w.analysis, group: w.run.group, label: w.label, profile: e.profile,
-      commit: e.commit, cleanTreeRequired: e.cleanTreeRequired, allowDirty: e.allowDirty,
+      hash: w.hash,
+      descriptor: w.run.descriptor,
+      analysis: w.analysis,
+      group: w.run.group,
+      label: w.label,
+      profile: e.profile,
+      commit: e.commit,
+      cleanTreeRequired: e.cleanTreeRequired,
+      allowDirty: e.allowDirty,
       seed: soundRecords(runDir(w.hash), w.hash, w.analysis),
     };
     await q.add(RUN_JOB, data, {
-      jobId: w.jobId, attempts: e.attempts, backoff: { type: 'fixed', delay: 2000 },
+      jobId: w.jobId,
+      attempts: e.attempts,
+      backoff: { type: 'fixed', delay: 2000 },
       // Kept: a finished job holds the records until they are collected, and its id keeps a re-enqueue a no-op.
-      removeOnComplete: false, removeOnFail: false,
+      removeOnComplete: false,
+      removeOnFail: false,
     });
     summary.enqueued++;
     emit({ type: 'enqueued', run: w });
@@ -240,4 +253,3 @@ export async function runCollector(opts: CollectorOptions): Promise<CollectorSum
   }
   return summary;
 }
-

@@ -32,7 +32,9 @@ export function parseRedisUrl(url: string): RedisTarget {
   if (!Number.isInteger(db) || db < 0) throw new Error(`--redis: database '${dbText}' in '${url}' is not a whole number`);
   return {
     display: `${u.protocol}//${u.hostname}:${port}/${db}`,
-    host: u.hostname, port, db,
+    host: u.hostname,
+    port,
+    db,
     ...(u.username ? { username: decodeURIComponent(u.username) } : {}),
     ...(u.password ? { password: decodeURIComponent(u.password) } : {}),
     tls: u.protocol === 'rediss:',
@@ -46,7 +48,11 @@ export function parseRedisUrl(url: string): RedisTarget {
  */
 export function persistentConnection(t: RedisTarget): ConnectionOptions {
   return {
-    host: t.host, port: t.port, db: t.db, username: t.username, password: t.password,
+    host: t.host,
+    port: t.port,
+    db: t.db,
+    username: t.username,
+    password: t.password,
     ...(t.tls ? { tls: {} } : {}),
     maxRetriesPerRequest: null,
     retryStrategy: (times: number) => Math.min(times * 200, 2000),
@@ -59,7 +65,11 @@ export function persistentConnection(t: RedisTarget): ConnectionOptions {
  */
 export function oneShotConnection(t: RedisTarget): ConnectionOptions {
   return {
-    host: t.host, port: t.port, db: t.db, username: t.username, password: t.password,
+    host: t.host,
+    port: t.port,
+    db: t.db,
+    username: t.username,
+    password: t.password,
     ...(t.tls ? { tls: {} } : {}),
     maxRetriesPerRequest: 2,
     connectTimeout: 5000,

@@ -4,12 +4,27 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { isAnalysisOrRunFileName } from '../paths';
 import { cleanTempFiles, readJson, replaceDirAtomic, tempPathFor, writeJsonAtomic } from '../store/atomic';
 import { canonicalEqual } from '../store/canonical';
 import { descriptorHash, resolveAnalysisSettings, type AnalysisSettings, type Descriptor } from '../store/descriptor';
 import {
-  analysisFile, analysisKey, assembleRunRecord, DESCRIPTOR_FILE, EVENTS_FILE, inspectRun, logEvent, runFile, STAGE_FILE, WEIGHTS_DIR,
-  type AnalysisStageRecord, type PruneStageRecord, type RunEvent, type RunStatus, type StageName, type TrainStageRecord,
+  analysisFile,
+  analysisKey,
+  assembleRunRecord,
+  DESCRIPTOR_FILE,
+  EVENTS_FILE,
+  inspectRun,
+  logEvent,
+  runFile,
+  STAGE_FILE,
+  WEIGHTS_DIR,
+  type AnalysisStageRecord,
+  type PruneStageRecord,
+  type RunEvent,
+  type RunStatus,
+  type StageName,
+  type TrainStageRecord,
 } from '../store/runRecord';
 import type { ExpandedRun } from '../experiments/profiles';
 
@@ -92,12 +107,16 @@ export function soundRecords(dir: string, hash: string, analysis: AnalysisSettin
  */
 export function checkoutProblem(data: RunJobData, git: { commit: string | null; dirty: boolean | null }, anyCommit: boolean): string | null {
   if (!anyCommit && data.commit && git.commit && data.commit !== git.commit) {
-    return `the run was enqueued from commit ${data.commit.slice(0, 7)} but this worker's checkout is at ${git.commit.slice(0, 7)}: ` +
-      `check out ${data.commit.slice(0, 7)} on this machine (or start the worker with --any-commit to record runs under another commit)`;
+    return (
+      `the run was enqueued from commit ${data.commit.slice(0, 7)} but this worker's checkout is at ${git.commit.slice(0, 7)}: ` +
+      `check out ${data.commit.slice(0, 7)} on this machine (or start the worker with --any-commit to record runs under another commit)`
+    );
   }
   if (data.cleanTreeRequired && !data.allowDirty && git.dirty === true) {
-    return `this worker's checkout has uncommitted changes to tracked files, and runs of the built-in profile '${data.profile}' must ` +
-      'record code a commit holds: commit or set the changes aside (or enqueue with --allow-dirty for an experiment)';
+    return (
+      `this worker's checkout has uncommitted changes to tracked files, and runs of the built-in profile '${data.profile}' must ` +
+      'record code a commit holds: commit or set the changes aside (or enqueue with --allow-dirty for an experiment)'
+    );
   }
   return null;
 }
@@ -133,8 +152,10 @@ export function checkResult(result: RunJobResult, hash: string, analysis: Analys
     const s = inspectRun(dir, hash, analysis);
     if (s.run.state !== 'done') {
       const problem = [s.train, s.prune, s.analysis, s.run].find((c) => c.state === 'invalid');
-      throw new Error(`records of run ${hash} from worker ${result.worker.hostname} (pid ${result.worker.pid}) are not sound: ` +
-        (problem && problem.state === 'invalid' ? problem.problem : 'a stage record is missing'));
+      throw new Error(
+        `records of run ${hash} from worker ${result.worker.hostname} (pid ${result.worker.pid}) are not sound: ` +
+          (problem && problem.state === 'invalid' ? problem.problem : 'a stage record is missing'),
+      );
     }
   } finally {
     fs.rmSync(staging, { recursive: true, force: true });
@@ -192,7 +213,7 @@ export function collectResult(dir: string, result: RunJobResult, analysisIn: Ana
   if (keep.train && keep.train.id !== result.records.train.id) {
     // Another training than the one on disk: its weights and everything computed from it are stale.
     for (const n of fs.readdirSync(dir)) {
-      if (n === STAGE_FILE.prune || /^(analysis|run)(-[0-9a-f]{12})?\.json$/.test(n) || n === WEIGHTS_DIR) fs.rmSync(path.join(dir, n), { recursive: true, force: true });
+      if (n === STAGE_FILE.prune || isAnalysisOrRunFileName(n) || n === WEIGHTS_DIR) fs.rmSync(path.join(dir, n), { recursive: true, force: true });
     }
     delete keep.prune;
     delete keep.analysis;
@@ -205,12 +226,19 @@ export function collectResult(dir: string, result: RunJobResult, analysisIn: Ana
   const stages = writeRecords(dir, result, analysis, keep);
   appendEvents(dir, result.events, opts.queue);
   logEvent(dir, 'queue-collected', {
-    queue: opts.queue, job: opts.jobId, attempts: opts.attempts, worker: `${result.worker.hostname} pid ${result.worker.pid}`,
-    stagesRun: result.stagesRun, written: stages, weights: result.weights,
+    queue: opts.queue,
+    job: opts.jobId,
+    attempts: opts.attempts,
+    worker: `${result.worker.hostname} pid ${result.worker.pid}`,
+    stagesRun: result.stagesRun,
+    written: stages,
+    weights: result.weights,
   });
   const after = inspectRun(dir, hash, analysis);
   if (after.run.state !== 'done') {
-    throw new Error(`run ${hash}: collected records did not make a sound run in ${dir}: ${after.run.state === 'invalid' ? after.run.problem : 'run record missing'}`);
+    throw new Error(
+      `run ${hash}: collected records did not make a sound run in ${dir}: ${after.run.state === 'invalid' ? after.run.problem : 'run record missing'}`,
+    );
   }
   return { kind: 'written', stages };
 }

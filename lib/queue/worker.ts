@@ -12,10 +12,11 @@ import * as os from 'os';
 import * as path from 'path';
 import { DelayedError, Queue, Worker, WaitingError, type Job } from 'bullmq';
 import { gitState } from '../experiments/provenance';
-import { SWEEP_CLI, type FromWorker, type ToWorker, type WireOutcome } from '../experiments/sweep';
+import { type FromWorker, type ToWorker, type WireOutcome } from '../experiments/sweep';
 import { resolveAnalysisSettings } from '../store/descriptor';
+import { DESCRIPTOR_FILE, EVENTS_FILE, RUNS_DIR, STAGE_FILE, SWEEP_CLI, WEIGHTS_DIR } from '../paths';
 import { tryLock } from '../store/lock';
-import { inspectRun, readEvents, STAGE_FILE, WEIGHTS_DIR, analysisFile, type StageName } from '../store/runRecord';
+import { inspectRun, readEvents, analysisFile, type StageName } from '../store/runRecord';
 import { writeJsonAtomic } from '../store/atomic';
 import { persistentConnection, type RedisTarget } from './connection';
 import { checkoutProblem, copyDirAtomic, RUN_JOB, soundRecords, type RunJobData, type RunJobResult } from './jobs';
@@ -69,7 +70,12 @@ class ComputeProcess {
   private answer: ((a: ChildAnswer) => void) | null = null;
   stage: StageName | null = null;
 
-  constructor(readonly allowDirty: boolean, scratch: string, env: NodeJS.ProcessEnv, onStage: (hash: string, stage: StageName) => void) {
+  constructor(
+    readonly allowDirty: boolean,
+    scratch: string,
+    env: NodeJS.ProcessEnv,
+    onStage: (hash: string, stage: StageName) => void,
+  ) {
     this.proc = fork(SWEEP_CLI, ['--worker', ...(allowDirty ? ['--allow-dirty'] : [])], {
       env: { ...process.env, DENSITY_QUIET: '1', ...env, DENSITY_OUTPUTS: scratch },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -118,7 +124,10 @@ class ComputeProcess {
 
 function countLines(file: string): number {
   try {
-    return fs.readFileSync(file, 'utf8').split('\n').filter((l) => l.trim()).length;
+    return fs
+      .readFileSync(file, 'utf8')
+      .split('\n')
+      .filter((l) => l.trim()).length;
   } catch {
     return 0;
   }
@@ -139,7 +148,7 @@ function seedScratch(dir: string, data: RunJobData, weights: string | undefined)
     const seed = data.seed;
     if (seed.train && have.train?.id !== seed.train.id) {
       // A different training in scratch than outputs' sound one: outputs' wins, as its downstream records build on it.
-      for (const n of fs.readdirSync(dir)) if (n.endsWith('.json') && n !== 'descriptor.json') fs.rmSync(path.join(dir, n), { force: true });
+      for (const n of fs.readdirSync(dir)) if (n.endsWith('.json') && n !== DESCRIPTOR_FILE) fs.rmSync(path.join(dir, n), { force: true });
       fs.rmSync(path.join(dir, WEIGHTS_DIR), { recursive: true, force: true });
       writeJsonAtomic(path.join(dir, STAGE_FILE.train), seed.train);
       if (seed.prune) writeJsonAtomic(path.join(dir, STAGE_FILE.prune), seed.prune);
@@ -160,7 +169,7 @@ function seedScratch(dir: string, data: RunJobData, weights: string | undefined)
 }
 
 export function startQueueWorker(opts: QueueWorkerOptions): QueueWorker {
-  fs.mkdirSync(path.join(opts.scratch, 'runs'), { recursive: true });
+  fs.mkdirSync(path.join(opts.scratch, RUNS_DIR), { recursive: true });
   const queueProvenance = { name: opts.queue, redis: opts.redis.display };
   const summary: QueueWorkerSummary = { completed: 0, failed: 0, handedBack: 0 };
   const idle: ComputeProcess[] = [];
@@ -208,14 +217,14 @@ export function startQueueWorker(opts: QueueWorkerOptions): QueueWorker {
       refuse(problem);
       return handBack();
     }
-    const dir = path.join(opts.scratch, 'runs', data.hash);
+    const dir = path.join(opts.scratch, RUNS_DIR, data.hash);
     fs.mkdirSync(dir, { recursive: true });
     if (seedScratch(dir, data, opts.weights) === 'locked') {
       // Another process on this machine works on the run in the same scratch folder: try again a little later.
       await job.moveToDelayed(Date.now() + 5000, token);
       throw new DelayedError();
     }
-    const eventsFile = path.join(dir, 'events.jsonl');
+    const eventsFile = path.join(dir, EVENTS_FILE);
     const linesBefore = countLines(eventsFile);
     const t0 = Date.now();
     opts.log(`${data.hash} ${data.label}: started (attempt ${job.attemptsMade + 1})`);
@@ -249,7 +258,8 @@ export function startQueueWorker(opts: QueueWorkerOptions): QueueWorker {
     }
     const analysis = resolveAnalysisSettings(data.analysis);
     const s = inspectRun(dir, data.hash, analysis);
-    if (s.run.state !== 'done' || s.train.state !== 'done') throw new Error(`run ${data.hash} on ${os.hostname()}: executeRun reported ${o.kind} but the scratch run is not sound`);
+    if (s.run.state !== 'done' || s.train.state !== 'done')
+      throw new Error(`run ${data.hash} on ${os.hostname()}: executeRun reported ${o.kind} but the scratch run is not sound`);
     const records = soundRecords(dir, data.hash, analysis);
     const train = s.train.record;
     // The training was computed here (not shipped with the job): say which queue it came through.
@@ -278,18 +288,22 @@ export function startQueueWorker(opts: QueueWorkerOptions): QueueWorker {
     };
   };
 
-  const worker = new Worker<RunJobData, RunJobResult>(opts.queue, async (job, token) => {
-    if (job.name !== RUN_JOB) throw new Error(`job ${job.id} is a '${job.name}' job; a density queue holds only '${RUN_JOB}' jobs`);
-    return processor(job, token);
-  }, {
-    connection: persistentConnection(opts.redis),
-    concurrency: opts.concurrency,
-    lockDuration: opts.stalledSeconds * 1000,
-    stalledInterval: opts.stalledSeconds * 1000,
-    // A run orphaned by dying workers this many times is recorded failed rather than retried for ever.
-    maxStalledCount: 3,
-    autorun: true,
-  });
+  const worker = new Worker<RunJobData, RunJobResult>(
+    opts.queue,
+    async (job, token) => {
+      if (job.name !== RUN_JOB) throw new Error(`job ${job.id} is a '${job.name}' job; a density queue holds only '${RUN_JOB}' jobs`);
+      return processor(job, token);
+    },
+    {
+      connection: persistentConnection(opts.redis),
+      concurrency: opts.concurrency,
+      lockDuration: opts.stalledSeconds * 1000,
+      stalledInterval: opts.stalledSeconds * 1000,
+      // A run orphaned by dying workers this many times is recorded failed rather than retried for ever.
+      maxStalledCount: 3,
+      autorun: true,
+    },
+  );
   let lastError = '';
   worker.on('error', (err) => {
     // ioredis reports every failed reconnect; one line per distinct message is enough to see Redis is away.
@@ -323,15 +337,21 @@ export function startQueueWorker(opts: QueueWorkerOptions): QueueWorker {
     // Nothing left to take: leave once no run is waiting or in flight anywhere (an active one on another worker
     // may stall and come back, so this worker waits for it). Polled: BullMQ's 'drained' fires once per lull.
     const counter = new Queue(opts.queue, { connection: persistentConnection(opts.redis) });
-    const timer = setInterval(() => {
-      if (inHand > 0 || stopping) return;
-      counter.getJobCounts('waiting', 'delayed', 'prioritized', 'active', 'paused', 'waiting-children').then((c) => {
-        if (Object.values(c).reduce((a, b) => a + b, 0) === 0 && inHand === 0 && !stopping) {
-          opts.log('queue empty: leaving');
-          requestStop();
-        }
-      }, () => undefined);
-    }, Math.max(1000, (opts.stalledSeconds * 1000) / 2));
+    const timer = setInterval(
+      () => {
+        if (inHand > 0 || stopping) return;
+        counter.getJobCounts('waiting', 'delayed', 'prioritized', 'active', 'paused', 'waiting-children').then(
+          (c) => {
+            if (Object.values(c).reduce((a, b) => a + b, 0) === 0 && inHand === 0 && !stopping) {
+              opts.log('queue empty: leaving');
+              requestStop();
+            }
+          },
+          () => undefined,
+        );
+      },
+      Math.max(1000, (opts.stalledSeconds * 1000) / 2),
+    );
     void done.then(() => {
       clearInterval(timer);
       return counter.close();

@@ -21,27 +21,39 @@ interface ChromiumModule {
   INSTALL_COMMAND: string;
 }
 // Plain JS shared with scripts/ensure-setup.js (which installs Chromium for `npm test` before node_modules exists).
-// eslint-disable-next-line @typescript-eslint/no-var-requires
+// eslint-disable-next-line @typescript-eslint/no-require-imports
 const chromiumSetup = require(path.join(projectRoot, 'scripts', 'chromium.js')) as ChromiumModule;
 
 export function chromiumPath(): string {
   const found = chromiumSetup.findChromium();
   if (found) return found;
-  throw new Error(`no Chromium found (looked for ${chromiumSetup.chromiumCandidates().join(', ')}): run \`node scripts/ensure-setup.js --chromium\` ` +
-    `(as root it installs it), \`${chromiumSetup.INSTALL_COMMAND}\`, or set DENSITY_CHROMIUM to a Chrome/Chromium binary`);
+  throw new Error(
+    `no Chromium found (looked for ${chromiumSetup.chromiumCandidates().join(', ')}): run \`node scripts/ensure-setup.js --chromium\` ` +
+      `(as root it installs it), \`${chromiumSetup.INSTALL_COMMAND}\`, or set DENSITY_CHROMIUM to a Chrome/Chromium binary`,
+  );
 }
 
 export async function checkPage(file: string, opts: { settleMs?: number } = {}): Promise<PageReport> {
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { chromium } = require('playwright-core') as typeof import('playwright-core');
   const browser = await chromium.launch({
     executablePath: chromiumPath(),
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
   const report: PageReport = { file, figures: 0, figuresWithData: 0, consoleErrors: [], blockedRequests: [], provenanceBoxes: 0, provenanceCellsNotLeft: 0 };
   try {
     const page = await browser.newPage();
-    page.on('console', (m) => { if (m.type() === 'error') report.consoleErrors.push(m.text()); });
+    page.on('console', (m) => {
+      if (m.type() === 'error') report.consoleErrors.push(m.text());
+    });
     page.on('pageerror', (e) => report.consoleErrors.push(String(e)));
     // No network: anything that is not the file itself (or inline data) is blocked and reported.
     await page.route('**/*', (route) => {
@@ -77,11 +89,16 @@ if (require.main === module) {
   (async () => {
     for (const f of files) {
       const r = await checkPage(f);
-      process.stdout.write(`${path.basename(f)}: ${r.figuresWithData}/${r.figures} figures drawn, ${r.consoleErrors.length} console errors, ${r.blockedRequests.length} blocked requests, ` +
-        `${r.provenanceCellsNotLeft} provenance cells not left-aligned\n`);
+      process.stdout.write(
+        `${path.basename(f)}: ${r.figuresWithData}/${r.figures} figures drawn, ${r.consoleErrors.length} console errors, ${r.blockedRequests.length} blocked requests, ` +
+          `${r.provenanceCellsNotLeft} provenance cells not left-aligned\n`,
+      );
       for (const e of r.consoleErrors) process.stdout.write(`  console: ${e}\n`);
       for (const u of r.blockedRequests) process.stdout.write(`  blocked: ${u}\n`);
       if (r.figures !== r.figuresWithData || r.consoleErrors.length || r.blockedRequests.length || r.provenanceCellsNotLeft) process.exitCode = 1;
     }
-  })().catch((e) => { process.stderr.write(`${(e as Error).stack}\n`); process.exitCode = 2; });
+  })().catch((e) => {
+    process.stderr.write(`${(e as Error).stack}\n`);
+    process.exitCode = 2;
+  });
 }

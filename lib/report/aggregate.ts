@@ -6,7 +6,7 @@ import { kde, kdeBandwidth } from '../analysis/kde';
 import { mean, sd, tTwoTailed } from '../analysis/stats';
 import { colourFor, type BandSeries } from '../plots/figures';
 import type { TrajectoryRecordPoint } from '../store/runRecord';
-import { PAPER_REGIME_TITLES, paperRegimeOf, type PaperRegime } from './paperNumbers';
+import { PAPER_REGIME_TITLES, paperRegimeOf, type PaperRegime } from '../protocol';
 import type { StudyRun } from './study';
 
 /** Mean and sample sd (sd null below 2 values; both null with none). */
@@ -94,7 +94,9 @@ export function regimesOf(runs: readonly StudyRun[], opts: RegimeOptions = {}): 
   for (const [key, list] of groups) {
     const { arch, optimizer, dataset } = list[0].row;
     const paper = paperRegimeOf(arch, optimizer);
-    const standard = paper ? PAPER_REGIME_TITLES[paper] : `${ARCH_TITLES[arch] ?? arch} (${OPT_TITLES[optimizer] ?? optimizer}, ${DATASET_TITLES[dataset] ?? dataset})`;
+    const standard = paper
+      ? PAPER_REGIME_TITLES[paper]
+      : `${ARCH_TITLES[arch] ?? arch} (${OPT_TITLES[optimizer] ?? optimizer}, ${DATASET_TITLES[dataset] ?? dataset})`;
     // Two groups of one paper regime in a profile (e.g. two learning rates) keep apart by their labels.
     const sameRegime = [...groups.values()].filter((l) => l[0].row.arch === arch && l[0].row.optimizer === optimizer).length;
     const kept: StudyRun[] = [];
@@ -154,30 +156,37 @@ export function trajectoryBands(
   runs: readonly { width: number; trajectory: readonly TrajectoryRecordPoint[] | null }[],
   metric: 'accuracy' | 'loss' = 'accuracy',
 ): TrajectoryBand[] {
-  const withTraj = runs.filter((r): r is { width: number; trajectory: readonly TrajectoryRecordPoint[] } => Array.isArray(r.trajectory) && r.trajectory.length > 0);
+  const withTraj = runs.filter(
+    (r): r is { width: number; trajectory: readonly TrajectoryRecordPoint[] } => Array.isArray(r.trajectory) && r.trajectory.length > 0,
+  );
   const groups = groupBy(withTraj, (r) => r.width);
-  return [...groups.keys()].sort((a, b) => a - b).map((width) => {
-    const list = groups.get(width) as { trajectory: readonly TrajectoryRecordPoint[] }[];
-    const levels = Math.min(...list.map((r) => r.trajectory.length));
-    const band: TrajectoryBand = { width, n: list.length, density: [], mean: [], sd: [], lower: [], upper: [] };
-    for (let k = 0; k < levels; k++) {
-      const ys = list.map((r) => (metric === 'accuracy' ? 100 * r.trajectory[k].accuracy : r.trajectory[k].loss));
-      const s = meanSd(ys);
-      const m = s.mean as number;
-      band.density.push(mean(list.map((r) => r.trajectory[k].density)));
-      band.mean.push(m);
-      band.sd.push(s.sd);
-      band.lower.push(m - (s.sd ?? 0));
-      band.upper.push(m + (s.sd ?? 0));
-    }
-    return band;
-  });
+  return [...groups.keys()]
+    .sort((a, b) => a - b)
+    .map((width) => {
+      const list = groups.get(width) as { trajectory: readonly TrajectoryRecordPoint[] }[];
+      const levels = Math.min(...list.map((r) => r.trajectory.length));
+      const band: TrajectoryBand = { width, n: list.length, density: [], mean: [], sd: [], lower: [], upper: [] };
+      for (let k = 0; k < levels; k++) {
+        const ys = list.map((r) => (metric === 'accuracy' ? 100 * r.trajectory[k].accuracy : r.trajectory[k].loss));
+        const s = meanSd(ys);
+        const m = s.mean as number;
+        band.density.push(mean(list.map((r) => r.trajectory[k].density)));
+        band.mean.push(m);
+        band.sd.push(s.sd);
+        band.lower.push(m - (s.sd ?? 0));
+        band.upper.push(m + (s.sd ?? 0));
+      }
+      return band;
+    });
 }
 
 /** Bands as lineBandFigure series, coloured by width; a single run has no band. */
 export function bandSeries(bands: readonly TrajectoryBand[], label: (b: TrajectoryBand) => string = (b) => `${widthLabel(b.width)} (n=${b.n})`): BandSeries[] {
   return bands.map((b) => ({
-    name: label(b), x: b.density, mean: b.mean, colour: colourFor(b.width),
+    name: label(b),
+    x: b.density,
+    mean: b.mean,
+    colour: colourFor(b.width),
     ...(b.n >= 2 ? { lower: b.lower, upper: b.upper } : {}),
   }));
 }
@@ -292,7 +301,10 @@ export const LEFT_OUT_COLUMN = 'left out';
  * a width whose every run was left out gets a row of its own, so no table hides that its regime never learned.
  */
 export function withLeftOut<R extends Record<string, unknown>>(regime: Regime, rows: readonly R[]): (R | Record<string, number>)[] {
-  const out: (R | Record<string, number>)[] = rows.map((r) => ({ ...r, [LEFT_OUT_COLUMN]: typeof r.width === 'number' ? leftOutCount(regime, r.width) : leftOutCount(regime) }));
+  const out: (R | Record<string, number>)[] = rows.map((r) => ({
+    ...r,
+    [LEFT_OUT_COLUMN]: typeof r.width === 'number' ? leftOutCount(regime, r.width) : leftOutCount(regime),
+  }));
   const shown = new Set(rows.map((r) => r.width));
   for (const w of uniqueSorted(regime.leftOut.map((l) => l.run.row.width))) {
     if (!shown.has(w) && rows.every((r) => typeof r.width === 'number')) out.push({ width: w, [LEFT_OUT_COLUMN]: leftOutCount(regime, w) });
@@ -301,6 +313,14 @@ export function withLeftOut<R extends Record<string, unknown>>(regime: Regime, r
 }
 
 /** The same for a table over several regimes (a `regime` column holding each regime's title). */
-export function withLeftOutByRegime<R extends Record<string, unknown>>(regimes: readonly Regime[], rows: readonly R[]): (R | Record<string, number | string>)[] {
-  return regimes.flatMap((g) => withLeftOut(g, rows.filter((r) => r.regime === g.title)).map((r) => ({ regime: g.title, ...r })));
+export function withLeftOutByRegime<R extends Record<string, unknown>>(
+  regimes: readonly Regime[],
+  rows: readonly R[],
+): (R | Record<string, number | string>)[] {
+  return regimes.flatMap((g) =>
+    withLeftOut(
+      g,
+      rows.filter((r) => r.regime === g.title),
+    ).map((r) => ({ regime: g.title, ...r })),
+  );
 }

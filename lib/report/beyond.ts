@@ -22,21 +22,45 @@ export interface ThresholdCurve {
 
 /** Mean (sd) effective density per width at each threshold, with the study's metric and mode. */
 export function thresholdCurves(regime: Regime, analysis: AnalysisSettings, thresholds: readonly number[] = DEFAULT_CURVE_THRESHOLDS): ThresholdCurve[] {
-  return byWidth(regime.runs).map(({ width, runs }) => {
-    const trajs = runs.map((r) => r.record.trajectory).filter((t): t is TrajectoryRecordPoint[] => Array.isArray(t) && t.length > 0);
-    const curves = trajs.map((t) => effectiveDensityCurve(t, thresholds, { metric: analysis.metric, mode: analysis.mode }));
-    const stats = thresholds.map((_, k) => meanSd(curves.map((c) => c[k].density)));
-    return { width, n: trajs.length, thresholds: [...thresholds], mean: stats.map((s) => s.mean ?? NaN), sd: stats.map((s) => s.sd), leftOut: leftOutCount(regime, width) };
-  }).filter((c) => c.n > 0);
+  return byWidth(regime.runs)
+    .map(({ width, runs }) => {
+      const trajs = runs.map((r) => r.record.trajectory).filter((t): t is TrajectoryRecordPoint[] => Array.isArray(t) && t.length > 0);
+      const curves = trajs.map((t) => effectiveDensityCurve(t, thresholds, { metric: analysis.metric, mode: analysis.mode }));
+      const stats = thresholds.map((_, k) => meanSd(curves.map((c) => c[k].density)));
+      return {
+        width,
+        n: trajs.length,
+        thresholds: [...thresholds],
+        mean: stats.map((s) => s.mean ?? NaN),
+        sd: stats.map((s) => s.sd),
+        leftOut: leftOutCount(regime, width),
+      };
+    })
+    .filter((c) => c.n > 0);
 }
 
 export function thresholdFigure(study: Study, regime: Regime, curves: readonly ThresholdCurve[], analysis: AnalysisSettings): Figure {
-  const unit = analysis.metric === 'accuracy' ? (analysis.mode === 'points' ? 'accuracy points' : '% of the unpruned accuracy') : analysis.mode === 'points' ? 'loss units' : '% of the unpruned loss';
+  const unit =
+    analysis.metric === 'accuracy'
+      ? analysis.mode === 'points'
+        ? 'accuracy points'
+        : '% of the unpruned accuracy'
+      : analysis.mode === 'points'
+        ? 'loss units'
+        : '% of the unpruned loss';
   const series: BandSeries[] = curves.map((c) => ({
-    name: `${widthLabel(c.width)} (n=${c.n})`, x: c.thresholds, mean: c.mean, colour: colourFor(c.width),
+    name: `${widthLabel(c.width)} (n=${c.n})`,
+    x: c.thresholds,
+    mean: c.mean,
+    colour: colourFor(c.width),
     ...(c.n >= 2 ? { lower: c.mean.map((m, i) => m - (c.sd[i] ?? 0)), upper: c.mean.map((m, i) => m + (c.sd[i] ?? 0)) } : {}),
   }));
-  return lineBandFigure(series, { title: `${regime.title}: effective density against the threshold (the paper's: 5 accuracy points)`, xTitle: `threshold (${unit})`, yTitle: 'effective density (%), mean +-1 sd', source: sourceLine(study, regime.runs) });
+  return lineBandFigure(series, {
+    title: `${regime.title}: effective density against the threshold (the paper's: 5 accuracy points)`,
+    xTitle: `threshold (${unit})`,
+    yTitle: 'effective density (%), mean +-1 sd',
+    source: sourceLine(study, regime.runs),
+  });
 }
 
 /** A table of the curves at a few thresholds. */
@@ -54,7 +78,10 @@ export function thresholdRows(curves: readonly ThresholdCurve[], at: readonly nu
 
 /** Widths ordered by mean effective density at threshold index k, highest first (ties keep width order). */
 function order(curves: readonly ThresholdCurve[], k: number): string {
-  return [...curves].sort((a, b) => b.mean[k] - a.mean[k] || a.width - b.width).map((c) => c.width).join('>');
+  return [...curves]
+    .sort((a, b) => b.mean[k] - a.mean[k] || a.width - b.width)
+    .map((c) => c.width)
+    .join('>');
 }
 
 /** Is the ranking of widths by effective density the one the chosen threshold gives, at every other threshold? */
@@ -67,7 +94,10 @@ export function thresholdVerdicts(regime: Regime, curves: readonly ThresholdCurv
   const same = thresholds.filter((_, k) => order(curves, k) === ref).length;
   const spread = (k: number) => Math.max(...curves.map((c) => c.mean[k])) - Math.min(...curves.map((c) => c.mean[k]));
   return [
-    `${regime.title}: at threshold ${chosen} the widths rank ${ref.split('>').map((w) => `${w}x`).join(' > ')} by mean effective density; the same ranking holds at ${same} of ${thresholds.length} thresholds.`,
+    `${regime.title}: at threshold ${chosen} the widths rank ${ref
+      .split('>')
+      .map((w) => `${w}x`)
+      .join(' > ')} by mean effective density; the same ranking holds at ${same} of ${thresholds.length} thresholds.`,
     `The spread between widths' means is ${spread(0).toFixed(1)} points at threshold ${thresholds[0]}, ${spread(k0).toFixed(1)} at ${chosen} and ${spread(thresholds.length - 1).toFixed(1)} at ${thresholds[thresholds.length - 1]}.`,
   ];
 }
@@ -82,14 +112,20 @@ export const CRITERIA: readonly { name: string; opts: EffectiveDensityOptions }[
 
 /** Mean effective density per width under each criterion. */
 export function criterionRows(regime: Regime): TableRow[] {
-  return withLeftOut(regime, byWidth(regime.runs).map(({ width, runs }) => {
-    const row: TableRow = { width, runs: runs.length };
-    for (const c of CRITERIA) {
-      const vals = runs.map((r) => r.record.trajectory).filter((t): t is TrajectoryRecordPoint[] => Array.isArray(t) && t.length > 0).map((t) => effectiveDensityDetail(t, c.opts).density);
-      row[c.name] = meanSd(vals).mean;
-    }
-    return row;
-  }));
+  return withLeftOut(
+    regime,
+    byWidth(regime.runs).map(({ width, runs }) => {
+      const row: TableRow = { width, runs: runs.length };
+      for (const c of CRITERIA) {
+        const vals = runs
+          .map((r) => r.record.trajectory)
+          .filter((t): t is TrajectoryRecordPoint[] => Array.isArray(t) && t.length > 0)
+          .map((t) => effectiveDensityDetail(t, c.opts).density);
+        row[c.name] = meanSd(vals).mean;
+      }
+      return row;
+    }),
+  );
 }
 
 // ---- pruning strategies ----
@@ -98,7 +134,7 @@ export type Strategy = 'layerwiseMagnitude' | 'globalMagnitude' | 'random';
 export const STRATEGY_DASH: Readonly<Record<Strategy, 'solid' | 'dash' | 'dot'>> = { layerwiseMagnitude: 'solid', globalMagnitude: 'dash', random: 'dot' };
 
 export function trajectoryOf(run: StudyRun, s: Strategy): TrajectoryRecordPoint[] | null {
-  return s === 'layerwiseMagnitude' ? run.record.trajectory : run.record.baselines[s] ?? null;
+  return s === 'layerwiseMagnitude' ? run.record.trajectory : (run.record.baselines[s] ?? null);
 }
 
 /** The baseline strategies some run of the regime has trajectories for. */
@@ -125,21 +161,32 @@ export function strategyFigure(study: Study, regime: Regime): Figure {
       series.push({ name: `${widthLabel(b.width)} ${s}`, x: b.density, mean: b.mean, colour: colourFor(b.width), dash: STRATEGY_DASH[s] });
     }
   }
-  return lineBandFigure(series, { title: `${regime.title}: layer-wise (solid) vs global magnitude (dashed) vs random (dotted) pruning`, xTitle: 'density (%)', yTitle: 'validation accuracy (%)', xReversed: true, source: sourceLine(study, common) });
+  return lineBandFigure(series, {
+    title: `${regime.title}: layer-wise (solid) vs global magnitude (dashed) vs random (dotted) pruning`,
+    xTitle: 'density (%)',
+    yTitle: 'validation accuracy (%)',
+    xReversed: true,
+    source: sourceLine(study, common),
+  });
 }
 
 /** Mean effective density per width under each strategy present, on strategyRuns (n: runs per width). */
 export function strategyRows(regime: Regime, analysis: AnalysisSettings): TableRow[] {
   const strategies = ['layerwiseMagnitude', ...baselinesPresent(regime)] as Strategy[];
-  return withLeftOut(regime, byWidth(strategyRuns(regime)).map(({ width, runs }) => {
-    const row: TableRow = { width, n: runs.length };
-    for (const s of strategies) {
-      const vals = runs.map((r) => trajectoryOf(r, s)).filter((t): t is TrajectoryRecordPoint[] => Array.isArray(t) && t.length > 0)
-        .map((t) => effectiveDensityDetail(t, { metric: analysis.metric, threshold: analysis.threshold, mode: analysis.mode }).density);
-      row[`${s} (%)`] = meanSd(vals).mean;
-    }
-    return row;
-  }));
+  return withLeftOut(
+    regime,
+    byWidth(strategyRuns(regime)).map(({ width, runs }) => {
+      const row: TableRow = { width, n: runs.length };
+      for (const s of strategies) {
+        const vals = runs
+          .map((r) => trajectoryOf(r, s))
+          .filter((t): t is TrajectoryRecordPoint[] => Array.isArray(t) && t.length > 0)
+          .map((t) => effectiveDensityDetail(t, { metric: analysis.metric, threshold: analysis.threshold, mode: analysis.mode }).density);
+        row[`${s} (%)`] = meanSd(vals).mean;
+      }
+      return row;
+    }),
+  );
 }
 
 // ---- where the core sits ----
@@ -169,7 +216,14 @@ export function layerCoreRows(regime: Regime, analysis: AnalysisSettings, strate
       }
     }
     for (const [layer, e] of perLayer) {
-      rows.push({ width, layer, runs: e.left.length, 'weights left (mean)': meanSd(e.left).mean, 'share of the core (%)': meanSd(e.share).mean, 'layer left (%)': meanSd(e.frac).mean });
+      rows.push({
+        width,
+        layer,
+        runs: e.left.length,
+        'weights left (mean)': meanSd(e.left).mean,
+        'share of the core (%)': meanSd(e.share).mean,
+        'layer left (%)': meanSd(e.frac).mean,
+      });
     }
   }
   return withLeftOut(regime, rows);

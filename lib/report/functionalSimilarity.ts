@@ -45,13 +45,21 @@ export function tsneFigure(study: Study, regime: Regime, set: CorrectnessSet, se
       const idx = set.runs.map((r, i) => (r.row.width === w && r.row.init === init ? i : -1)).filter((i) => i >= 0);
       if (idx.length === 0) continue;
       groups.push({
-        name: `${widthLabel(w)} ${init}`, colour: colourFor(w), symbol: INIT_SYMBOLS[init] ?? 'square',
-        x: idx.map((i) => xy[i][0]), y: idx.map((i) => xy[i][1]),
+        name: `${widthLabel(w)} ${init}`,
+        colour: colourFor(w),
+        symbol: INIT_SYMBOLS[init] ?? 'square',
+        x: idx.map((i) => xy[i][0]),
+        y: idx.map((i) => xy[i][1]),
         text: idx.map((i) => `${set.runs[i].record.label}: validation accuracy ${(100 * (set.runs[i].row.validationAccuracy ?? NaN)).toFixed(1)}%`),
       });
     }
   }
-  return scatterFigure(groups, { title: `${regime.title}: t-SNE of validation correctness vectors (data seed ${set.dataSeed}, ${set.vectors.length} models)`, xTitle: 't-SNE 1', yTitle: 't-SNE 2', source: sourceLine(study, set.runs) });
+  return scatterFigure(groups, {
+    title: `${regime.title}: t-SNE of validation correctness vectors (data seed ${set.dataSeed}, ${set.vectors.length} models)`,
+    xTitle: 't-SNE 1',
+    yTitle: 't-SNE 2',
+    source: sourceLine(study, set.runs),
+  });
 }
 
 export interface WidthAgreement {
@@ -72,7 +80,8 @@ export function agreementByWidth(agreement: readonly (readonly number[])[], widt
   for (let i = 0; i < widths.length; i++) {
     for (let j = 0; j < widths.length; j++) {
       if (i === j) continue;
-      const a = ws.indexOf(widths[i]), b = ws.indexOf(widths[j]);
+      const a = ws.indexOf(widths[i]),
+        b = ws.indexOf(widths[j]);
       sum[a][b] += agreement[i][j];
       pairs[a][b]++;
     }
@@ -82,7 +91,13 @@ export function agreementByWidth(agreement: readonly (readonly number[])[], widt
 
 /** Agreement of the set's models, averaged by width pair. */
 export function widthAgreement(set: CorrectnessSet): WidthAgreement {
-  return { ...agreementByWidth(agreementMatrix(set.vectors), set.runs.map((r) => r.row.width)), leftOut: set.leftOut };
+  return {
+    ...agreementByWidth(
+      agreementMatrix(set.vectors),
+      set.runs.map((r) => r.row.width),
+    ),
+    leftOut: set.leftOut,
+  };
 }
 
 export function agreementRows(wa: WidthAgreement): TableRow[] {
@@ -98,9 +113,18 @@ export function agreementRows(wa: WidthAgreement): TableRow[] {
 
 export function agreementHeatmap(study: Study, regime: Regime, set: CorrectnessSet, wa: WidthAgreement): Figure {
   const labels = wa.widths.map(widthLabel);
-  return heatmapFigure(wa.mean.map((row) => row.map((v) => (v === null ? NaN : 100 * v))), labels, labels, {
-    title: `${regime.title}: mean agreement between models of two widths (%, data seed ${set.dataSeed})`, xTitle: 'width', yTitle: 'width', zTitle: 'agreement %', source: sourceLine(study, set.runs),
-  });
+  return heatmapFigure(
+    wa.mean.map((row) => row.map((v) => (v === null ? NaN : 100 * v))),
+    labels,
+    labels,
+    {
+      title: `${regime.title}: mean agreement between models of two widths (%, data seed ${set.dataSeed})`,
+      xTitle: 'width',
+      yTitle: 'width',
+      zTitle: 'agreement %',
+      source: sourceLine(study, set.runs),
+    },
+  );
 }
 
 /** Within-width against between-width agreement, per width, in words. */
@@ -110,14 +134,19 @@ export function similarityVerdicts(set: CorrectnessSet, wa: WidthAgreement): str
     const within = wa.mean[a][a];
     const others = wa.widths.map((_, b) => (b === a ? null : wa.mean[a][b])).filter((x): x is number => x !== null);
     const between = others.length ? others.reduce((s, x) => s + x, 0) / others.length : null;
-    const acc = set.runs.filter((r) => r.row.width === w).map((r) => r.row.validationAccuracy).filter((x): x is number => x !== null);
+    const acc = set.runs
+      .filter((r) => r.row.width === w)
+      .map((r) => r.row.validationAccuracy)
+      .filter((x): x is number => x !== null);
     const meanAcc = acc.length ? (100 * acc.reduce((s, x) => s + x, 0)) / acc.length : null;
     if (within === null && between === null) {
       out.push(`${widthLabel(w)}: a single model, nothing to compare it with.`);
       return;
     }
-    out.push(`${widthLabel(w)}: models agree on ${within === null ? 'n/a (a single model)' : `${(100 * within).toFixed(1)}%`} of images with each other and on ${between === null ? 'n/a' : `${(100 * between).toFixed(1)}%`} with the other widths' models` +
-      `${meanAcc === null ? '' : ` (mean accuracy ${meanAcc.toFixed(1)}%: two models this accurate can disagree on at most ${Math.min(100, 2 * (100 - meanAcc)).toFixed(1)}% of images)`}.`);
+    out.push(
+      `${widthLabel(w)}: models agree on ${within === null ? 'n/a (a single model)' : `${(100 * within).toFixed(1)}%`} of images with each other and on ${between === null ? 'n/a' : `${(100 * between).toFixed(1)}%`} with the other widths' models` +
+        `${meanAcc === null ? '' : ` (mean accuracy ${meanAcc.toFixed(1)}%: two models this accurate can disagree on at most ${Math.min(100, 2 * (100 - meanAcc)).toFixed(1)}% of images)`}.`,
+    );
   });
   return out;
 }

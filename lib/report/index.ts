@@ -6,7 +6,7 @@ export * from './sections';
 export * from './aggregate';
 export * from './tables';
 export * from './show';
-export * from './paperNumbers';
+export * from '../protocol';
 export * from './setting';
 export * from './trajectories';
 export * from './nullHypothesis';

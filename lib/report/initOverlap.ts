@@ -3,7 +3,7 @@
 import type { Figure } from '../plots/display';
 import { heatmapFigure } from '../plots/figures';
 import { byWidth, meanSd, widthLabel, withLeftOut, type MeanSd, type Regime } from './aggregate';
-import { chanceOverlap, paperOverlapTable } from './paperNumbers';
+import { chanceOverlap, paperOverlapTable } from '../protocol';
 import { sourceLine, type Study } from './study';
 import type { TableRow } from './tables';
 
@@ -31,12 +31,16 @@ export function overlapQuantileOf(regime: Regime): number | null {
 export function overlapCells(regime: Regime): OverlapCell[] {
   const paper = paperOverlapTable(regime.paper);
   const layers = layersOf(regime);
-  return byWidth(regime.runs).flatMap(({ width, runs }) => layers.map((layer) => {
-    const vals = runs.map((r) => r.record.overlaps?.[layer]).filter((x): x is number => typeof x === 'number');
-    const prow = paper?.rows.find((r) => Math.abs(r.width - width) < 1e-9);
-    const li = paper ? paper.layers.indexOf(layer) : -1;
-    return { width, layer, ours: meanSd(vals), paper: prow && li >= 0 ? prow.overlap[li] : null };
-  })).filter((c) => c.ours.n > 0);
+  return byWidth(regime.runs)
+    .flatMap(({ width, runs }) =>
+      layers.map((layer) => {
+        const vals = runs.map((r) => r.record.overlaps?.[layer]).filter((x): x is number => typeof x === 'number');
+        const prow = paper?.rows.find((r) => Math.abs(r.width - width) < 1e-9);
+        const li = paper ? paper.layers.indexOf(layer) : -1;
+        return { width, layer, ours: meanSd(vals), paper: prow && li >= 0 ? prow.overlap[li] : null };
+      }),
+    )
+    .filter((c) => c.ours.n > 0);
 }
 
 /** The caption of the overlap table, with the quantile and chance level the runs were analysed with. */
@@ -51,15 +55,20 @@ export function overlapCaption(regime: Regime): string {
 export function overlapRows(regime: Regime, cells: readonly OverlapCell[]): TableRow[] {
   const layers = layersOf(regime);
   const hasPaper = cells.some((c) => c.paper !== null);
-  return withLeftOut(regime, byWidth(regime.runs).map(({ width }) => {
-    const row: TableRow = { width };
-    for (const layer of layers) {
-      const c = cells.find((x) => x.width === width && x.layer === layer);
-      row[`${layer} ours`] = c?.ours.mean ?? null;
-      if (hasPaper) row[`${layer} paper`] = c?.paper ?? null;
-    }
-    return row;
-  }).filter((r) => layers.some((l) => r[`${l} ours`] !== null)));
+  return withLeftOut(
+    regime,
+    byWidth(regime.runs)
+      .map(({ width }) => {
+        const row: TableRow = { width };
+        for (const layer of layers) {
+          const c = cells.find((x) => x.width === width && x.layer === layer);
+          row[`${layer} ours`] = c?.ours.mean ?? null;
+          if (hasPaper) row[`${layer} paper`] = c?.paper ?? null;
+        }
+        return row;
+      })
+      .filter((r) => layers.some((l) => r[`${l} ours`] !== null)),
+  );
 }
 
 /** Our overlaps as a heatmap, layers across, widths down. */
@@ -70,7 +79,10 @@ export function overlapHeatmap(study: Study, regime: Regime, cells: readonly Ove
   const q = overlapQuantileOf(regime);
   return heatmapFigure(z, layers, widths.map(widthLabel), {
     title: `${regime.title}: overlap of the smallest ${q === null ? '?' : Math.round(100 * q)}% |w| at init and after training (chance ${q === null ? '?' : chanceOverlap(q).toFixed(0)}%)`,
-    xTitle: 'layer', yTitle: 'width', zTitle: '% of weights', source: sourceLine(study, regime.runs),
+    xTitle: 'layer',
+    yTitle: 'width',
+    zTitle: '% of weights',
+    source: sourceLine(study, regime.runs),
   });
 }
 
@@ -81,12 +93,21 @@ export function overlapVerdicts(regime: Regime, cells: readonly OverlapCell[]): 
   const chance = chanceOverlap(q);
   const out: string[] = [];
   const above = cells.filter((c) => (c.ours.mean as number) > chance);
-  out.push(`${regime.title}: ${above.length} of ${cells.length} (width, layer) cells are above chance (${chance.toFixed(0)}%); below: ${cells.filter((c) => (c.ours.mean as number) < chance).map((c) => `${widthLabel(c.width)} ${c.layer}`).join(', ') || 'none'}.`);
+  out.push(
+    `${regime.title}: ${above.length} of ${cells.length} (width, layer) cells are above chance (${chance.toFixed(0)}%); below: ${
+      cells
+        .filter((c) => (c.ours.mean as number) < chance)
+        .map((c) => `${widthLabel(c.width)} ${c.layer}`)
+        .join(', ') || 'none'
+    }.`,
+  );
   const both = cells.filter((c) => c.paper !== null);
   if (both.length) {
-    const agree = both.filter((c) => ((c.ours.mean as number) > chance) === ((c.paper as number) > chance)).length;
+    const agree = both.filter((c) => (c.ours.mean as number) > chance === (c.paper as number) > chance).length;
     const paperAbove = both.filter((c) => (c.paper as number) > chance).length;
-    out.push(`Paper: ${paperAbove} of those ${both.length} cells above chance; ours and the paper's fall on the same side of chance in ${agree} of ${both.length}.`);
+    out.push(
+      `Paper: ${paperAbove} of those ${both.length} cells above chance; ours and the paper's fall on the same side of chance in ${agree} of ${both.length}.`,
+    );
   } else {
     out.push('The paper has no overlap table for this regime (Table 3 is the MLP, Table 4 Conv-2 with Adam).');
   }

@@ -1,6 +1,6 @@
 // The part of a study one notebook section needs (e.g. the Conv-2 runs), and what to say when some or all
 // of it is missing: a note naming what is absent and the command that computes it, so the notebook goes on.
-import { expandProfileRuns, PROFILES, type ExpandedRun, type Profile } from '../experiments/profiles';
+import { expandProfileRuns, PROFILES, sweepCommand, type ExpandedRun } from '../experiments/profiles';
 import type { ArchName } from '../models/types';
 import { showNote } from '../plots/display';
 import type { Descriptor } from '../store/descriptor';
@@ -50,26 +50,6 @@ export function selects(sel: SectionSelector, d: Descriptor, group: string): boo
   return true;
 }
 
-function shellQuote(s: string): string {
-  return /^[A-Za-z0-9_./:=,+-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
-}
-
-/**
- * `npm run sweep -- --profile <p> [--arch a,b | --group g,h]` computing exactly the groups that have missing
- * runs: no filter when every group does, --arch when the missing groups are all the groups of some
- * architectures, else --group. (The sweep skips finished runs, so a wider filter would cost nothing extra.)
- */
-export function sweepCommand(profileSpec: string, profile: Profile, missing: readonly ExpandedRun[]): string {
-  const base = `npm run sweep -- --profile ${shellQuote(profileSpec)}`;
-  const groups = [...new Set(missing.map((r) => r.group))];
-  const allGroups = profile.groups.map((g) => g.label);
-  if (groups.length === 0 || allGroups.every((g) => groups.includes(g))) return base;
-  const archs = [...new Set(missing.map((r) => r.descriptor.architecture))];
-  const groupsOfArchs = profile.groups.filter((g) => archs.includes(g.base.architecture)).map((g) => g.label);
-  if (groupsOfArchs.every((g) => groups.includes(g))) return `${base} --arch ${archs.join(',')}`;
-  return `${base} --group ${groups.join(',')}`;
-}
-
 /** Built-in profiles (other than this one) that do have runs of the selection. */
 export function profilesWith(sel: SectionSelector, except: string): string[] {
   return Object.keys(PROFILES).filter((name) => name !== except && expandProfileRuns(PROFILES[name]).some((r) => selects(sel, r.descriptor, r.group)));
@@ -89,15 +69,20 @@ export function selectSection(study: Study, sel: SectionSelector, title: string)
   if (expected.length === 0) {
     state = 'not-in-profile';
     const others = profilesWith(sel, study.profile.name);
-    note = `${title}: profile ${study.profile.name} has no such runs, so this part is skipped.` +
-      (others.length ? ` Profile${others.length > 1 ? 's' : ''} ${others.join(', ')} ${others.length > 1 ? 'have' : 'has'} them: render with DENSITY_PROFILE=${others[0]}.` : '');
+    note =
+      `${title}: profile ${study.profile.name} has no such runs, so this part is skipped.` +
+      (others.length
+        ? ` Profile${others.length > 1 ? 's' : ''} ${others.join(', ')} ${others.length > 1 ? 'have' : 'has'} them: render with DENSITY_PROFILE=${others[0]}.`
+        : '');
   } else if (inSel.length === 0) {
     state = 'absent';
-    note = `${title}: none of the ${expected.length} runs of profile ${study.profile.name} is computed yet, so this part is skipped.\n` +
+    note =
+      `${title}: none of the ${expected.length} runs of profile ${study.profile.name} is computed yet, so this part is skipped.\n` +
       `Compute them with:  ${command}\n(or set COMPUTE_MISSING = true in the first cell).`;
   } else if (missing.length > 0) {
     state = 'partial';
-    note = `${title}: ${missing.length} of ${expected.length} runs are not computed yet; what follows uses the ${inSel.length} that are.\n` +
+    note =
+      `${title}: ${missing.length} of ${expected.length} runs are not computed yet; what follows uses the ${inSel.length} that are.\n` +
       `Complete them with:  ${command}`;
   } else {
     state = 'complete';

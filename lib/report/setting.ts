@@ -1,23 +1,17 @@
 // Notebook 01 (the paper's Sec 3, experimental setting): datasets and splits, architectures and Table 1,
 // initialisers and optimisers, the profile's training settings, and training curves with their stopping points.
 import type { Profile } from '../experiments/profiles';
-import { PAPER_WIDTHS, architectures, getArchitecture, hiddenWidth, paperParameterCount, paperTable1, weightCounts } from '../models/index';
+import { architectures, getArchitecture, hiddenWidth, paperParameterCount, weightCounts } from '../models/index';
 import type { ArchName } from '../models/types';
 import { colourFor, curvesFigure, type CurveTrace } from '../plots/figures';
 import type { Figure } from '../plots/display';
 import type { StopRule } from '../store/descriptor';
-import { initializers } from '../train/init';
-import { ADAGRAD, ADAM, DEFAULT_LEARNING_RATES } from '../train/optimizers';
+import { initializers } from '../models/init';
+import { ADAGRAD, ADAM } from '../train/optimizers';
 import { byWidth, widthLabel, type Regime } from './aggregate';
-import { PAPER_REGIME_TITLES, PAPER_TABLE2, type PaperRegime } from './paperNumbers';
+import { ARCH_NAMES, PAPER_DATA, PAPER_REGIMES, PAPER_REGIME_TITLES, PAPER_TABLE2, PAPER_WIDTHS, paperTable1, type PaperRegime } from '../protocol';
 import { sourceLine, type Study } from './study';
 import type { TableRow } from './tables';
-
-/** The paper's data sizes (Sec 3.1): training images before the 5,000-image validation split, and test images. */
-export const PAPER_DATA: Readonly<Record<string, { train: number; validation: number; test: number }>> = {
-  mnist: { train: 60000, validation: 5000, test: 10000 },
-  cifar10: { train: 50000, validation: 5000, test: 10000 },
-};
 
 /** One row per dataset copy the study's runs used: which copy (sha256) and how much of it, beside the paper's sizes. */
 export function datasetRows(study: Study): TableRow[] {
@@ -25,11 +19,18 @@ export function datasetRows(study: Study): TableRow[] {
   for (const r of study.runs) {
     const d = r.record.provenance.dataset;
     const key = `${d.name} ${d.sha256}`;
-    const paper = PAPER_DATA[d.name];
+    const paper = (PAPER_DATA as Partial<Record<string, (typeof PAPER_DATA)['mnist']>>)[d.name];
     const row = seen.get(key) ?? {
-      dataset: d.name, copy: d.copy, description: d.description, sha256: `${d.sha256.slice(0, 16)}…`,
-      'train images (ours)': '', 'validation images (ours)': '', 'data seeds': '',
-      'train / validation / test (paper)': paper ? `${(paper.train - paper.validation).toLocaleString('en-US')} / ${paper.validation.toLocaleString('en-US')} / ${paper.test.toLocaleString('en-US')}` : 'n/a',
+      dataset: d.name,
+      copy: d.copy,
+      description: d.description,
+      sha256: `${d.sha256.slice(0, 16)}…`,
+      'train images (ours)': '',
+      'validation images (ours)': '',
+      'data seeds': '',
+      'train / validation / test (paper)': paper
+        ? `${(paper.train - paper.validation).toLocaleString('en-US')} / ${paper.validation.toLocaleString('en-US')} / ${paper.test.toLocaleString('en-US')}`
+        : 'n/a',
     };
     const add = (col: string, v: number) => {
       const have = String(row[col]).split(', ').filter(Boolean);
@@ -44,7 +45,7 @@ export function datasetRows(study: Study): TableRow[] {
   return [...seen.values()];
 }
 
-const ARCHS: ArchName[] = ['mlp', 'conv2', 'resnet'];
+const ARCHS: readonly ArchName[] = ARCH_NAMES;
 const n = (x: number): string => x.toLocaleString('en-US');
 
 /** The distinct hidden widths of a model (prunable layers' output widths but the last's): what the width rule decides. */
@@ -58,17 +59,21 @@ function hiddenWidths(arch: ArchName, width: number): string {
  * (connections, lib/models/counts), beside the paper's count, with the difference from the paper's rule.
  */
 export function table1Rows(): TableRow[] {
-  return ARCHS.flatMap((a) => PAPER_WIDTHS.map((w) => {
-    const paper = paperTable1(a, w);
-    const rule = paperParameterCount(a, w).total;
-    return {
-      architecture: a, 'size (x)': w, 'hidden widths': hiddenWidths(a, w),
-      'weights only (ours)': weightCounts(a, w).total,
-      "paper's rule (ours)": rule,
-      "paper's Table 1": paper,
-      "paper - paper's rule (ours)": paper === null ? null : paper - rule,
-    };
-  }));
+  return ARCHS.flatMap((a) =>
+    PAPER_WIDTHS.map((w) => {
+      const paper = paperTable1(a, w);
+      const rule = paperParameterCount(a, w).total;
+      return {
+        architecture: a,
+        'size (x)': w,
+        'hidden widths': hiddenWidths(a, w),
+        'weights only (ours)': weightCounts(a, w).total,
+        "paper's rule (ours)": rule,
+        "paper's Table 1": paper,
+        "paper - paper's rule (ours)": paper === null ? null : paper - rule,
+      };
+    }),
+  );
 }
 
 /** The paper's rule spelled out with our numbers, one sentence per architecture at 1x, then the 0.1x Conv-2 check. */
@@ -98,7 +103,12 @@ export function table1Arithmetic(): string[] {
       `miss it by about 1,600), and only 1 filter ResNet's (int(1.6)). The MLP's widths are whole numbers at every size, so its ` +
       `models (and our 500 MLP runs) are the same under either rule.`,
     `ResNet: the paper's counts are ${fit.formula} (exact at ${fit.exactAt.map((w) => `${w}x`).join(', ')}; off by ` +
-      `${fit.rows.filter((x) => x.residual !== 0).map((x) => `${n(x.residual)} at ${x.width}x`).join(', ') || 'nothing elsewhere'}): ` +
+      `${
+        fit.rows
+          .filter((x) => x.residual !== 0)
+          .map((x) => `${n(x.residual)} at ${x.width}x`)
+          .join(', ') || 'nothing elsewhere'
+      }): ` +
       `linear in the filter count f, with no f^2 term. Our ResNet as the text describes it has ${n(rw.total)} weights at 1x ` +
       `(${n(r.total)} by the paper's rule), nearly all in the residual blocks' six f -> f convs; conv0 by connections plus proj is ` +
       `${n(seen)}, ${n((paperTable1('resnet', 1) as number) - seen)} short of the paper's ${n(paperTable1('resnet', 1) as number)} ` +
@@ -125,8 +135,11 @@ export interface LinearFit {
  * with the residual at every size the paper has.
  */
 export function resnetPaperFit(): LinearFit {
-  const all = PAPER_WIDTHS.filter((w) => paperTable1('resnet', w) !== null)
-    .map((w) => ({ width: w, f: hiddenWidth(16, w), paper: paperTable1('resnet', w) as number }));
+  const all = PAPER_WIDTHS.filter((w) => paperTable1('resnet', w) !== null).map((w) => ({
+    width: w,
+    f: hiddenWidth(16, w),
+    paper: paperTable1('resnet', w) as number,
+  }));
   const pts = all.filter((p) => p.width > 0.1);
   const mx = pts.reduce((s, p) => s + p.f, 0) / pts.length;
   const my = pts.reduce((s, p) => s + p.paper, 0) / pts.length;
@@ -134,10 +147,16 @@ export function resnetPaperFit(): LinearFit {
   const intercept = my - slope * mx;
   const rows = all.map((p) => ({ ...p, fit: slope * p.f + intercept, residual: p.paper - (slope * p.f + intercept) }));
   const round = (x: number) => Math.round(x * 1e6) / 1e6; // the fit is exact in integers; hide float dust
-  rows.forEach((r) => { r.fit = round(r.fit); r.residual = round(r.residual); });
+  rows.forEach((r) => {
+    r.fit = round(r.fit);
+    r.residual = round(r.residual);
+  });
   return {
-    slope: round(slope), intercept: round(intercept), formula: `${n(round(slope))} f + ${n(round(intercept))}`,
-    exactAt: rows.filter((r) => r.residual === 0).map((r) => r.width), rows,
+    slope: round(slope),
+    intercept: round(intercept),
+    formula: `${n(round(slope))} f + ${n(round(intercept))}`,
+    exactAt: rows.filter((r) => r.residual === 0).map((r) => r.width),
+    rows,
   };
 }
 
@@ -154,9 +173,14 @@ export function resnetQuestionRows(): TableRow[] {
     const seenC = RESNET_PAPER_LAYERS.reduce((s, l) => s + conns.perLayer[l], 0);
     const paper = paperTable1('resnet', w);
     return {
-      'size (x)': w, filters: hiddenWidth(16, w),
-      'weights (all)': weights.total, 'conv0 + proj weights': seenW, 'conv0 + proj share of weights': (100 * seenW) / weights.total,
-      'connections (all)': conns.total, 'conv0 + proj connections': seenC, "paper's Table 1": paper,
+      'size (x)': w,
+      filters: hiddenWidth(16, w),
+      'weights (all)': weights.total,
+      'conv0 + proj weights': seenW,
+      'conv0 + proj share of weights': (100 * seenW) / weights.total,
+      'connections (all)': conns.total,
+      'conv0 + proj connections': seenC,
+      "paper's Table 1": paper,
       'paper - conv0 + proj connections': paper === null ? null : paper - seenC,
     };
   });
@@ -186,18 +210,21 @@ export function nullRatioRows(): TableRow[] {
   return (Object.keys(PAPER_TABLE2) as PaperRegime[]).flatMap((regime) => {
     const arch = regime.split('-')[0] as ArchName;
     const one = PAPER_TABLE2[regime].find((r) => r.width === 1);
-    return PAPER_TABLE2[regime].filter((r) => r.width !== 1).map((r) => {
-      const p1 = paperTable1(arch, 1);
-      const ps = paperTable1(arch, r.width);
-      const implied = r.width > 1 && r.nullHypothesis.mean !== null && one?.observed.mean ? r.nullHypothesis.mean / one.observed.mean : null;
-      return {
-        regime: PAPER_REGIME_TITLES[regime], 'size (x)': r.width,
-        'by weights (ours; used by our null hypothesis)': weightCounts(arch, 1).total / weightCounts(arch, r.width).total,
-        "by the paper's rule (ours)": paperParameterCount(arch, 1).total / paperParameterCount(arch, r.width).total,
-        "by the paper's Table 1": p1 !== null && ps !== null ? p1 / ps : null,
-        "paper's Table 2: null mean / 1x mean": implied,
-      };
-    });
+    return PAPER_TABLE2[regime]
+      .filter((r) => r.width !== 1)
+      .map((r) => {
+        const p1 = paperTable1(arch, 1);
+        const ps = paperTable1(arch, r.width);
+        const implied = r.width > 1 && r.nullHypothesis.mean !== null && one?.observed.mean ? r.nullHypothesis.mean / one.observed.mean : null;
+        return {
+          regime: PAPER_REGIME_TITLES[regime],
+          'size (x)': r.width,
+          'by weights (ours; used by our null hypothesis)': weightCounts(arch, 1).total / weightCounts(arch, r.width).total,
+          "by the paper's rule (ours)": paperParameterCount(arch, 1).total / paperParameterCount(arch, r.width).total,
+          "by the paper's Table 1": p1 !== null && ps !== null ? p1 / ps : null,
+          "paper's Table 2: null mean / 1x mean": implied,
+        };
+      });
   });
 }
 
@@ -215,22 +242,26 @@ export function nullRatioVerdicts(): string[] {
   return (Object.keys(PAPER_TABLE2) as PaperRegime[]).flatMap((regime) => {
     const one = PAPER_TABLE2[regime].find((r) => r.width === 1)?.observed.mean;
     const rows = nullRatioRows().filter((r) => r.regime === PAPER_REGIME_TITLES[regime]);
-    return PAPER_TABLE2[regime].filter((r) => r.width > 1 && r.nullHypothesis.mean !== null && one).map((r) => {
-      const nul = r.nullHypothesis.mean as number;
-      const lo = (nul - 0.05) / ((one as number) + 0.05);
-      const hi = (nul + 0.05) / ((one as number) - 0.05);
-      const row = rows.find((x) => x['size (x)'] === r.width) as TableRow;
-      const fits = RATIO_RULES.filter((k) => typeof row[k.column] === 'number' && (row[k.column] as number) >= lo && (row[k.column] as number) <= hi);
-      const misses = RATIO_RULES.filter((k) => !fits.includes(k) && typeof row[k.column] === 'number');
-      const say = (ks: readonly { column: string; label: string }[]) => ks.map((k) => `${k.label} (${(row[k.column] as number).toFixed(3)})`).join(', ');
-      const mid = nul / (one as number);
-      const closest = [...misses].sort((a, b) => Math.abs((row[a.column] as number) - mid) - Math.abs((row[b.column] as number) - mid))[0];
-      const verdict = fits.length
-        ? `consistent with ${say(fits)}${misses.length ? `; not with ${say(misses)}` : ''}`
-        : `no rule within that interval; closest ${say([closest])}, then ${say(misses.filter((k) => k !== closest))}`;
-      return `${PAPER_REGIME_TITLES[regime]} ${r.width}x: the paper's null-hypothesis mean ${nul} over its 1x mean ${one} puts the count ratio ` +
-        `between ${lo.toFixed(3)} and ${hi.toFixed(3)} (one-decimal rounding): ${verdict}.`;
-    });
+    return PAPER_TABLE2[regime]
+      .filter((r) => r.width > 1 && r.nullHypothesis.mean !== null && one)
+      .map((r) => {
+        const nul = r.nullHypothesis.mean as number;
+        const lo = (nul - 0.05) / ((one as number) + 0.05);
+        const hi = (nul + 0.05) / ((one as number) - 0.05);
+        const row = rows.find((x) => x['size (x)'] === r.width) as TableRow;
+        const fits = RATIO_RULES.filter((k) => typeof row[k.column] === 'number' && (row[k.column] as number) >= lo && (row[k.column] as number) <= hi);
+        const misses = RATIO_RULES.filter((k) => !fits.includes(k) && typeof row[k.column] === 'number');
+        const say = (ks: readonly { column: string; label: string }[]) => ks.map((k) => `${k.label} (${(row[k.column] as number).toFixed(3)})`).join(', ');
+        const mid = nul / (one as number);
+        const closest = [...misses].sort((a, b) => Math.abs((row[a.column] as number) - mid) - Math.abs((row[b.column] as number) - mid))[0];
+        const verdict = fits.length
+          ? `consistent with ${say(fits)}${misses.length ? `; not with ${say(misses)}` : ''}`
+          : `no rule within that interval; closest ${say([closest])}, then ${say(misses.filter((k) => k !== closest))}`;
+        return (
+          `${PAPER_REGIME_TITLES[regime]} ${r.width}x: the paper's null-hypothesis mean ${nul} over its 1x mean ${one} puts the count ratio ` +
+          `between ${lo.toFixed(3)} and ${hi.toFixed(3)} (one-decimal rounding): ${verdict}.`
+        );
+      });
   });
 }
 
@@ -243,12 +274,21 @@ export function layerRows(arch: ArchName, width: number): TableRow[] {
 /** The initialiser registry with each bound, evaluated for the MLP's fc1 at 1x (fan-in 784, fan-out 300). */
 export function initRows(): TableRow[] {
   const formula: Record<string, string> = { glorot: 'U(-b, b), b = sqrt(6 / (fan_in + fan_out))', he: 'U(-b, b), b = sqrt(6 / fan_in)' };
-  return Object.values(initializers).map((i) => ({ init: i.name, distribution: formula[i.name] ?? '', 'b for MLP fc1 at 1x': i.bound(784, 300), biases: 'zero' }));
+  return Object.values(initializers).map((i) => ({
+    init: i.name,
+    distribution: formula[i.name] ?? '',
+    'b for MLP fc1 at 1x': i.bound(784, 300),
+    biases: 'zero',
+  }));
 }
 
 /** The optimiser registry: update settings and the default learning rate of each of the paper's regimes. */
 export function optimizerRows(): TableRow[] {
-  const lr = (opt: string) => Object.entries(DEFAULT_LEARNING_RATES).filter(([, m]) => opt in m).map(([a, m]) => `${a} ${(m as Record<string, number>)[opt]}`).join(', ');
+  const lr = (opt: string) =>
+    Object.values(PAPER_REGIMES)
+      .filter((r) => r.optimizer === opt)
+      .map((r) => `${r.architecture} ${r.learningRate}`)
+      .join(', ');
   return [
     { optimizer: 'sgd', settings: 'plain: no momentum, no Nesterov, no weight decay', 'default learning rate': lr('sgd') },
     { optimizer: 'adam', settings: `beta1 ${ADAM.beta1}, beta2 ${ADAM.beta2}, epsilon ${ADAM.epsilon}, no weight decay`, 'default learning rate': lr('adam') },
@@ -310,17 +350,59 @@ export function trainingFigures(study: Study, regime: Regime): TrainingFigures {
       const t = r.record.training;
       const group = widthLabel(width);
       if (t.curve.length > 0) {
-        train.push({ name: group, group, showLegend: i === 0, colour, opacity: 0.6, x: t.curve.map((p) => p.step / stepsPerEpoch), y: t.curve.map((p) => p.loss), text: t.curve.map(() => r.record.label) });
+        train.push({
+          name: group,
+          group,
+          showLegend: i === 0,
+          colour,
+          opacity: 0.6,
+          x: t.curve.map((p) => p.step / stepsPerEpoch),
+          y: t.curve.map((p) => p.loss),
+          text: t.curve.map(() => r.record.label),
+        });
         if (d.stop.kind === 'targetTrainLoss') {
           target = d.stop.target;
           const last = t.curve[t.curve.length - 1];
-          train.push({ name: `${group} stop`, group, showLegend: false, colour, mode: 'markers', symbol: 'x', size: 9, x: [t.steps / stepsPerEpoch], y: [last.loss], text: [`${r.record.label}: ${t.stopReason}`] });
+          train.push({
+            name: `${group} stop`,
+            group,
+            showLegend: false,
+            colour,
+            mode: 'markers',
+            symbol: 'x',
+            size: 9,
+            x: [t.steps / stepsPerEpoch],
+            y: [last.loss],
+            text: [`${r.record.label}: ${t.stopReason}`],
+          });
         }
       }
       if (d.stop.kind === 'bestValidationLoss' && t.validation.length > 0) {
-        valid.push({ name: group, group, showLegend: i === 0, colour, opacity: 0.6, mode: t.validation.length > 1 ? 'lines' : 'markers', x: t.validation.map((v) => v.epoch), y: t.validation.map((v) => v.loss), text: t.validation.map(() => r.record.label) });
+        valid.push({
+          name: group,
+          group,
+          showLegend: i === 0,
+          colour,
+          opacity: 0.6,
+          mode: t.validation.length > 1 ? 'lines' : 'markers',
+          x: t.validation.map((v) => v.epoch),
+          y: t.validation.map((v) => v.loss),
+          text: t.validation.map(() => r.record.label),
+        });
         const best = t.validation.find((v) => v.epoch === t.bestEpoch);
-        if (best) valid.push({ name: `${group} kept epoch`, group, showLegend: false, colour, mode: 'markers', symbol: 'x', size: 10, x: [best.epoch], y: [best.loss], text: [`${r.record.label}: kept epoch ${best.epoch}`] });
+        if (best)
+          valid.push({
+            name: `${group} kept epoch`,
+            group,
+            showLegend: false,
+            colour,
+            mode: 'markers',
+            symbol: 'x',
+            size: 10,
+            x: [best.epoch],
+            y: [best.loss],
+            text: [`${r.record.label}: kept epoch ${best.epoch}`],
+          });
       }
     });
   }
@@ -329,8 +411,18 @@ export function trainingFigures(study: Study, regime: Regime): TrainingFigures {
     train.push({ name: `target loss ${target}`, x: [Math.min(...xs), Math.max(...xs)], y: [target, target], colour: '#999999', dash: 'dash' });
   }
   return {
-    trainLoss: train.length ? curvesFigure(train, { title: `${regime.title}: training loss (x = where training stopped)`, xTitle: 'epoch', yTitle: 'mean training loss', source, logY: true }) : null,
-    validationLoss: valid.length ? curvesFigure(valid, { title: `${regime.title}: validation loss per epoch (x = the kept epoch)`, xTitle: 'epoch', yTitle: 'validation loss', source }) : null,
+    trainLoss: train.length
+      ? curvesFigure(train, {
+          title: `${regime.title}: training loss (x = where training stopped)`,
+          xTitle: 'epoch',
+          yTitle: 'mean training loss',
+          source,
+          logY: true,
+        })
+      : null,
+    validationLoss: valid.length
+      ? curvesFigure(valid, { title: `${regime.title}: validation loss per epoch (x = the kept epoch)`, xTitle: 'epoch', yTitle: 'validation loss', source })
+      : null,
   };
 }
 
@@ -341,7 +433,8 @@ export function trainingSummaryRows(regime: Regime): TableRow[] {
     for (const r of runs) reasons.set(r.row.stopReason, (reasons.get(r.row.stopReason) ?? 0) + 1);
     const m = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null);
     return {
-      width, runs: runs.length,
+      width,
+      runs: runs.length,
       'mean epochs': m(runs.map((r) => r.row.epochs)),
       'mean steps': m(runs.map((r) => r.row.trainSteps)),
       'stop reasons': [...reasons].map(([k, n]) => `${k} x${n}`).join(', '),

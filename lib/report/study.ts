@@ -1,12 +1,11 @@
 // A notebook's view of one profile's results: the finished runs (tidy row + run.json), what the profile
 // expects and what is still missing, with the provenance every notebook shows first and every figure cites.
-import { expandProfileRuns, loadProfile, profileAnalysis, type ExpandedRun, type Profile } from '../experiments/profiles';
+import { expandProfileRuns, loadProfile, profileAnalysis, sweepCommand, type ExpandedRun, type Profile } from '../experiments/profiles';
 import { loadResults, type ResultRow } from '../experiments/results';
 import type { SweepEvent, SweepSummary } from '../experiments/sweep';
 import { ensurePlotly, escapeHtml, showHtml, showNote } from '../plots/display';
 import { resolveAnalysisSettings, type AnalysisSettings } from '../store/descriptor';
 import type { RunRecord } from '../store/runRecord';
-import { sweepCommand } from './sections';
 
 /** One finished run (complete or diverged): its tidy row and its run.json. */
 export interface StudyRun {
@@ -119,9 +118,14 @@ export function commitLabel(commit: string | null, dirty: boolean | null): strin
 
 /** The effective-density rule in words, e.g. "first pruning level more than 5 accuracy points below the unpruned model". */
 export function analysisLabel(a: AnalysisSettings): string {
-  const unit = a.metric === 'accuracy'
-    ? a.mode === 'points' ? `${a.threshold} accuracy points below` : `${a.threshold}% (relative) below the accuracy of`
-    : a.mode === 'points' ? `${a.threshold} loss units above` : `${a.threshold}% (relative) above the loss of`;
+  const unit =
+    a.metric === 'accuracy'
+      ? a.mode === 'points'
+        ? `${a.threshold} accuracy points below`
+        : `${a.threshold}% (relative) below the accuracy of`
+      : a.mode === 'points'
+        ? `${a.threshold} loss units above`
+        : `${a.threshold}% (relative) above the loss of`;
   return `effective density = density at the first pruning level more than ${unit} the unpruned model; overlap quantile ${a.overlapQuantile}`;
 }
 
@@ -168,11 +172,18 @@ export function provenanceHtml(p: ProvenanceSummary): string {
   const row = (k: string, v: string) =>
     `<tr style="background:transparent"><th style="${PROV_CELL};font-weight:600;white-space:nowrap">${escapeHtml(k)}</th><td style="${PROV_CELL}">${v}</td></tr>`;
   const datasets = p.datasets.length
-    ? p.datasets.map((d) => `${escapeHtml(d.name)}: ${escapeHtml(d.description)}; sha256 <code>${escapeHtml(d.sha256.slice(0, 12))}…</code>; ` +
-        `${escapeHtml(d.trainImages.map((n) => n.toLocaleString('en-US')).join(' / '))} training and ${escapeHtml(d.validationImages.map((n) => n.toLocaleString('en-US')).join(' / '))} validation images`).join('<br>')
+    ? p.datasets
+        .map(
+          (d) =>
+            `${escapeHtml(d.name)}: ${escapeHtml(d.description)}; sha256 <code>${escapeHtml(d.sha256.slice(0, 12))}…</code>; ` +
+            `${escapeHtml(d.trainImages.map((n) => n.toLocaleString('en-US')).join(' / '))} training and ${escapeHtml(d.validationImages.map((n) => n.toLocaleString('en-US')).join(' / '))} validation images`,
+        )
+        .join('<br>')
     : 'none yet (no finished runs)';
   const runs = `${p.done} of ${p.expected} done (${p.complete} complete, ${p.diverged} diverged); ${p.missing} missing`;
-  const departures = p.departures.length ? `<ul style="margin:0;padding-left:18px">${p.departures.map((d) => `<li>${escapeHtml(d)}</li>`).join('')}</ul>` : 'none: the paper\'s protocol';
+  const departures = p.departures.length
+    ? `<ul style="margin:0;padding-left:18px">${p.departures.map((d) => `<li>${escapeHtml(d)}</li>`).join('')}</ul>`
+    : "none: the paper's protocol";
   return `<div class="density-provenance" style="border:1px solid #c8cdd8;border-left:4px solid #5b6b8c;background:#f7f8fb;color:#1f2328;padding:8px 12px;margin:6px 0;font-size:14px;text-align:left">
 <table style="margin:0;width:100%;table-layout:auto;border-collapse:collapse;font-size:inherit;color:inherit">
 ${row('profile', `<b>${escapeHtml(p.profile)}</b>: ${escapeHtml(p.description)}`)}
@@ -194,12 +205,16 @@ export function missingRunsNote(study: Study): string | null {
   for (const r of study.missing) byGroup.set(r.group, (byGroup.get(r.group) ?? 0) + 1);
   const parts = [...byGroup].map(([g, n]) => `${g}: ${n}`).join(', ');
   const cmd = sweepCommand(study.profileSpec, study.profile, study.missing);
-  return `${study.missing.length} of ${study.expected.length} runs of profile ${study.profile.name} are not computed yet (${parts}). ` +
-    `Sections below use the runs that exist and say what they lack.\nCompute them with:  ${cmd}\n(or set COMPUTE_MISSING = true in the first cell and re-run it; that trains in this kernel).`;
+  return (
+    `${study.missing.length} of ${study.expected.length} runs of profile ${study.profile.name} are not computed yet (${parts}). ` +
+    `Sections below use the runs that exist and say what they lack.\nCompute them with:  ${cmd}\n(or set COMPUTE_MISSING = true in the first cell and re-run it; that trains in this kernel).`
+  );
 }
 
 export function sweepSummaryText(s: SweepSummary): string {
-  const lines = [`Computed missing runs in ${Math.round(s.wallSeconds)} s: ${s.done} done, ${s.diverged} diverged, ${s.failed.length} failed, ${s.runningElsewhere.length} held by another process, ${s.notStarted} not finished.`];
+  const lines = [
+    `Computed missing runs in ${Math.round(s.wallSeconds)} s: ${s.done} done, ${s.diverged} diverged, ${s.failed.length} failed, ${s.runningElsewhere.length} held by another process, ${s.notStarted} not finished.`,
+  ];
   for (const f of s.failed) lines.push(`failed: ${f.label} (${f.stage}): ${f.message}`);
   return lines.join('\n');
 }

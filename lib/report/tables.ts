@@ -26,7 +26,10 @@ export interface TableOptions {
 export function toFrame(rows: readonly TableRow[], columns?: string[]): dfd.DataFrame {
   const cols = columns ?? (rows.length ? Object.keys(rows[0]) : []);
   if (rows.length === 0) return new dfd.DataFrame([], { columns: cols });
-  return new dfd.DataFrame(rows.map((r) => Object.fromEntries(cols.map((c) => [c, r[c] ?? null]))), { columns: cols });
+  return new dfd.DataFrame(
+    rows.map((r) => Object.fromEntries(cols.map((c) => [c, r[c] ?? null]))),
+    { columns: cols },
+  );
 }
 
 /**

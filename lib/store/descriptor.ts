@@ -1,13 +1,28 @@
 // An experiment is a plain object (open_lth's "descriptor"). Its canonical JSON (sorted keys, defaults
-// omitted, numbers normalised) is hashed to name outputs/runs/<hash>/. The defaults below are part of that
-// hashing contract: they live here, frozen, so changing a default elsewhere can never silently rename runs.
+// omitted, numbers normalised) is hashed to name outputs/runs/<hash>/. The defaults are the protocol's
+// (lib/protocol.ts) and part of that hashing contract: changing one renames every run that relied on it.
 // Anything that does not change what is trained or pruned (thresholds, plots) is NOT in the descriptor.
 import type { DatasetName } from '../data/types';
-import type { ArchName } from '../models/types';
-import type { InitName } from '../train/init';
+import type { ArchName, InitName } from '../models/types';
 import type { OptimizerName } from '../train/optimizers';
 import type { StopRule } from '../train/train';
 import type { StrategyName } from '../prune/strategies';
+import {
+  ARCH_DATASET,
+  ARCH_NAMES,
+  DATASET_NAMES,
+  DEFAULT_BATCH_SIZE,
+  DEFAULT_PRUNING,
+  DEFAULT_VALIDATION_SIZE,
+  INIT_NAMES,
+  OPTIMIZER_NAMES,
+  STRATEGY_NAMES,
+  TRAIN_SIZE,
+  defaultLearningRate,
+  defaultOptimizer,
+  defaultStop,
+  type PruningSettings,
+} from '../protocol';
 import { canonicalEqual, canonicalStringify, normaliseNumber, sha256Hex } from './canonical';
 import { nearestName } from '../suggest';
 
@@ -15,28 +30,8 @@ import { nearestName } from '../suggest';
 export type { StrategyName };
 // The stop rule's one definition is the training loop's (lib/train); descriptors hold it as it is.
 export type { StopRule };
-
-// Name lists (checked against the registries of lib/models, lib/train, lib/prune in test/store).
-export const ARCHITECTURES: readonly ArchName[] = ['mlp', 'conv2', 'resnet'];
-export const DATASETS: readonly DatasetName[] = ['mnist', 'cifar10'];
-export const INITS: readonly InitName[] = ['glorot', 'he'];
-export const OPTIMIZERS: readonly OptimizerName[] = ['sgd', 'adam', 'adagrad'];
-export const STRATEGIES: readonly StrategyName[] = ['layerwiseMagnitude', 'globalMagnitude', 'random'];
-/** The dataset each architecture reads (its input shape fixes it). */
-export const ARCH_DATASET: Readonly<Record<ArchName, DatasetName>> = { mlp: 'mnist', conv2: 'cifar10', resnet: 'cifar10' };
-/** Training-set sizes, to reject subsets larger than the data. */
-export const TRAIN_SIZE: Readonly<Record<DatasetName, number>> = { mnist: 60000, cifar10: 50000 };
-
-export interface PruningSettings {
-  /** Pruning steps after the unpruned point: levels + 1 trajectory points. */
-  levels: number;
-  /** Fraction of each layer's weights pruned per level. */
-  step: number;
-  /** Strategies whose trajectories are computed; the first is always 'layerwiseMagnitude' (the paper's). */
-  strategies: StrategyName[];
-  /** Seed of the 'random' baseline's order. */
-  seed: number;
-}
+// The pruning settings and every default below are the protocol's (lib/protocol.ts).
+export type { PruningSettings };
 
 export interface Descriptor {
   architecture: ArchName;
@@ -63,8 +58,21 @@ export type DescriptorInput = Pick<Descriptor, 'architecture' | 'width' | 'init'
     pruning?: Partial<PruningSettings>;
   };
 
-const TOP_KEYS = ['architecture', 'width', 'init', 'initSeed', 'dataSeed', 'dataset', 'trainSubset', 'validationSize',
-  'optimizer', 'learningRate', 'batchSize', 'stop', 'pruning'] as const;
+const TOP_KEYS = [
+  'architecture',
+  'width',
+  'init',
+  'initSeed',
+  'dataSeed',
+  'dataset',
+  'trainSubset',
+  'validationSize',
+  'optimizer',
+  'learningRate',
+  'batchSize',
+  'stop',
+  'pruning',
+] as const;
 const REQUIRED_KEYS = ['architecture', 'width', 'init', 'initSeed', 'dataSeed'] as const;
 const STOP_KEYS: Record<StopRule['kind'], readonly string[]> = {
   targetTrainLoss: ['kind', 'target', 'window', 'checkEvery', 'maxEpochs'],
@@ -72,37 +80,15 @@ const STOP_KEYS: Record<StopRule['kind'], readonly string[]> = {
 };
 const PRUNING_KEYS = ['levels', 'step', 'strategies', 'seed'] as const;
 
-// ---- defaults (PROTOCOL.md; frozen: changing one renames every run that relied on it) ----
-
-export const DEFAULT_VALIDATION_SIZE = 5000;
-export const DEFAULT_BATCH_SIZE = 128;
-export const DEFAULT_PRUNING: Readonly<PruningSettings> = Object.freeze({ levels: 50, step: 0.02, strategies: ['layerwiseMagnitude'] as StrategyName[], seed: 0 });
-
-export function defaultOptimizer(arch: ArchName): OptimizerName {
-  return arch === 'conv2' ? 'adam' : 'sgd';
-}
-
-/** The paper's regimes' learning rates; other (arch, optimizer) pairs have none and must give one. */
-export function defaultLearningRate(arch: ArchName, optimizer: OptimizerName): number | undefined {
-  const table: Record<ArchName, Partial<Record<OptimizerName, number>>> = {
-    mlp: { sgd: 0.1 },
-    conv2: { adam: 2e-4, adagrad: 1e-2 },
-    resnet: { sgd: 0.1 },
-  };
-  return table[arch][optimizer];
-}
-
-export function defaultStop(arch: ArchName, optimizer: OptimizerName): StopRule {
-  if (arch === 'mlp') return { kind: 'targetTrainLoss', target: 0.2, window: 100, checkEvery: 100, maxEpochs: 50 };
-  if (arch === 'resnet') return { kind: 'bestValidationLoss', epochs: 90 };
-  return { kind: 'bestValidationLoss', epochs: optimizer === 'adagrad' ? 25 : 100 };
-}
-
 // ---- validation ----
 
 /** Thrown for a bad descriptor or analysis setting; `field` is the dotted path of the offending value. */
 export class DescriptorError extends Error {
-  constructor(readonly field: string, readonly value: unknown, readonly expected: string) {
+  constructor(
+    readonly field: string,
+    readonly value: unknown,
+    readonly expected: string,
+  ) {
     super(`${field}: got ${show(value)}; expected ${expected}`);
     this.name = 'DescriptorError';
   }
@@ -117,7 +103,6 @@ function show(v: unknown): string {
     return String(v);
   }
 }
-
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -152,7 +137,8 @@ function positiveInt(v: unknown, field: string, max = Number.MAX_SAFE_INTEGER): 
 
 function seed(v: unknown, field: string): number {
   // Seeds feed a 32-bit PRNG: larger values would alias smaller ones.
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 0xffffffff) throw new DescriptorError(field, v, 'a non-negative integer seed (0 to 4294967295)');
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 0xffffffff)
+    throw new DescriptorError(field, v, 'a non-negative integer seed (0 to 4294967295)');
   return v;
 }
 
@@ -186,13 +172,20 @@ function resolvePruning(v: unknown): PruningSettings {
   checkKeys(v, PRUNING_KEYS, 'descriptor.pruning');
   const levels = positiveInt(v.levels ?? DEFAULT_PRUNING.levels, 'descriptor.pruning.levels', 10000);
   const step = positive(v.step ?? DEFAULT_PRUNING.step, 'descriptor.pruning.step');
-  if (levels * step > 1 + 1e-9) throw new DescriptorError('descriptor.pruning.step', step, `levels x step <= 1 (levels is ${levels}, so step <= ${normaliseNumber(1 / levels)})`);
+  if (levels * step > 1 + 1e-9)
+    throw new DescriptorError('descriptor.pruning.step', step, `levels x step <= 1 (levels is ${levels}, so step <= ${normaliseNumber(1 / levels)})`);
   const raw = v.strategies ?? DEFAULT_PRUNING.strategies;
-  if (!Array.isArray(raw) || raw.length === 0) throw new DescriptorError('descriptor.pruning.strategies', raw, "a non-empty list of strategies including 'layerwiseMagnitude'");
-  const names = raw.map((s, i) => oneOf(s, STRATEGIES, `descriptor.pruning.strategies[${i}]`, 'pruning strategy'));
-  if (!names.includes('layerwiseMagnitude')) throw new DescriptorError('descriptor.pruning.strategies', raw, "a list that includes 'layerwiseMagnitude' (the paper's strategy, whose trajectory is the result)");
+  if (!Array.isArray(raw) || raw.length === 0)
+    throw new DescriptorError('descriptor.pruning.strategies', raw, "a non-empty list of strategies including 'layerwiseMagnitude'");
+  const names = raw.map((s, i) => oneOf(s, STRATEGY_NAMES, `descriptor.pruning.strategies[${i}]`, 'pruning strategy'));
+  if (!names.includes('layerwiseMagnitude'))
+    throw new DescriptorError(
+      'descriptor.pruning.strategies',
+      raw,
+      "a list that includes 'layerwiseMagnitude' (the paper's strategy, whose trajectory is the result)",
+    );
   // Canonical order (registry order, no repeats), so ['random','layerwiseMagnitude'] and the reverse are one experiment.
-  const strategies = STRATEGIES.filter((s) => names.includes(s));
+  const strategies = STRATEGY_NAMES.filter((s) => names.includes(s));
   return { levels, step, strategies, seed: seed(v.seed ?? DEFAULT_PRUNING.seed, 'descriptor.pruning.seed') };
 }
 
@@ -204,19 +197,25 @@ export function resolveDescriptor(input: unknown): Descriptor {
   if (!isPlainObject(input)) throw new DescriptorError('descriptor', input, 'an object');
   checkKeys(input, TOP_KEYS, 'descriptor');
   for (const k of REQUIRED_KEYS) if (input[k] === undefined) throw new DescriptorError(`descriptor.${k}`, undefined, 'a value (required field)');
-  const architecture = oneOf(input.architecture, ARCHITECTURES, 'descriptor.architecture', 'architecture');
+  const architecture = oneOf(input.architecture, ARCH_NAMES, 'descriptor.architecture', 'architecture');
   const width = positive(input.width, 'descriptor.width');
-  const init = oneOf(input.init, INITS, 'descriptor.init', 'initialiser');
+  const init = oneOf(input.init, INIT_NAMES, 'descriptor.init', 'initialiser');
   const initSeed = seed(input.initSeed, 'descriptor.initSeed');
   const dataSeed = seed(input.dataSeed, 'descriptor.dataSeed');
-  const dataset = oneOf(input.dataset ?? ARCH_DATASET[architecture], DATASETS, 'descriptor.dataset', 'dataset');
-  if (dataset !== ARCH_DATASET[architecture]) throw new DescriptorError('descriptor.dataset', dataset, `'${ARCH_DATASET[architecture]}' (architecture ${architecture} is built for it)`);
+  const dataset = oneOf(input.dataset ?? ARCH_DATASET[architecture], DATASET_NAMES, 'descriptor.dataset', 'dataset');
+  if (dataset !== ARCH_DATASET[architecture])
+    throw new DescriptorError('descriptor.dataset', dataset, `'${ARCH_DATASET[architecture]}' (architecture ${architecture} is built for it)`);
   const validationSize = positiveInt(input.validationSize ?? DEFAULT_VALIDATION_SIZE, 'descriptor.validationSize', TRAIN_SIZE[dataset] - 1);
-  const trainSubset = input.trainSubset === undefined ? undefined : positiveInt(input.trainSubset, 'descriptor.trainSubset', TRAIN_SIZE[dataset] - validationSize);
-  const optimizer = oneOf(input.optimizer ?? defaultOptimizer(architecture), OPTIMIZERS, 'descriptor.optimizer', 'optimizer');
+  const trainSubset =
+    input.trainSubset === undefined ? undefined : positiveInt(input.trainSubset, 'descriptor.trainSubset', TRAIN_SIZE[dataset] - validationSize);
+  const optimizer = oneOf(input.optimizer ?? defaultOptimizer(architecture), OPTIMIZER_NAMES, 'descriptor.optimizer', 'optimizer');
   const lrDefault = defaultLearningRate(architecture, optimizer);
   if (input.learningRate === undefined && lrDefault === undefined) {
-    throw new DescriptorError('descriptor.learningRate', undefined, `a learning rate: ${architecture} with ${optimizer} is not one of the paper's regimes, so there is no default`);
+    throw new DescriptorError(
+      'descriptor.learningRate',
+      undefined,
+      `a learning rate: ${architecture} with ${optimizer} is not one of the paper's regimes, so there is no default`,
+    );
   }
   const learningRate = positive(input.learningRate ?? lrDefault, 'descriptor.learningRate');
   const batchSize = positiveInt(input.batchSize ?? DEFAULT_BATCH_SIZE, 'descriptor.batchSize', 65536);
@@ -289,7 +288,14 @@ export function resolveAnalysisSettings(input: unknown = {}): AnalysisSettings {
   const threshold = input.threshold ?? DEFAULT_ANALYSIS.threshold;
   // Same range as lib/analysis effectiveDensity: accuracy points/percent cannot drop by more than 100.
   if (typeof threshold !== 'number' || !Number.isFinite(threshold) || threshold <= 0 || threshold > 100) {
-    const unit = metric === 'accuracy' ? (mode === 'points' ? 'percentage points of accuracy' : 'percent of the unpruned accuracy') : mode === 'points' ? 'loss units' : 'percent of the unpruned loss';
+    const unit =
+      metric === 'accuracy'
+        ? mode === 'points'
+          ? 'percentage points of accuracy'
+          : 'percent of the unpruned accuracy'
+        : mode === 'points'
+          ? 'loss units'
+          : 'percent of the unpruned loss';
     throw new DescriptorError('analysis.threshold', threshold, `a number in (0, 100] (${unit})`);
   }
   const q = input.overlapQuantile ?? DEFAULT_ANALYSIS.overlapQuantile;

@@ -5,7 +5,9 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 
-export const LOCK_FILE = '.lock';
+import { LOCK_FILE } from '../paths';
+
+export { LOCK_FILE };
 
 export interface LockInfo {
   pid: number;

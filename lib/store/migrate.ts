@@ -15,8 +15,19 @@ import { readJson, writeJsonAtomic } from './atomic';
 import { canonicalEqual } from './canonical';
 import { resolveAnalysisSettings, type AnalysisSettings } from './descriptor';
 import {
-  analysisFile, type AnalysisStageRecord, assembleRunRecord, inspectRun, logEvent, type PruneStageRecord, readEvents, RUN_FILE, runFile, runFiles,
-  STAGE_FILE, stageRecordId, type TrainStageRecord,
+  analysisFile,
+  type AnalysisStageRecord,
+  assembleRunRecord,
+  inspectRun,
+  logEvent,
+  type PruneStageRecord,
+  readEvents,
+  RUN_FILE,
+  runFile,
+  runFiles,
+  STAGE_FILE,
+  stageRecordId,
+  type TrainStageRecord,
 } from './runRecord';
 
 /** Classes per dataset: the chance level of the margin (1 / classes). Kept here so the script needs no data. */
@@ -43,7 +54,7 @@ function loggedIds(dir: string): Map<string, string> {
 
 /** The current id of a reference to `id` (unchanged when it is not a known old id). */
 function mapId(map: Map<string, string>, id: string | undefined): string | undefined {
-  return id === undefined ? undefined : map.get(id) ?? id;
+  return id === undefined ? undefined : (map.get(id) ?? id);
 }
 
 /** Migrate one run directory (named by its hash). */
@@ -55,7 +66,14 @@ export function migrateRunDir(dir: string): MigrateResult {
   const { path: _machinePath, ...dataset } = oldTrain.dataset as TrainStageRecord['dataset'] & { path?: string };
   const train: TrainStageRecord = { ...oldTrain, dataset: { ...dataset, copy: dataset.copy ?? datasetCopy(dataset.name, dataset.sha256) } };
   // Key order as the stage writes it, so a migrated file reads like a fresh one.
-  train.dataset = { name: train.dataset.name, copy: train.dataset.copy, description: train.dataset.description, sha256: train.dataset.sha256, trainImages: train.dataset.trainImages, validationImages: train.dataset.validationImages };
+  train.dataset = {
+    name: train.dataset.name,
+    copy: train.dataset.copy,
+    description: train.dataset.description,
+    sha256: train.dataset.sha256,
+    trainImages: train.dataset.trainImages,
+    validationImages: train.dataset.validationImages,
+  };
   train.id = stageRecordId(train);
   const ids = loggedIds(dir);
   const newIds: Record<string, { from: string; to: string }> = {};
@@ -84,7 +102,8 @@ export function migrateRunDir(dir: string): MigrateResult {
     if ((degraded === undefined || margin === undefined) && prune && inputs.prune === prune.id) {
       const s = resolveAnalysisSettings(settings);
       const classes = NUM_CLASSES[train.dataset.name];
-      if (classes === undefined) return { dir, outcome: 'skipped', problem: `dataset ${train.dataset.name}: number of classes unknown to the migration`, runFiles: [] };
+      if (classes === undefined)
+        return { dir, outcome: 'skipped', problem: `dataset ${train.dataset.name}: number of classes unknown to the migration`, runFiles: [] };
       flags = {
         degraded: effectiveDensityDetail(prune.trajectory, { metric: s.metric, threshold: s.threshold, mode: s.mode }).degraded,
         chanceMargin: chanceMargin(prune.trajectory, classes),
@@ -114,18 +133,21 @@ export function migrateRunDir(dir: string): MigrateResult {
     if (runFile(settings) !== name) continue;
     const a = analyses.find((x) => x.file === analysisFile(settings))?.record ?? null;
     const complete = train.training.status === 'complete';
-    const sameIds = mapId(ids, old.stages?.train?.id) === train.id &&
+    const sameIds =
+      mapId(ids, old.stages?.train?.id) === train.id &&
       (!complete || (prune !== null && a !== null && mapId(ids, old.stages?.prune?.id) === prune.id && mapId(ids, old.stages?.analysis?.id) === a.id));
     const sameResults = !complete || (canonicalEqual(old.trajectory, prune?.trajectory) && canonicalEqual(old.effectiveDensity, a?.effectiveDensity));
     if (sameIds && sameResults) assemblies.push({ file: name, settings, old: f.value });
   }
 
   const changed = Object.keys(newIds).length > 0 || 'path' in oldTrain.dataset;
-  const runUpdates = assemblies.map(({ file, settings }) => {
-    const a = analyses.find((x) => x.file === analysisFile(settings))?.record ?? null;
-    const complete = train.training.status === 'complete';
-    return { file, record: assembleRunRecord(hash, train, complete ? prune : null, complete ? a : null, settings) };
-  }).filter(({ file, record }) => !canonicalEqual(record, assemblies.find((x) => x.file === file)?.old));
+  const runUpdates = assemblies
+    .map(({ file, settings }) => {
+      const a = analyses.find((x) => x.file === analysisFile(settings))?.record ?? null;
+      const complete = train.training.status === 'complete';
+      return { file, record: assembleRunRecord(hash, train, complete ? prune : null, complete ? a : null, settings) };
+    })
+    .filter(({ file, record }) => !canonicalEqual(record, assemblies.find((x) => x.file === file)?.old));
   if (!changed && runUpdates.length === 0) return { dir, outcome: 'current', runFiles: [] };
 
   // The mapping first: a kill between the writes below is finished by a rerun from this line.
@@ -140,7 +162,9 @@ export function migrateRunDir(dir: string): MigrateResult {
 /** Migrate every run directory under `root`; each result says what happened. */
 export function migrateRuns(root: string = runsDir()): MigrateResult[] {
   if (!fs.existsSync(root)) throw new Error(`migrate: runs folder ${root} does not exist`);
-  return fs.readdirSync(root).sort()
+  return fs
+    .readdirSync(root)
+    .sort()
     .filter((h) => /^[0-9a-f]{16}$/.test(h) && fs.statSync(path.join(root, h)).isDirectory())
     .map((h) => migrateRunDir(path.join(root, h)));
 }
@@ -151,12 +175,17 @@ if (require.main === module) {
   const count = (o: MigrateResult['outcome']) => results.filter((r) => r.outcome === o).length;
   for (const r of results) if (r.outcome === 'skipped') console.log(`skipped ${r.dir}: ${r.problem}`);
   // After migrating, every run file that was a result must be one again (checked with the current rules).
-  const notDone = results.filter((r) => r.outcome !== 'skipped' && fs.existsSync(path.join(r.dir, RUN_FILE)) &&
-    inspectRun(r.dir, path.basename(r.dir)).run.state !== 'done');
+  const notDone = results.filter(
+    (r) => r.outcome !== 'skipped' && fs.existsSync(path.join(r.dir, RUN_FILE)) && inspectRun(r.dir, path.basename(r.dir)).run.state !== 'done',
+  );
   for (const r of notDone) {
     const ins = inspectRun(r.dir, path.basename(r.dir));
-    console.log(`not a result after migration: ${r.dir}: ${[ins.train, ins.prune, ins.analysis, ins.run].flatMap((c) => (c.state === 'invalid' ? [c.problem] : [])).join('; ')}`);
+    console.log(
+      `not a result after migration: ${r.dir}: ${[ins.train, ins.prune, ins.analysis, ins.run].flatMap((c) => (c.state === 'invalid' ? [c.problem] : [])).join('; ')}`,
+    );
   }
-  console.log(`${root}: ${results.length} run directories: ${count('migrated')} migrated, ${count('current')} already current, ${count('skipped')} skipped; ${notDone.length} run.json not sound afterwards`);
+  console.log(
+    `${root}: ${results.length} run directories: ${count('migrated')} migrated, ${count('current')} already current, ${count('skipped')} skipped; ${notDone.length} run.json not sound afterwards`,
+  );
   process.exitCode = notDone.length || count('skipped') ? 1 : 0;
 }

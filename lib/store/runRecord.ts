@@ -20,6 +20,18 @@ import type { WeightCounts } from '../models/counts';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import {
+  analysisFileName,
+  DESCRIPTOR_FILE,
+  EVENTS_FILE,
+  isRunFileName,
+  MODEL_JSON,
+  RUN_FILE,
+  runFileName,
+  STAGE_FILE,
+  WEIGHTS_DIR,
+  weightsDir,
+} from '../paths';
 import { readJson } from './atomic';
 import { canonicalEqual as canonicalJsonEqual, canonicalStringify, sha256Hex } from './canonical';
 import { descriptorHash, resolveAnalysisSettings, shortLabel } from './descriptor';
@@ -185,19 +197,12 @@ export interface RunRecord {
   correctness: PackedBits | null;
 }
 
-export const STAGE_FILE: Record<StageName, string> = { train: 'train.json', prune: 'prune.json', analysis: 'analysis.json' };
-export const RUN_FILE = 'run.json';
-export const DESCRIPTOR_FILE = 'descriptor.json';
-export const EVENTS_FILE = 'events.jsonl';
-export const WEIGHTS_DIR = 'weights';
+// The file names of a run directory are lib/paths.ts's; re-exported for the modules that read records.
+export { DESCRIPTOR_FILE, EVENTS_FILE, RUN_FILE, STAGE_FILE, WEIGHTS_DIR, weightsDir };
 
 /** False when the run's weights/ folder is absent altogether (records shipped without weights, e.g. a clone). */
 export function weightsPresent(dir: string): boolean {
   return fs.existsSync(path.join(dir, WEIGHTS_DIR));
-}
-
-export function weightsDir(dir: string, which: 'init' | 'trained'): string {
-  return path.join(dir, WEIGHTS_DIR, which);
 }
 
 /**
@@ -205,8 +210,8 @@ export function weightsDir(dir: string, which: 'init' | 'trained'): string {
  * bytes its weight specs need (catches a .bin truncated by a kill). Returns a problem, or null if sound.
  */
 export function checkModelDir(dir: string): string | null {
-  const m = readJson<{ weightsManifest?: { paths: string[]; weights: { shape: number[]; dtype?: string }[] }[] }>(path.join(dir, 'model.json'));
-  if (m.ok === false) return `${path.join(dir, 'model.json')} is ${m.reason}`;
+  const m = readJson<{ weightsManifest?: { paths: string[]; weights: { shape: number[]; dtype?: string }[] }[] }>(path.join(dir, MODEL_JSON));
+  if (m.ok === false) return `${path.join(dir, MODEL_JSON)} is ${m.reason}`;
   const manifest = m.value.weightsManifest;
   if (!Array.isArray(manifest)) return `${dir}/model.json has no weightsManifest`;
   for (const group of manifest) {
@@ -237,8 +242,8 @@ export type StageCheck<T> = { state: 'done'; record: T } | { state: 'missing' } 
  * where a stage is about to load the weights anyway, never by status.
  */
 export function checkWeightValues(dir: string): string | null {
-  const m = readJson<{ weightsManifest?: { paths: string[]; weights: { name: string; shape: number[]; dtype?: string }[] }[] }>(path.join(dir, 'model.json'));
-  if (m.ok === false) return `${path.join(dir, 'model.json')} is ${m.reason}`;
+  const m = readJson<{ weightsManifest?: { paths: string[]; weights: { name: string; shape: number[]; dtype?: string }[] }[] }>(path.join(dir, MODEL_JSON));
+  if (m.ok === false) return `${path.join(dir, MODEL_JSON)} is ${m.reason}`;
   for (const group of m.value.weightsManifest ?? []) {
     const bytes = Buffer.concat(group.paths.map((p) => fs.readFileSync(path.join(dir, p))));
     let offset = 0;
@@ -350,12 +355,12 @@ export function analysisKey(settings: AnalysisSettings): string {
 
 export function analysisFile(settings: AnalysisSettings): string {
   const k = analysisKey(settings);
-  return k ? `analysis-${k}.json` : STAGE_FILE.analysis;
+  return analysisFileName(k);
 }
 
 export function runFile(settings: AnalysisSettings): string {
   const k = analysisKey(settings);
-  return k ? `run-${k}.json` : RUN_FILE;
+  return runFileName(k);
 }
 
 /** The run.json files of a run directory, one per analysis setting it was assembled at. */
@@ -366,7 +371,7 @@ export function runFiles(dir: string): string[] {
   } catch {
     return [];
   }
-  return names.filter((n) => n === RUN_FILE || /^run-[0-9a-f]{12}\.json$/.test(n)).sort();
+  return names.filter(isRunFileName).sort();
 }
 
 // ---- run.json: the assembly of the stage records ----
@@ -379,7 +384,13 @@ function stageSummary(r: StageMeta): RunRecord['stages']['train'] {
  * run.json: everything the notebooks need, from the stage records (a diverged run has no prune/analysis).
  * A function of the records alone, so anyone can check a run.json by assembling it again.
  */
-export function assembleRunRecord(hash: string, train: TrainStageRecord, prune: PruneStageRecord | null, analysis: AnalysisStageRecord | null, settings: AnalysisSettings): RunRecord {
+export function assembleRunRecord(
+  hash: string,
+  train: TrainStageRecord,
+  prune: PruneStageRecord | null,
+  analysis: AnalysisStageRecord | null,
+  settings: AnalysisSettings,
+): RunRecord {
   const last = analysis ?? prune ?? train;
   const skipped = { id: '', startedAt: train.endedAt, endedAt: train.endedAt, wallSeconds: 0, pid: train.pid, hostname: train.hostname };
   return {
@@ -493,8 +504,13 @@ export function inspectRun(dir: string, hash: string, analysis?: AnalysisSetting
     const complete = train.record.training.status === 'complete';
     if (complete && prune.state !== 'done') return 'not assembled from a sound, current prune record';
     if (complete && analysisCheck.state !== 'done') return 'not assembled from a sound, current analysis record';
-    const want = assembleRunRecord(hash, train.record, complete && prune.state === 'done' ? prune.record : null,
-      complete && analysisCheck.state === 'done' ? analysisCheck.record : null, settings);
+    const want = assembleRunRecord(
+      hash,
+      train.record,
+      complete && prune.state === 'done' ? prune.record : null,
+      complete && analysisCheck.state === 'done' ? analysisCheck.record : null,
+      settings,
+    );
     if (!canonicalJsonEqual(r, want)) return `differs from the assembly of its stage records (first at ${firstDifference(r, want)})`;
     return null;
   });

@@ -45,10 +45,19 @@ interface Header extends CheckpointMeta {
 export function writeCheckpoint(file: string, state: CheckpointState): void {
   const arrays = [...state.model, ...(state.best?.weights ?? []), ...state.optimizer];
   const header: Header = {
-    magic: MAGIC, key: state.key, epoch: state.epoch, step: state.step, wallSeconds: state.wallSeconds,
-    curve: state.curve, validation: state.validation, best: state.best ? { epoch: state.best.epoch, loss: state.best.loss } : null,
-    model: state.model.map((a) => a.length), bestWeights: (state.best?.weights ?? []).map((a) => a.length),
-    optimizer: state.optimizer.map((a) => a.length), adamBetaPowers: state.adamBetaPowers, recent: state.recent.length,
+    magic: MAGIC,
+    key: state.key,
+    epoch: state.epoch,
+    step: state.step,
+    wallSeconds: state.wallSeconds,
+    curve: state.curve,
+    validation: state.validation,
+    best: state.best ? { epoch: state.best.epoch, loss: state.best.loss } : null,
+    model: state.model.map((a) => a.length),
+    bestWeights: (state.best?.weights ?? []).map((a) => a.length),
+    optimizer: state.optimizer.map((a) => a.length),
+    adamBetaPowers: state.adamBetaPowers,
+    recent: state.recent.length,
   };
   const head = Buffer.from(JSON.stringify(header), 'utf8');
   const floats = arrays.reduce((s, a) => s + a.length, 0);
@@ -103,8 +112,17 @@ export function readCheckpoint(file: string, key: string): CheckpointState | nul
     const all = [...model, ...bestWeights, ...optimizer];
     if (all.some((a) => a.some((v) => !Number.isFinite(v)))) return null; // a damaged payload is no checkpoint
     return {
-      key, epoch: header.epoch, step: header.step, wallSeconds: header.wallSeconds, curve: header.curve, validation: header.validation,
-      best: header.best ? { ...header.best, weights: bestWeights } : null, model, optimizer, adamBetaPowers: header.adamBetaPowers, recent,
+      key,
+      epoch: header.epoch,
+      step: header.step,
+      wallSeconds: header.wallSeconds,
+      curve: header.curve,
+      validation: header.validation,
+      best: header.best ? { ...header.best, weights: bestWeights } : null,
+      model,
+      optimizer,
+      adamBetaPowers: header.adamBetaPowers,
+      recent,
     };
   } catch {
     return null;
@@ -122,7 +140,12 @@ export async function optimizerState(optimizer: tf.Optimizer): Promise<{ values:
 }
 
 /** Restore what optimizerState saved into a fresh optimiser of the same kind over the same variables (in order). */
-export async function restoreOptimizer(optimizer: tf.Optimizer, values: Float32Array[], adamBetaPowers: [number, number] | null, vars: { name: string; shape: number[] }[]): Promise<void> {
+export async function restoreOptimizer(
+  optimizer: tf.Optimizer,
+  values: Float32Array[],
+  adamBetaPowers: [number, number] | null,
+  vars: { name: string; shape: number[] }[],
+): Promise<void> {
   if (values.length === 0) return; // plain SGD: no state
   // getWeights order: iterations, then per slot kind one entry per variable (Adam: m..., v...; Adagrad: acc...).
   const slots = values.length - 1;

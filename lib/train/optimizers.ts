@@ -1,7 +1,6 @@
 // Optimiser registry (paper Sec 3.1): plain SGD, Adam, Adagrad; no weight decay anywhere.
-// The paper's learning rates were lost in extraction; the defaults below are the project's (PROTOCOL.md).
+// The regimes' learning rates and batch size are the protocol's (lib/protocol.ts).
 import * as tf from '@tensorflow/tfjs';
-import type { ArchName } from '../models/types';
 
 export type OptimizerName = 'sgd' | 'adam' | 'adagrad';
 export const OPTIMIZER_NAMES: readonly OptimizerName[] = ['sgd', 'adam', 'adagrad'];
@@ -27,21 +26,4 @@ export function makeOptimizer(name: OptimizerName, learningRate: number): tf.Opt
   if (!make) throw new Error(`unknown optimizer '${String(name)}'; expected one of ${OPTIMIZER_NAMES.join(', ')}`);
   if (!(learningRate > 0) || !Number.isFinite(learningRate)) throw new Error(`learning rate must be a positive number, got ${learningRate}`);
   return make(learningRate);
-}
-
-/** Batch size everywhere (project default; the paper's was lost). */
-export const DEFAULT_BATCH_SIZE = 128;
-
-/** Default learning rates of the paper's four regimes (project defaults; PROTOCOL.md). */
-export const DEFAULT_LEARNING_RATES: Record<ArchName, Partial<Record<OptimizerName, number>>> = {
-  mlp: { sgd: 0.1 },
-  conv2: { adam: 2e-4, adagrad: 1e-2 },
-  resnet: { sgd: 0.1 },
-};
-
-/** The default learning rate of (arch, optimizer); throws for a pair that has none (not one of the paper's regimes). */
-export function defaultLearningRate(arch: ArchName, optimizer: OptimizerName): number {
-  const lr = DEFAULT_LEARNING_RATES[arch]?.[optimizer];
-  if (lr === undefined) throw new Error(`no default learning rate for ${arch} with ${optimizer}: not one of the paper's regimes; give one explicitly`);
-  return lr;
 }

@@ -2,17 +2,15 @@
 // so the step stays lean and the stop rules see every step's loss. One step: gather a batch from the typed arrays
 // into preallocated buffers, one tf.tensor each for images and one-hot labels, optimizer.minimize inside a
 // tidy. Per-step losses stay tensors until a check, so the backend is synced once per check, not per step.
-// Plain Dense stacks trained with SGD (the MLP) take a hand-written step instead (dense-sgd.ts): the same kernels
+// Plain Dense stacks trained with SGD (the MLP) take a hand-written step instead (lib/fast/denseSgdStep.ts): the same kernels
 // on the same inputs, so the same bits, without the tape and layer overhead; `trainer: 'generic'` turns it off.
 import * as fs from 'fs';
 import * as tf from '@tensorflow/tfjs';
 import type { ImageSet } from '../data';
-import { Rng, deriveSeed } from '../rng';
-import type { ArchName } from '../models/types';
-import { checkSeed } from './init';
+import { Rng, checkSeed, deriveSeed } from '../rng';
 import { makeOptimizer, type OptimizerName } from './optimizers';
-import { DenseSgdTrainer, denseTrainingStack } from './dense-sgd';
-import { denseFastPathsAllowed } from '../backend';
+import { DenseSgdTrainer, denseTrainingStack } from '../fast/denseSgdStep';
+import { denseFastPathsAllowed } from '../fast/levers';
 import { optimizerState, readCheckpoint, restoreOptimizer, writeCheckpoint } from './checkpoint';
 
 export type StopRule =
@@ -73,7 +71,7 @@ export interface TrainProgress {
 
 export interface TrainResult {
   status: 'complete' | 'diverged';
-  /** Which step ran: the dense SGD step (dense-sgd.ts) or optimizer.minimize over the model. */
+  /** Which step ran: the dense SGD step (lib/fast/denseSgdStep.ts) or optimizer.minimize over the model. */
   trainer: 'dense-sgd' | 'generic';
   stopReason: 'targetReached' | 'bestValidationLoss' | 'noImprovement' | 'epochCap' | 'diverged';
   /** Optimiser steps taken (all of them, including those after the best epoch of a bestValidationLoss run). */
@@ -96,15 +94,6 @@ export interface TrainResult {
 export interface TrainData {
   train: ImageSet;
   validation: ImageSet;
-}
-
-/** The paper's stop rule for each regime (PROTOCOL.md). The MLP's epoch cap (50) is ours: a safety net only. */
-export function paperStopRule(arch: ArchName, optimizer: OptimizerName): StopRule {
-  if (arch === 'mlp') return { kind: 'targetTrainLoss', target: 0.2, window: 100, checkEvery: 100, maxEpochs: 50 };
-  if (arch === 'conv2' && optimizer === 'adam') return { kind: 'bestValidationLoss', epochs: 100 };
-  if (arch === 'conv2' && optimizer === 'adagrad') return { kind: 'bestValidationLoss', epochs: 25 };
-  if (arch === 'resnet' && optimizer === 'sgd') return { kind: 'bestValidationLoss', epochs: 90 };
-  throw new Error(`${arch} with ${optimizer} is not one of the paper's regimes (mlp+sgd, conv2+adam, conv2+adagrad, resnet+sgd)`);
 }
 
 /** The order in which epoch `epoch` (0-based) visits the n training images: a seeded permutation per epoch. */
@@ -143,7 +132,16 @@ function checkSet(set: ImageSet, inputSize: number, numClasses: number, what: st
  * Copies images `order[from..from+count)` of `set` (`order` null: images from..from+count) into x (NHWC rows)
  * and their one-hot labels into y.
  */
-function gather(set: ImageSet, order: ArrayLike<number> | null, from: number, count: number, inputSize: number, numClasses: number, x: Float32Array, y: Float32Array): void {
+function gather(
+  set: ImageSet,
+  order: ArrayLike<number> | null,
+  from: number,
+  count: number,
+  inputSize: number,
+  numClasses: number,
+  x: Float32Array,
+  y: Float32Array,
+): void {
   y.fill(0, 0, count * numClasses);
   for (let j = 0; j < count; j++) {
     const i = order ? order[from + j] : from + j;
@@ -161,7 +159,12 @@ function meanCrossEntropy(onehot: tf.Tensor, logits: tf.Tensor): tf.Scalar {
  * Runs the model over `set` in inference mode (BatchNorm uses its moving statistics) in batches.
  * `perBatch` gets each batch's logits and one-hot labels inside a tidy.
  */
-function forEachBatch(model: tf.LayersModel, set: ImageSet, batchSize: number, perBatch: (logits: tf.Tensor2D, onehot: tf.Tensor2D, count: number, from: number) => void): void {
+function forEachBatch(
+  model: tf.LayersModel,
+  set: ImageSet,
+  batchSize: number,
+  perBatch: (logits: tf.Tensor2D, onehot: tf.Tensor2D, count: number, from: number) => void,
+): void {
   const { inputShape, inputSize, numClasses } = modelDims(model);
   checkSet(set, inputSize, numClasses, 'evaluation set');
   const b = Math.min(batchSize, Math.max(1, set.n));
@@ -318,8 +321,16 @@ export async function trainModel(model: tf.LayersModel, data: TrainData, config:
   const checkpointKey = JSON.stringify({
     // Shapes in order, not names: tfjs suffixes weight names per process (a second 'conv1' is 'conv1/kernel_1'), so a
     // resuming process, which builds its model first, would never match the names of the process that stopped.
-    weights: model.weights.map((w) => w.shape), train: train.n, validation: validation.n, optimizer: config.optimizer,
-    learningRate: config.learningRate, batchSize, stop, shuffleSeed: config.shuffleSeed, window, trainer: dense ? 'dense-sgd' : 'generic',
+    weights: model.weights.map((w) => w.shape),
+    train: train.n,
+    validation: validation.n,
+    optimizer: config.optimizer,
+    learningRate: config.learningRate,
+    batchSize,
+    stop,
+    shuffleSeed: config.shuffleSeed,
+    window,
+    trainer: dense ? 'dense-sgd' : 'generic',
     tag: config.checkpointTag ?? null,
   });
   let resumedSeconds = 0;
@@ -331,7 +342,12 @@ export async function trainModel(model: tf.LayersModel, data: TrainData, config:
       const saved = model.weights.map((w, i) => tf.tensor(resumed.model[i], w.shape as number[], 'float32'));
       model.setWeights(saved); // the variables take their own references
       tf.dispose(saved);
-      await restoreOptimizer(optimizer, resumed.optimizer, resumed.adamBetaPowers, varList.map((v) => ({ name: v.name, shape: v.shape })));
+      await restoreOptimizer(
+        optimizer,
+        resumed.optimizer,
+        resumed.adamBetaPowers,
+        varList.map((v) => ({ name: v.name, shape: v.shape })),
+      );
       if (resumed.best) {
         const b = resumed.best;
         best = { epoch: b.epoch, loss: b.loss, weights: model.weights.map((w, i) => tf.keep(tf.tensor(b.weights[i], w.shape as number[], 'float32'))) };
@@ -348,12 +364,14 @@ export async function trainModel(model: tf.LayersModel, data: TrainData, config:
       for (let from = 0; from < train.n && step < maxSteps; from += batchSize) {
         const count = Math.min(batchSize, train.n - from);
         if (!dense) gather(train, order, from, count, inputSize, numClasses, xBuf, yBuf);
-        const cost = dense ? dense.stepFrom(train, order, from, count) : tf.tidy(() => {
-          // tf.tensor copies (wasm) or holds (cpu) the buffer view; either way it is disposed before the next fill.
-          const xs = tf.tensor(xBuf.subarray(0, count * inputSize), [count, ...inputShape], 'float32');
-          const ys = tf.tensor2d(yBuf.subarray(0, count * numClasses), [count, numClasses], 'float32');
-          return optimizer.minimize(() => meanCrossEntropy(ys, model.apply(xs, { training: true }) as tf.Tensor), true, varList) as tf.Scalar;
-        });
+        const cost = dense
+          ? dense.stepFrom(train, order, from, count)
+          : tf.tidy(() => {
+              // tf.tensor copies (wasm) or holds (cpu) the buffer view; either way it is disposed before the next fill.
+              const xs = tf.tensor(xBuf.subarray(0, count * inputSize), [count, ...inputShape], 'float32');
+              const ys = tf.tensor2d(yBuf.subarray(0, count * numClasses), [count, numClasses], 'float32');
+              return optimizer.minimize(() => meanCrossEntropy(ys, model.apply(xs, { training: true }) as tf.Tensor), true, varList) as tf.Scalar;
+            });
         pending.push(cost);
         step++;
 
@@ -407,10 +425,17 @@ export async function trainModel(model: tf.LayersModel, data: TrainData, config:
           const opt = await optimizerState(optimizer);
           const b = best;
           writeCheckpoint(checkpointFile, {
-            key: checkpointKey, epoch, step, wallSeconds: resumedSeconds + Number(process.hrtime.bigint() - started) / 1e9,
-            curve, validation: validationLog, model: model.weights.map((w) => w.read().dataSync() as Float32Array),
+            key: checkpointKey,
+            epoch,
+            step,
+            wallSeconds: resumedSeconds + Number(process.hrtime.bigint() - started) / 1e9,
+            curve,
+            validation: validationLog,
+            model: model.weights.map((w) => w.read().dataSync() as Float32Array),
             best: b ? { epoch: b.epoch, loss: b.loss, weights: b.weights.map((t) => t.dataSync() as Float32Array) } : null,
-            optimizer: opt.values, adamBetaPowers: opt.adamBetaPowers, recent,
+            optimizer: opt.values,
+            adamBetaPowers: opt.adamBetaPowers,
+            recent,
           });
           if (config.stopAtEpochEnd?.()) throw new TrainingInterrupted(epoch);
         }

@@ -5,8 +5,9 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { writeFileAtomic } from '../store/atomic';
 
-export const MODEL_JSON = 'model.json';
-export const WEIGHTS_BIN = 'weights.bin';
+import { MODEL_JSON, WEIGHTS_BIN } from '../paths';
+
+export { MODEL_JSON, WEIGHTS_BIN };
 
 /** model.json of the tfjs layers format (the fields tfjs's own file/http handlers write). */
 interface ModelJson {
@@ -16,7 +17,6 @@ interface ModelJson {
   convertedBy: null;
   weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[];
 }
-
 
 /** Concatenate tfjs WeightData (one ArrayBuffer, or several for very large models) into one byte array. */
 function weightBytes(data: tf.io.WeightData | undefined): Uint8Array {

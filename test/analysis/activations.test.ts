@@ -38,14 +38,7 @@ describe('analysis/activations', () => {
     //   unit 1: always 0 (dead) -> 0 by definition
     //   unit 2: only class 2 fires (mean 5) -> (5 - 0) / (5 + 0) = 1
     //   unit 3: always 2 -> 0
-    const acts = Float32Array.from([
-      4, 0, 0, 2,
-      2, 0, 0, 2,
-      1, 0, 0, 2,
-      1, 0, 0, 2,
-      0, 0, 4, 2,
-      2, 0, 6, 2,
-    ]);
+    const acts = Float32Array.from([4, 0, 0, 2, 2, 0, 0, 2, 1, 0, 0, 2, 1, 0, 0, 2, 0, 0, 4, 2, 2, 0, 6, 2]);
     const labels = Uint8Array.from([0, 0, 1, 1, 2, 2]);
 
     it('matches a hand-computed table', () => {
@@ -59,7 +52,8 @@ describe('analysis/activations', () => {
 
     it('a class-specific unit in a 10-class table', () => {
       // unit fires 1.0 for class 7, 0.1 for all others: mu_rest = 0.1 -> (1 - 0.1) / 1.1
-      const n = 50, lab = Uint8Array.from({ length: n }, (_, i) => i % 10);
+      const n = 50,
+        lab = Uint8Array.from({ length: n }, (_, i) => i % 10);
       const a = Float32Array.from(lab, (c) => (c === 7 ? 1 : 0.1));
       near(classSelectivity(a, lab, 1, 10)[0], 0.9 / 1.1, 1e-7);
     });
@@ -85,7 +79,14 @@ describe('analysis/activations', () => {
       const out = tf.layers.dense({ units: 2, activation: 'softmax', name: 'proj' }).apply(hidden) as tf.SymbolicTensor;
       const model = tf.model({ inputs: input, outputs: out });
       // h = relu(x W + b), W = [[1, 0, -1], [0, 2, 0], [1, 1, 1]], b = [0, -1, 0]
-      model.getLayer('fc1').setWeights([tf.tensor2d([[1, 0, -1], [0, 2, 0], [1, 1, 1]]), tf.tensor1d([0, -1, 0])]);
+      model.getLayer('fc1').setWeights([
+        tf.tensor2d([
+          [1, 0, -1],
+          [0, 2, 0],
+          [1, 1, 1],
+        ]),
+        tf.tensor1d([0, -1, 0]),
+      ]);
       const x = Float32Array.from([1, 2, 3, /* */ -1, 0, 0, /* */ 0, 0, 0, /* */ 2, 1, -4]);
       // row 0: [1+3, 4+3-1, -1+3] = [4, 6, 2]; row 1: [-1, -1, 1] -> [0, 0, 1];
       // row 2: [0, -1, 0] -> [0, 0, 0]; row 3: [2-4, 2-4-1, -2-4] -> [0, 0, 0]
@@ -98,7 +99,9 @@ describe('analysis/activations', () => {
         assert.equal(fc1.units, 3);
         assert.deepEqual(Array.from(fc1.values), expected, `batchSize ${batchSize}`);
         // Hoyer per row: [4,6,2] by formula; one-hot 1; all-zero rows 1 by definition
-        const l1 = 12, l2 = Math.sqrt(56), r = Math.sqrt(3);
+        const l1 = 12,
+          l2 = Math.sqrt(56),
+          r = Math.sqrt(3);
         near(fc1.hoyer[0], (r - l1 / l2) / (r - 1), 1e-6);
         assert.deepEqual(Array.from(fc1.hoyer.subarray(1)), [1, 1, 1]);
         near(meanHoyer(fc1.values, 3), Array.from(fc1.hoyer).reduce((a, b) => a + b) / 4, 1e-6, 'dense hoyer = meanHoyer');

@@ -1,11 +1,5 @@
 import { strict as assert } from 'assert';
-import {
-  effectiveDensity,
-  effectiveDensityDetail,
-  effectiveDensityCurve,
-  DEFAULT_CURVE_THRESHOLDS,
-  TrajectoryLike,
-} from '../../lib/analysis/effectiveDensity';
+import { effectiveDensity, effectiveDensityDetail, effectiveDensityCurve, DEFAULT_CURVE_THRESHOLDS, TrajectoryLike } from '../../lib/analysis/effectiveDensity';
 
 /** Trajectory from parallel arrays; densities 100, 98, 96, ... like the paper's 2% steps. */
 function traj(accuracy: number[], loss?: number[]): TrajectoryLike[] {
@@ -78,7 +72,11 @@ describe('analysis/effectiveDensity', () => {
     assert.throws(() => effectiveDensity(t, { threshold: NaN }), /threshold = NaN/);
     assert.equal(effectiveDensity(t, { threshold: 100 }), 98, 'threshold 100 is allowed');
     assert.throws(() => effectiveDensity(traj([90, 80])), /trajectory\[0\]\.accuracy = 90/);
-    const rising = [{ density: 100, accuracy: 0.9, loss: 0.3 }, { density: 90, accuracy: 0.9, loss: 0.3 }, { density: 95, accuracy: 0.9, loss: 0.3 }];
+    const rising = [
+      { density: 100, accuracy: 0.9, loss: 0.3 },
+      { density: 90, accuracy: 0.9, loss: 0.3 },
+      { density: 95, accuracy: 0.9, loss: 0.3 },
+    ];
     assert.throws(() => effectiveDensity(rising), /trajectory\[2\]\.density = 95 increases/);
     assert.throws(() => effectiveDensity(traj([0.9, 0.8]), { metric: 'acc' as never }), /metric = acc/);
     assert.throws(() => effectiveDensity(traj([0.9, 0.8], [NaN, 1]), { metric: 'loss', threshold: 1 }), /trajectory\[0\]\.loss = NaN/);
@@ -94,8 +92,14 @@ describe('analysis/effectiveDensity', () => {
     // accuracy loses 1.5 points per level: 0.95, 0.935, ...
     const t = traj(Array.from({ length: 30 }, (_, i) => 0.95 - 0.015 * i));
     const curve = effectiveDensityCurve(t);
-    assert.deepEqual(curve.map((c) => c.threshold), [...DEFAULT_CURVE_THRESHOLDS]);
-    assert.deepEqual(DEFAULT_CURVE_THRESHOLDS, Array.from({ length: 20 }, (_, i) => i + 1));
+    assert.deepEqual(
+      curve.map((c) => c.threshold),
+      [...DEFAULT_CURVE_THRESHOLDS],
+    );
+    assert.deepEqual(
+      DEFAULT_CURVE_THRESHOLDS,
+      Array.from({ length: 20 }, (_, i) => i + 1),
+    );
     // first level with 1.5 * i > T is i = floor(T / 1.5) + 1 (T a multiple of 1.5 is "exactly", not beyond)
     for (const c of curve) {
       const i = Math.floor(c.threshold / 1.5 + 1e-9) + 1;
@@ -105,7 +109,10 @@ describe('analysis/effectiveDensity', () => {
     }
     for (let k = 1; k < curve.length; k++) assert.ok(curve[k].density <= curve[k - 1].density);
     const rel = effectiveDensityCurve(t, [5, 10], { mode: 'relative' });
-    assert.deepEqual(rel.map((c) => c.density), [effectiveDensity(t, { threshold: 5, mode: 'relative' }), effectiveDensity(t, { threshold: 10, mode: 'relative' })]);
+    assert.deepEqual(
+      rel.map((c) => c.density),
+      [effectiveDensity(t, { threshold: 5, mode: 'relative' }), effectiveDensity(t, { threshold: 10, mode: 'relative' })],
+    );
     assert.throws(() => effectiveDensityCurve(t, []), /thresholds\.length = 0/);
   });
 });

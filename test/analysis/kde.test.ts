@@ -34,7 +34,10 @@ describe('analysis/kde', () => {
 
   it('integrates to 1 (trapezoid on a wide grid)', () => {
     const data = [30.1, 35.5, 41.2, 43.3, 44.0, 47.9, 50.7, 52.2];
-    const lo = 0, hi = 100, m = 4001, dx = (hi - lo) / (m - 1);
+    const lo = 0,
+      hi = 100,
+      m = 4001,
+      dx = (hi - lo) / (m - 1);
     const xs = Array.from({ length: m }, (_, i) => lo + i * dx);
     const ys = kde(data, xs);
     let area = 0;

@@ -13,7 +13,12 @@ function normals(rng: Rng, k: number): Float32Array {
   return a;
 }
 
-interface Problem { loss: LlcLossFn; wStar: Float32Array; n: number; dispose: () => void }
+interface Problem {
+  loss: LlcLossFn;
+  wStar: Float32Array;
+  n: number;
+  dispose: () => void;
+}
 
 /**
  * y = X w_true + N(0, 0.5^2), X ~ N(0, I), mean squared error. w* is the least-squares optimum (normal equations
@@ -53,7 +58,13 @@ function linearRegression(d: number, n: number, seed: number): Problem {
   const yt = tf.tensor1d(y);
   const loss: LlcLossFn = (p, batch) => {
     const idx = tf.tensor1d(batch, 'int32');
-    return tf.gather(xt, idx).matMul(p.reshape([d, 1])).reshape([-1]).sub(tf.gather(yt, idx)).square().mean() as tf.Scalar;
+    return tf
+      .gather(xt, idx)
+      .matMul(p.reshape([d, 1]))
+      .reshape([-1])
+      .sub(tf.gather(yt, idx))
+      .square()
+      .mean() as tf.Scalar;
   };
   return { loss, wStar, n, dispose: () => tf.dispose([xt, yt]) };
 }
@@ -123,14 +134,16 @@ describe('analysis/llc', function () {
 
   it('deepLinearRlct reduces to Aoyagi & Watanabe (2005) for every two-layer network up to width 6, and to d/2 for one layer', () => {
     let checked = 0;
-    for (let m = 1; m <= 6; m++) for (let h = 1; h <= 6; h++) for (let o = 1; o <= 6; o++) {
-      for (let r = 0; r <= Math.min(m, h, o); r++) {
-        const got = deepLinearRlct([m, h, o], r);
-        const want = aoyagiWatanabe2005(m, h, o, r);
-        assert.ok(Math.abs(got - want) < 1e-12, `[${m}, ${h}, ${o}] rank ${r}: ${got} vs ${want}`);
-        checked++;
-      }
-    }
+    for (let m = 1; m <= 6; m++)
+      for (let h = 1; h <= 6; h++)
+        for (let o = 1; o <= 6; o++) {
+          for (let r = 0; r <= Math.min(m, h, o); r++) {
+            const got = deepLinearRlct([m, h, o], r);
+            const want = aoyagiWatanabe2005(m, h, o, r);
+            assert.ok(Math.abs(got - want) < 1e-12, `[${m}, ${h}, ${o}] rank ${r}: ${got} vs ${want}`);
+            checked++;
+          }
+        }
     assert.equal(checked, 657);
     // one linear layer is regular whatever the rank; y = w2 w1 x has lambda 1/2 at w1 w2 != 0 and at 0 (x^2 y^2)
     assert.equal(deepLinearRlct([4, 3], 2), 6);

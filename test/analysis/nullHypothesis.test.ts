@@ -30,9 +30,19 @@ describe('analysis/nullHypothesis', () => {
   });
 
   it('pairWithBaseline matches on regime, init scheme, init seed and data seed', () => {
-    interface Row extends NullHypothesisRow { id: string }
-    const row = (id: string, regime: string, width: number, init: string, initSeed: number, dataSeed: number, ed: number): Row =>
-      ({ id, regime, width, init, initSeed, dataSeed, effectiveDensity: ed, totalWeights: TOTAL[width] });
+    interface Row extends NullHypothesisRow {
+      id: string;
+    }
+    const row = (id: string, regime: string, width: number, init: string, initSeed: number, dataSeed: number, ed: number): Row => ({
+      id,
+      regime,
+      width,
+      init,
+      initSeed,
+      dataSeed,
+      effectiveDensity: ed,
+      totalWeights: TOTAL[width],
+    });
     const rows: Row[] = [
       row('a', 'mlp', 2, 'glorot', 1, 0, 30),
       row('b', 'mlp', 1, 'glorot', 1, 0, 50), // core 133,100
@@ -44,7 +54,11 @@ describe('analysis/nullHypothesis', () => {
       row('h', 'conv', 2, 'glorot', 1, 0, 30), // other regime
     ];
     const { paired, unmatched } = pairWithBaseline(rows);
-    assert.deepEqual(paired.map((p) => p.row.id), ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'], 'input order kept');
+    assert.deepEqual(
+      paired.map((p) => p.row.id),
+      ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'],
+      'input order kept',
+    );
     const byId = Object.fromEntries(paired.map((p) => [p.row.id, p]));
     assert.equal(byId.a.baselineCoreSize, 133100);
     assert.ok(Math.abs((byId.a.nullDensity as number) - (100 * 133100) / 592400) < 1e-9);
@@ -55,7 +69,10 @@ describe('analysis/nullHypothesis', () => {
       assert.equal(byId[id].nullDensity, null);
       assert.equal(byId[id].baselineCoreSize, null);
     }
-    assert.deepEqual(unmatched.map((r) => r.id), ['f', 'g', 'h']);
+    assert.deepEqual(
+      unmatched.map((r) => r.id),
+      ['f', 'g', 'h'],
+    );
   });
 
   it('pairWithBaseline takes the regime from opts.regimeOf, and skips baselines without an effective density', () => {
@@ -71,7 +88,10 @@ describe('analysis/nullHypothesis', () => {
       { ...base, arch: 'mlp', optimizer: 'sgd', width: 2, effectiveDensity: 40, totalWeights: 4000 },
     ];
     const r = pairWithBaseline(rows, { regimeOf: (x) => `${x.arch}/${x.optimizer}` });
-    assert.deepEqual(r.paired.map((p) => p.nullDensity), [50, 20, 12.5, 5, null, null]); // 500/4000, 200/4000
+    assert.deepEqual(
+      r.paired.map((p) => p.nullDensity),
+      [50, 20, 12.5, 5, null, null],
+    ); // 500/4000, 200/4000
     assert.deepEqual(r.unmatched, [rows[4], rows[5]]);
     assert.throws(() => pairWithBaseline(rows), /row\.regime = undefined .*opts\.regimeOf/);
   });

@@ -21,7 +21,11 @@ describe('analysis/overlap', () => {
     // tie at the cut only: 0.1 is in, then two of the three 0.3s
     const c = Float32Array.from([0.3, 0.9, -0.3, 0.1, 0.3, 0.8]);
     assert.deepEqual(Array.from(smallestMask(c, 0.5)), [1, 0, 1, 1, 0, 0]);
-    assert.equal(smallestMask(Float32Array.from([1, 2]), 0.4).reduce((a, b) => a + b, 0), 0, 'floor(0.8) = 0');
+    assert.equal(
+      smallestMask(Float32Array.from([1, 2]), 0.4).reduce((a, b) => a + b, 0),
+      0,
+      'floor(0.8) = 0',
+    );
     assert.throws(() => smallestMask(w, 0), /q = 0/);
     assert.throws(() => smallestMask(w, 1.5), /q = 1.5/);
     assert.throws(() => smallestMask(Float32Array.from([1, NaN, 2]), 0.5), /values\[1\] = NaN/);
@@ -55,7 +59,14 @@ describe('analysis/overlap', () => {
     const w = randomWeights(new Rng(1), 1000);
     assert.equal(smallestOverlap(w, w), 40);
     assert.equal(smallestOverlap(w, w, 0.25), 25);
-    assert.equal(smallestOverlap(w, w.map((x) => -3 * x)), 40, 'scaling and sign do not change the order of |w|');
+    assert.equal(
+      smallestOverlap(
+        w,
+        w.map((x) => -3 * x),
+      ),
+      40,
+      'scaling and sign do not change the order of |w|',
+    );
     // trained = reversed magnitude order: the smallest 40% at init are the largest after training
     const rank = Float32Array.from({ length: 1000 }, (_, i) => i + 1);
     const reversed = Float32Array.from({ length: 1000 }, (_, i) => 1000 - i);
@@ -64,8 +75,10 @@ describe('analysis/overlap', () => {
 
   it('independent random weights average q^2 (16% for q = 0.4) over many draws', () => {
     const rng = new Rng(42);
-    const n = 1000, draws = 300;
-    let sum = 0, sumSq = 0;
+    const n = 1000,
+      draws = 300;
+    let sum = 0,
+      sumSq = 0;
     for (let d = 0; d < draws; d++) {
       const o = smallestOverlap(randomWeights(rng, n), randomWeights(rng, n));
       sum += o;

@@ -4,7 +4,10 @@ import { scalingExponent } from '../../lib/analysis/scaling';
 describe('analysis/scaling', () => {
   it('recovers the exponent of an exact power law, with zero error', () => {
     const x = [1e3, 1e4, 1e5, 1e6];
-    const f = scalingExponent(x, x.map((v) => 3 * v ** 0.8))!;
+    const f = scalingExponent(
+      x,
+      x.map((v) => 3 * v ** 0.8),
+    )!;
     assert.ok(Math.abs(f.slope - 0.8) < 1e-12);
     assert.ok(Math.abs(f.intercept - Math.log(3)) < 1e-9);
     assert.ok(f.slopeSe < 1e-9);

@@ -27,9 +27,17 @@ describe('analysis/similarity', () => {
     assert.deepEqual(Array.from(b), [1, 0, 1, 1, 0]);
     assert.equal(hammingDistance(a, b), 2);
     assert.equal(hammingDistance(a, a), 0);
-    assert.deepEqual(hammingMatrix([a, b, c]), [[0, 2, 2], [2, 0, 2], [2, 2, 0]]);
+    assert.deepEqual(hammingMatrix([a, b, c]), [
+      [0, 2, 2],
+      [2, 0, 2],
+      [2, 2, 0],
+    ]);
     const ag = agreementMatrix([a, b, c]);
-    assert.deepEqual(ag, [[1, 0.6, 0.6], [0.6, 1, 0.6], [0.6, 0.6, 1]]);
+    assert.deepEqual(ag, [
+      [1, 0.6, 0.6],
+      [0.6, 1, 0.6],
+      [0.6, 0.6, 1],
+    ]);
     assert.throws(() => correctnessVector([1, 2], labels), /predicted\.length = 2/);
     assert.throws(() => hammingDistance(a, new Uint8Array(4)), /b\.length = 4/);
     assert.throws(() => hammingMatrix([a, new Uint8Array(3)]), /vectors\[1\]\.length = 3/);
@@ -44,7 +52,13 @@ describe('analysis/similarity', () => {
     const r = new Rng(5);
     assert.deepEqual(x, [r.next(), r.next(), r.next()], 'draws come from Rng(seed)');
     assert.equal(Math.random, original);
-    assert.throws(() => withSeededMathRandom(1, () => { throw new Error('boom'); }), /boom/);
+    assert.throws(
+      () =>
+        withSeededMathRandom(1, () => {
+          throw new Error('boom');
+        }),
+      /boom/,
+    );
     assert.equal(Math.random, original, 'restored after a throw');
     assert.throws(() => withSeededMathRandom(1, async () => 1), /must be synchronous/);
     assert.equal(Math.random, original);
@@ -101,13 +115,22 @@ describe('analysis/similarity', () => {
       const group = (i: number) => (i < a.length ? 0 : 1);
       // every point's nearest neighbour in the embedding belongs to its own cluster
       for (let i = 0; i < e.length; i++) {
-        let best = -1, bestD = Infinity;
-        for (let j = 0; j < e.length; j++) if (j !== i && d(e[i], e[j]) < bestD) { bestD = d(e[i], e[j]); best = j; }
+        let best = -1,
+          bestD = Infinity;
+        for (let j = 0; j < e.length; j++)
+          if (j !== i && d(e[i], e[j]) < bestD) {
+            bestD = d(e[i], e[j]);
+            best = j;
+          }
         assert.equal(group(best), group(i), `point ${i}'s nearest neighbour ${best} is in the other cluster`);
       }
       // and a straight line separates them: the perpendicular bisector of the two centroids
-      const centroid = (ps: [number, number][]): [number, number] => [ps.reduce((s, p) => s + p[0], 0) / ps.length, ps.reduce((s, p) => s + p[1], 0) / ps.length];
-      const ca = centroid(e.slice(0, a.length)), cb = centroid(e.slice(a.length));
+      const centroid = (ps: [number, number][]): [number, number] => [
+        ps.reduce((s, p) => s + p[0], 0) / ps.length,
+        ps.reduce((s, p) => s + p[1], 0) / ps.length,
+      ];
+      const ca = centroid(e.slice(0, a.length)),
+        cb = centroid(e.slice(a.length));
       const side = (p: [number, number]) => (p[0] - (ca[0] + cb[0]) / 2) * (cb[0] - ca[0]) + (p[1] - (ca[1] + cb[1]) / 2) * (cb[1] - ca[1]);
       e.forEach((p, i) => assert.ok(group(i) === 0 ? side(p) < 0 : side(p) > 0, `point ${i} is on the other cluster's side`));
     });

@@ -29,7 +29,11 @@ describe('analysis/stats', () => {
   it('one-way ANOVA: a hand-computed case', () => {
     // Group means 2, 5, 8; grand mean 5. SSB = 3 * (9 + 0 + 9) = 54 on 2 df; SSW = 3 * 2 = 6 on 6 df.
     // F = (54 / 2) / (6 / 6) = 27. scipy: p = 0.0010000000000000002 (exactly 0.001: F(2,6) survival is (1 + 2F/6)^-3).
-    const r = oneWayAnova([[1, 2, 3], [4, 5, 6], [7, 8, 9]]);
+    const r = oneWayAnova([
+      [1, 2, 3],
+      [4, 5, 6],
+      [7, 8, 9],
+    ]);
     assert.equal(r.dfBetween, 2);
     assert.equal(r.dfWithin, 6);
     close(r.ssBetween, 54);
@@ -43,7 +47,11 @@ describe('analysis/stats', () => {
     // Wikipedia's worked example: a1 = 6 8 4 5 3 4, a2 = 8 12 9 11 6 8, a3 = 13 9 11 8 7 12;
     // means 5, 9, 10; SSB = 84 (df 2), SSW = 68 (df 15); F = 42 / 4.533 = 9.26 ("F = 9.3" in the article).
     // scipy.stats.f_oneway: F = 9.264705882352942, p = 0.0023987773293929083.
-    const r = anova([[6, 8, 4, 5, 3, 4], [8, 12, 9, 11, 6, 8], [13, 9, 11, 8, 7, 12]]);
+    const r = anova([
+      [6, 8, 4, 5, 3, 4],
+      [8, 12, 9, 11, 6, 8],
+      [13, 9, 11, 8, 7, 12],
+    ]);
     close(r.ssBetween, 84);
     close(r.ssWithin, 68);
     assert.equal(r.dfBetween, 2);
@@ -57,9 +65,15 @@ describe('analysis/stats', () => {
   });
 
   it('one-way ANOVA: degenerate and invalid inputs', () => {
-    const same = oneWayAnova([[5, 5], [5, 5, 5]]);
+    const same = oneWayAnova([
+      [5, 5],
+      [5, 5, 5],
+    ]);
     assert.ok(Number.isNaN(same.F) && Number.isNaN(same.p), 'all identical: 0/0');
-    const sep = oneWayAnova([[0.1, 0.1], [0.2, 0.2, 0.2]]);
+    const sep = oneWayAnova([
+      [0.1, 0.1],
+      [0.2, 0.2, 0.2],
+    ]);
     assert.equal(sep.F, Infinity, 'constant groups with different means');
     assert.equal(sep.p, 0);
     assert.throws(() => oneWayAnova([[1, 2, 3]]), /groups\.length = 1/);
@@ -87,12 +101,14 @@ describe('analysis/stats', () => {
   it('t-test: unequal sizes by hand, and an extreme separation with a tiny p', () => {
     // a = 1..4: mean 2.5, SS 5; b = 2,4,..,12: mean 7, SS 70. Pooled var = 75 / 8;
     // t = -4.5 / sqrt(75/8 * (1/4 + 1/6)) = -2.27684; Welch se^2 = (5/3)/4 + 14/6, df by Welch-Satterthwaite.
-    const a = [1, 2, 3, 4], b = [2, 4, 6, 8, 10, 12];
+    const a = [1, 2, 3, 4],
+      b = [2, 4, 6, 8, 10, 12];
     const s = tTest(a, b);
     close(s.t, -4.5 / Math.sqrt((75 / 8) * (1 / 4 + 1 / 6)));
     close(s.t, -2.2768399153212333);
     close(s.p, 0.052328795428400174, P_TOL); // scipy
-    const va = 5 / 3 / 4, vb = 14 / 6;
+    const va = 5 / 3 / 4,
+      vb = 14 / 6;
     const w = tTest(a, b, { welch: true });
     close(w.t, -4.5 / Math.sqrt(va + vb));
     close(w.df, (va + vb) ** 2 / (va ** 2 / 3 + vb ** 2 / 5));

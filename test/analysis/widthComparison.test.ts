@@ -9,11 +9,22 @@ function near(a: number | null | undefined, b: number, tol = 1e-9, msg = ''): vo
 
 describe('analysis/widthComparison (Table 2)', () => {
   const TOTAL: Record<number, number> = { 0.5: 250, 1: 1000, 2: 4000 };
-  const row = (regime: string, width: number, initSeed: number, ed: number | null): NullHypothesisRow =>
-    ({ regime, width, init: 'he', initSeed, dataSeed: 0, effectiveDensity: ed, totalWeights: TOTAL[width] });
+  const row = (regime: string, width: number, initSeed: number, ed: number | null): NullHypothesisRow => ({
+    regime,
+    width,
+    init: 'he',
+    initSeed,
+    dataSeed: 0,
+    effectiveDensity: ed,
+    totalWeights: TOTAL[width],
+  });
   const rows = [
-    row('mlp', 2, 0, 20), row('mlp', 2, 1, 25), row('mlp', 2, 2, 15),
-    row('mlp', 1, 0, 40), row('mlp', 1, 1, 50), row('mlp', 1, 2, 60),
+    row('mlp', 2, 0, 20),
+    row('mlp', 2, 1, 25),
+    row('mlp', 2, 2, 15),
+    row('mlp', 1, 0, 40),
+    row('mlp', 1, 1, 50),
+    row('mlp', 1, 2, 60),
     row('mlp', 2, 3, null), // diverged: missing
     row('mlp', 0.5, 9, 80), // no 1x with init seed 9: unmatched
     row('conv', 1, 0, 30),
@@ -22,7 +33,10 @@ describe('analysis/widthComparison (Table 2)', () => {
   it('summarises observed and null densities per width and tests them', () => {
     const [mlp, conv] = compareWidths(rows);
     assert.equal(mlp.regime, 'mlp');
-    assert.deepEqual(mlp.widths.map((w) => w.width), [0.5, 1, 2]);
+    assert.deepEqual(
+      mlp.widths.map((w) => w.width),
+      [0.5, 1, 2],
+    );
     assert.equal(mlp.missing, 1);
     assert.equal(mlp.unmatched, 1);
     const [half, one, two] = mlp.widths;
@@ -71,7 +85,8 @@ describe('analysis/widthComparison (Table 2)', () => {
   it('Welch option', () => {
     const [mlp] = compareWidths(rows, { welch: true });
     const two = mlp.widths[2];
-    const va = 25 / 3, vb = 6.25 / 3;
+    const va = 25 / 3,
+      vb = 6.25 / 3;
     near(two.tTest?.t, 7.5 / Math.sqrt(va + vb));
     near(two.tTest?.df, (va + vb) ** 2 / (va ** 2 / 2 + vb ** 2 / 2));
   });

@@ -3,8 +3,8 @@
 // shared instance other test files use is untouched. Leaves tfjs on wasm.
 import { strict as assert } from 'assert';
 import * as tf from '@tensorflow/tfjs';
-import { WASM_KERNEL_FIXES } from '../../lib/backend/wasm-kernels';
-import { WASM_GRADIENT_FIXES } from '../../lib/backend/wasm-gradients';
+import { WASM_KERNEL_FIXES } from '../../lib/fast/wasmKernelFixes';
+import { WASM_GRADIENT_FIXES } from '../../lib/fast/wasmGradientFixes';
 import { isSoftwareAdapter, registerWebgpu } from '../../lib/backend/webgpu';
 
 type BackendModule = typeof import('../../lib/backend');
@@ -18,7 +18,7 @@ describe('backend/select', () => {
     if (forced === undefined) delete process.env.DENSITY_BACKEND;
     else process.env.DENSITY_BACKEND = forced;
     delete require.cache[modulePath];
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
     return require(modulePath) as BackendModule;
   }
 
@@ -41,7 +41,7 @@ describe('backend/select', () => {
     assert.throws(() => m.backendInfo(), /initBackend/);
   });
 
-  it("DENSITY_BACKEND=cpu picks cpu", async () => {
+  it('DENSITY_BACKEND=cpu picks cpu', async () => {
     const m = freshBackendModule('cpu');
     const info = await m.initBackend();
     assert.equal(info.name, 'cpu');
@@ -119,11 +119,17 @@ describe('backend/select', () => {
 
   it('classifies adapters: software renderers and fallback adapters are software, GPUs are not', () => {
     // What Dawn 0.6 reports for Mesa 25's lavapipe on Debian bookworm-backports.
-    assert.equal(isSoftwareAdapter({ vendor: 'mesa', architecture: 'software', device: 'llvmpipe-llvm-15-0-6-256-bits-', description: 'llvmpipe: Mesa 25.0.7' }), true);
+    assert.equal(
+      isSoftwareAdapter({ vendor: 'mesa', architecture: 'software', device: 'llvmpipe-llvm-15-0-6-256-bits-', description: 'llvmpipe: Mesa 25.0.7' }),
+      true,
+    );
     assert.equal(isSoftwareAdapter({ vendor: 'google', architecture: '', device: 'swiftshader-device', description: 'SwiftShader driver' }), true);
     assert.equal(isSoftwareAdapter({ vendor: 'mesa', architecture: '', device: 'x', description: '', isFallbackAdapter: true }), true);
     assert.equal(isSoftwareAdapter({ vendor: 'nvidia', architecture: 'hopper', device: 'NVIDIA H200', description: 'NVIDIA: 550.54.15' }), false);
-    assert.equal(isSoftwareAdapter({ vendor: 'amd', architecture: 'rdna-3', device: 'AMD Radeon RX 7900 XTX (RADV NAVI31)', description: 'radv Mesa 25.0.7' }), false);
+    assert.equal(
+      isSoftwareAdapter({ vendor: 'amd', architecture: 'rdna-3', device: 'AMD Radeon RX 7900 XTX (RADV NAVI31)', description: 'radv Mesa 25.0.7' }),
+      false,
+    );
   });
 
   it('initBackend(prefer) switches backend explicitly', async () => {

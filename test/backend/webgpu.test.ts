@@ -10,7 +10,7 @@ import { strict as assert } from 'assert';
 import * as tf from '@tensorflow/tfjs';
 import { registerWebgpu, type WebgpuAdapter } from '../../lib/backend/webgpu';
 import { upstreamWebgpuKernel, WEBGPU_KERNEL_FIXES } from '../../lib/backend/webgpu-kernels';
-import { denseFastPathsAllowed } from '../../lib/backend';
+import { denseFastPathsAllowed } from '../../lib/fast/levers';
 import { architectures, type ArchName } from '../../lib/models';
 import { trainModel, type TrainConfig } from '../../lib/train';
 import { pruningTrajectory, type TrajectoryPoint } from '../../lib/prune/trajectory';
@@ -21,17 +21,16 @@ import { syntheticImages } from '../train/fixtures';
 type BackendModule = typeof import('../../lib/backend');
 type ProvenanceModule = typeof import('../../lib/experiments/provenance');
 
-
 /** Values rounded to halves: many exact ties, as in an image's constant regions. */
 function tiedArray(n: number, seed: number): Float32Array {
   return randomArray(n, seed).map((v) => Math.round(v * 2) / 2);
 }
 
-
 /** max |got - ref| <= rel * max |ref| + abs, NaN where ref has NaN. */
 function assertClose(ref: Float32Array, got: Float32Array, label: string, rel = 1e-4, abs = 1e-6): void {
   assert.equal(got.length, ref.length, `${label}: length`);
-  let maxRef = 0, maxDiff = 0;
+  let maxRef = 0,
+    maxDiff = 0;
   for (let i = 0; i < ref.length; i++) {
     if (Number.isNaN(ref[i])) {
       assert.ok(Number.isNaN(got[i]), `${label}[${i}]: cpu NaN, webgpu ${got[i]}`);
@@ -48,14 +47,21 @@ async function compare(label: string, f: () => tf.Tensor | tf.Tensor[], exact = 
   const ref = await valuesOn('cpu', f);
   const got = await valuesOn('webgpu', f);
   assert.equal(got.length, ref.length);
-  ref.forEach((r, i) => (exact ? assert.deepEqual(Array.from(got[i]), Array.from(r), `${label} [output ${i}]`) : assertClose(r, got[i], `${label} [output ${i}]`)));
+  ref.forEach((r, i) =>
+    exact ? assert.deepEqual(Array.from(got[i]), Array.from(r), `${label} [output ${i}]`) : assertClose(r, got[i], `${label} [output ${i}]`),
+  );
 }
 
 describe('backend/webgpu (software adapter)', function () {
   this.timeout(300_000);
   const backendPath = require.resolve('../../lib/backend');
   const provenancePath = require.resolve('../../lib/experiments/provenance');
-  const saved = { backend: require.cache[backendPath], provenance: require.cache[provenancePath], env: process.env.DENSITY_BACKEND, quiet: process.env.DENSITY_QUIET };
+  const saved = {
+    backend: require.cache[backendPath],
+    provenance: require.cache[provenancePath],
+    env: process.env.DENSITY_BACKEND,
+    quiet: process.env.DENSITY_QUIET,
+  };
   let previousBackend = '';
   let adapter: WebgpuAdapter;
   let fresh: { backend: BackendModule; provenance: ProvenanceModule };
@@ -63,8 +69,10 @@ describe('backend/webgpu (software adapter)', function () {
   before(async function () {
     const probe = await registerWebgpu({ allowSoftware: true });
     if (!probe.ok) {
-      process.stderr.write(`      [webgpu tier skipped] ${probe.reason}\n` +
-        '      (Debian as root: npm test installs mesa-vulkan-drivers from bookworm-backports; see environment.md)\n');
+      process.stderr.write(
+        `      [webgpu tier skipped] ${probe.reason}\n` +
+          '      (Debian as root: npm test installs mesa-vulkan-drivers from bookworm-backports; see environment.md)\n',
+      );
       this.skip();
     }
     adapter = probe.adapter;
@@ -74,14 +82,17 @@ describe('backend/webgpu (software adapter)', function () {
     delete require.cache[backendPath];
     delete require.cache[provenancePath];
     // Provenance first: it loads the fresh lib/backend, which is then the one required here.
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const provenance = require(provenancePath) as ProvenanceModule;
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
     fresh = { backend: require(backendPath) as BackendModule, provenance };
   });
 
   after(async () => {
-    for (const [k, v] of [['DENSITY_BACKEND', saved.env], ['DENSITY_QUIET', saved.quiet]] as const) {
+    for (const [k, v] of [
+      ['DENSITY_BACKEND', saved.env],
+      ['DENSITY_QUIET', saved.quiet],
+    ] as const) {
       if (v === undefined) delete process.env[k];
       else process.env[k] = v;
     }
@@ -148,7 +159,13 @@ describe('backend/webgpu (software adapter)', function () {
       assert.notDeepEqual(Array.from(got[0]), Array.from(ref[0]));
     });
 
-    for (const [h, f, s, pad] of [[8, 2, 2, 'valid'], [9, 3, 2, 'same'], [7, 3, 1, 'same'], [10, 3, 3, 'valid'], [6, 4, 2, 'same']] as const) {
+    for (const [h, f, s, pad] of [
+      [8, 2, 2, 'valid'],
+      [9, 3, 2, 'same'],
+      [7, 3, 1, 'same'],
+      [10, 3, 3, 'valid'],
+      [6, 4, 2, 'same'],
+    ] as const) {
       it(`equals cpu exactly with ties: ${h}x${h}, window ${f}, stride ${s}, ${pad}`, async () => {
         await compare('maxPool grad', withTies(h, f, s, pad, h * 10 + f), true);
       });
@@ -156,18 +173,26 @@ describe('backend/webgpu (software adapter)', function () {
 
     it('NaN and -Infinity never win; a window of both routes its gradient nowhere (as on cpu)', async () => {
       const x = () => tf.tensor4d([NaN, NaN, -Infinity, -Infinity, NaN, NaN, -Infinity, 5, NaN, 1, 2, 2, 1, NaN, 2, 2], [1, 4, 4, 1]);
-      await compare('maxPool grad NaN', () => tf.grad((a: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(a as tf.Tensor4D, 2, 2, 'valid'), tf.tensor4d([1, 2, 3, 4], [1, 2, 2, 1]))))(x()), true);
+      await compare(
+        'maxPool grad NaN',
+        () => tf.grad((a: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(a as tf.Tensor4D, 2, 2, 'valid'), tf.tensor4d([1, 2, 3, 4], [1, 2, 2, 1]))))(x()),
+        true,
+      );
     });
   });
 
   describe('kernels the project relies on, against cpu', () => {
-    for (const [pad, stride] of [['same', 1], ['valid', 2]] as const) {
+    for (const [pad, stride] of [
+      ['same', 1],
+      ['valid', 2],
+    ] as const) {
       it(`fused conv2d (bias, relu) and its gradients wrt x, filter, bias: ${pad}, stride ${stride}`, async () => {
         await compare('conv2d', () => {
           const x = tf.tensor4d(randomArray(2 * 9 * 9 * 3, 1), [2, 9, 9, 3]);
           const w = tf.tensor4d(randomArray(3 * 3 * 3 * 4, 2), [3, 3, 3, 4]);
           const b = tf.tensor1d(randomArray(4, 3));
-          const conv = (xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) => tf.fused.conv2d({ x: xx as tf.Tensor4D, filter: ww as tf.Tensor4D, strides: stride, pad, bias: bb, activation: 'relu' });
+          const conv = (xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) =>
+            tf.fused.conv2d({ x: xx as tf.Tensor4D, filter: ww as tf.Tensor4D, strides: stride, pad, bias: bb, activation: 'relu' });
           const dy = tf.tensor(randomArray(conv(x, w, b).size, 4), conv(x, w, b).shape);
           return [conv(x, w, b), ...tf.grads((xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) => tf.sum(tf.mul(conv(xx, ww, bb), dy)))([x, w, b])];
         });
@@ -175,8 +200,20 @@ describe('backend/webgpu (software adapter)', function () {
     }
 
     it('matMul with every transpose (inner size 3072, as Conv-2 1x fc1 at 0.25x)', async () => {
-      for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]] as const) {
-        await compare(`matMul ${ta} ${tb}`, () => tf.matMul(tf.tensor2d(randomArray(9 * 3072, 5), ta ? [3072, 9] : [9, 3072]), tf.tensor2d(randomArray(3072 * 7, 6), tb ? [7, 3072] : [3072, 7]), ta, tb));
+      for (const [ta, tb] of [
+        [false, false],
+        [true, false],
+        [false, true],
+        [true, true],
+      ] as const) {
+        await compare(`matMul ${ta} ${tb}`, () =>
+          tf.matMul(
+            tf.tensor2d(randomArray(9 * 3072, 5), ta ? [3072, 9] : [9, 3072]),
+            tf.tensor2d(randomArray(3072 * 7, 6), tb ? [7, 3072] : [3072, 7]),
+            ta,
+            tb,
+          ),
+        );
       }
     });
 
@@ -194,13 +231,23 @@ describe('backend/webgpu (software adapter)', function () {
     });
 
     it('argMax over 10 classes gives ties to the lowest index, like cpu (correctness, accuracy)', async () => {
-      const logits = () => tf.tensor2d(Float32Array.from({ length: 200 * 10 }, (_, i) => ((i * 7919) % 13) % 4), [200, 10]);
+      const logits = () =>
+        tf.tensor2d(
+          Float32Array.from({ length: 200 * 10 }, (_, i) => ((i * 7919) % 13) % 4),
+          [200, 10],
+        );
       await compare('argMax', () => tf.cast(tf.argMax(logits(), 1), 'float32'), true);
     });
 
     it('softmax cross-entropy, mean over leading axes, tile, gather, scatter update', async () => {
       await compare('misc', () => [
-        tf.losses.softmaxCrossEntropy(tf.oneHot(tf.tensor1d([0, 3, 9], 'int32'), 10), tf.tensor2d(randomArray(30, 9, 30), [3, 10]), undefined, undefined, tf.Reduction.NONE),
+        tf.losses.softmaxCrossEntropy(
+          tf.oneHot(tf.tensor1d([0, 3, 9], 'int32'), 10),
+          tf.tensor2d(randomArray(30, 9, 30), [3, 10]),
+          undefined,
+          undefined,
+          tf.Reduction.NONE,
+        ),
         tf.mean(tf.tensor4d(randomArray(4 * 6 * 6 * 5, 10), [4, 6, 6, 5]), [0, 1, 2]),
         tf.tile(tf.tensor2d(randomArray(6, 11), [2, 3]), [4, 2]),
         tf.gather(tf.tensor2d(randomArray(50 * 7, 12), [50, 7]), tf.tensor1d([5, 49, 0, 5], 'int32')),
@@ -228,9 +275,18 @@ describe('backend/webgpu (software adapter)', function () {
       const a = architectures[c.arch];
       const model = a.build(c.width, 'he', 3);
       try {
-        const result = await trainModel(model, { train, validation }, {
-          optimizer: c.optimizer, learningRate: c.learningRate, batchSize: train.n, shuffleSeed: 0, stop: { kind: 'bestValidationLoss', epochs: 1 }, evalBatchSize: validation.n,
-        });
+        const result = await trainModel(
+          model,
+          { train, validation },
+          {
+            optimizer: c.optimizer,
+            learningRate: c.learningRate,
+            batchSize: train.n,
+            shuffleSeed: 0,
+            stop: { kind: 'bestValidationLoss', epochs: 1 },
+            evalBatchSize: validation.n,
+          },
+        );
         const weights = model.weights.map((w) => Float32Array.from(w.read().dataSync()));
         if (pruneFrom) tf.tidy(() => model.setWeights(model.weights.map((w, i) => tf.tensor(pruneFrom[i], w.read().shape))));
         const trajectory = await pruningTrajectory(model, a, validation, { strategy: 'layerwiseMagnitude', batchSize: validation.n });

@@ -31,7 +31,10 @@ describe('bench/run', function () {
   it('--json --case train/mlp/0.1 --repeats 1: a header line, then exactly one case line of the documented shape', async () => {
     const r = await bench(['--case', 'train/mlp/0.1', '--repeats', '1', '--json', '--seconds', '0.2']);
     assert.equal(r.code, 0, r.stderr);
-    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     assert.equal(lines.length, 2, r.stdout);
     const header = lines[0].header as Record<string, unknown>;
     assert.ok(header, 'first line is the header');
@@ -48,8 +51,14 @@ describe('bench/run', function () {
   });
 
   it('--case filters by prefix; an unknown prefix and a bad flag are usage errors (exit 2)', async () => {
-    assert.deepEqual(selectCases(['train/mlp']).map((c) => c.name), ['train/mlp/0.1', 'train/mlp/1', 'train/mlp/5']);
-    assert.deepEqual(selectCases(['trajectory-generic']).map((c) => c.name), ['trajectory-generic/mlp/1']);
+    assert.deepEqual(
+      selectCases(['train/mlp']).map((c) => c.name),
+      ['train/mlp/0.1', 'train/mlp/1', 'train/mlp/5'],
+    );
+    assert.deepEqual(
+      selectCases(['trajectory-generic']).map((c) => c.name),
+      ['trajectory-generic/mlp/1'],
+    );
     assert.equal(selectCases(undefined).length, CASES.length);
     const unknown = await bench(['--case', 'nope']);
     assert.equal(unknown.code, 2);
@@ -70,8 +79,16 @@ describe('bench/run', function () {
 
   it('the conv cases the CIFAR sweep is sized by exist, each with a PyTorch peer', () => {
     const names = CASES.map((c) => c.name);
-    for (const n of ['train/conv2/0.1', 'train/conv2/0.5', 'train/conv2/1', 'train/resnet/0.5', 'train/resnet/1',
-      'trajectory/conv2/0.5', 'trajectory/conv2/1', 'trajectory/resnet/1']) {
+    for (const n of [
+      'train/conv2/0.1',
+      'train/conv2/0.5',
+      'train/conv2/1',
+      'train/resnet/0.5',
+      'train/resnet/1',
+      'trajectory/conv2/0.5',
+      'trajectory/conv2/1',
+      'trajectory/resnet/1',
+    ]) {
       assert.ok(names.includes(n), n);
       assert.ok(hasPeer(n), `${n} has a peer`);
     }

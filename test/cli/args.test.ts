@@ -2,7 +2,8 @@ import { strict as assert } from 'assert';
 import { CommandSpec, formatHelp, parseArgs, UsageError } from '../../lib/cli/args';
 
 const cmd: CommandSpec = {
-  command: 'demo', summary: 'a demo',
+  command: 'demo',
+  summary: 'a demo',
   flags: [
     { name: 'profile', type: 'string', help: 'which' },
     { name: 'widths', type: 'numberList', help: 'widths' },
@@ -15,7 +16,10 @@ const cmd: CommandSpec = {
 };
 
 function usage(argv: string[], re: RegExp): void {
-  assert.throws(() => parseArgs(argv, cmd), (e: unknown) => e instanceof UsageError && re.test(e.message));
+  assert.throws(
+    () => parseArgs(argv, cmd),
+    (e: unknown) => e instanceof UsageError && re.test(e.message),
+  );
 }
 
 describe('cli/args', () => {

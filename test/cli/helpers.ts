@@ -59,16 +59,26 @@ export function tempOutputs(tag: string): string {
 export function writeTinyProfile(dir: string, n: number, opts: { width?: number; trainSubset?: number; maxEpochs?: number } = {}): string {
   const file = path.join(dir, 'tiny-profile.json');
   const profile = {
-    name: 'tiny', description: 'test profile', budget: 'seconds', departures: ['tiny data, 1 seed, few epochs'],
-    groups: [{
-      label: 'mlp',
-      base: {
-        architecture: 'mlp', trainSubset: opts.trainSubset ?? 1000, validationSize: 500,
-        stop: { kind: 'targetTrainLoss', target: 0.01, window: 10, checkEvery: 10, maxEpochs: opts.maxEpochs ?? 1 },
-        pruning: { levels: 10, step: 0.1 },
+    name: 'tiny',
+    description: 'test profile',
+    budget: 'seconds',
+    departures: ['tiny data, 1 seed, few epochs'],
+    groups: [
+      {
+        label: 'mlp',
+        base: {
+          architecture: 'mlp',
+          trainSubset: opts.trainSubset ?? 1000,
+          validationSize: 500,
+          stop: { kind: 'targetTrainLoss', target: 0.01, window: 10, checkEvery: 10, maxEpochs: opts.maxEpochs ?? 1 },
+          pruning: { levels: 10, step: 0.1 },
+        },
+        widths: [opts.width ?? 0.1],
+        inits: ['glorot'],
+        initSeeds: n,
+        dataSeeds: [0],
       },
-      widths: [opts.width ?? 0.1], inits: ['glorot'], initSeeds: n, dataSeeds: [0],
-    }],
+    ],
     analysis: {},
   };
   fs.writeFileSync(file, JSON.stringify(profile, null, 1));

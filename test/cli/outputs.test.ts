@@ -9,7 +9,11 @@ import { spawnCli, tempOutputs, TSX, writeTinyProfile, type Finished } from './h
 
 function renderCli(args: string[], env: NodeJS.ProcessEnv): Promise<Finished> {
   return new Promise((resolve) => {
-    const c = spawn(TSX, [path.join('lib', 'cli', 'render.ts'), ...args], { cwd: projectRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const c = spawn(TSX, [path.join('lib', 'cli', 'render.ts'), ...args], {
+      cwd: projectRoot,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     c.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
@@ -32,8 +36,11 @@ describe('cli: outputs folder problems, said once and clearly', function () {
     const file = path.join(work, 'not-a-folder');
     fs.writeFileSync(file, 'x');
     const want = new RegExp(`DENSITY_OUTPUTS=${file.replace(/[/.-]/g, '\\$&')} is a file, not a folder`);
-    for (const r of [await spawnCli('sweep', ['--profile', profile], file).done, await spawnCli('status', ['--profile', profile], file).done,
-      await renderCli(['probe-none'], { DENSITY_OUTPUTS: file })]) {
+    for (const r of [
+      await spawnCli('sweep', ['--profile', profile], file).done,
+      await spawnCli('status', ['--profile', profile], file).done,
+      await renderCli(['probe-none'], { DENSITY_OUTPUTS: file }),
+    ]) {
       assert.notEqual(r.code, 0);
       assert.match(r.stderr, want);
       assert.equal(r.stderr.match(want)?.length, 1);
@@ -44,7 +51,10 @@ describe('cli: outputs folder problems, said once and clearly', function () {
   it('a relative DENSITY_OUTPUTS is refused, naming it, instead of silently meaning a folder under the project', async () => {
     const work = tempOutputs('outputs-rel');
     const profile = writeTinyProfile(work, 1);
-    for (const r of [await spawnCli('sweep', ['--profile', profile], 'rel-outputs').done, await spawnCli('status', ['--profile', profile], 'rel-outputs').done]) {
+    for (const r of [
+      await spawnCli('sweep', ['--profile', profile], 'rel-outputs').done,
+      await spawnCli('status', ['--profile', profile], 'rel-outputs').done,
+    ]) {
       assert.equal(r.code, 1, r.stderr);
       assert.match(r.stderr, /DENSITY_OUTPUTS=rel-outputs is a relative path; set an absolute one/);
     }
@@ -57,16 +67,19 @@ describe('cli: outputs folder problems, said once and clearly', function () {
     const profile = writeTinyProfile(work, 1);
     const ro = path.join(work, 'ro');
     fs.mkdirSync(ro);
-    const inRoFs = (cmd: string) => new Promise<Finished>((resolve) => {
-      const c = spawn('unshare', ['-rm', 'sh', '-c', `mount -t tmpfs -o ro tmpfs '${ro}' && exec ${cmd}`], {
-        cwd: projectRoot, env: { ...process.env, DENSITY_OUTPUTS: ro, DENSITY_QUIET: '1' }, stdio: ['ignore', 'pipe', 'pipe'],
+    const inRoFs = (cmd: string) =>
+      new Promise<Finished>((resolve) => {
+        const c = spawn('unshare', ['-rm', 'sh', '-c', `mount -t tmpfs -o ro tmpfs '${ro}' && exec ${cmd}`], {
+          cwd: projectRoot,
+          env: { ...process.env, DENSITY_OUTPUTS: ro, DENSITY_QUIET: '1' },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        let stdout = '';
+        let stderr = '';
+        c.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
+        c.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+        c.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
       });
-      let stdout = '';
-      let stderr = '';
-      c.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
-      c.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-      c.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-    });
     const sweep = await inRoFs(`'${TSX}' lib/cli/sweep.ts --profile '${profile}'`);
     assert.equal(sweep.code, 1, sweep.stderr);
     assert.match(sweep.stderr, new RegExp(`outputs folder ${ro.replace(/[/.-]/g, '\\$&')} \\(DENSITY_OUTPUTS\\) is not writable: read-only file system`));
@@ -98,7 +111,8 @@ describe('cli: corrupt data fails a sweep once', function () {
     const profile = writeTinyProfile(work, 3);
     const mnist = path.join(work, 'mnist');
     fs.mkdirSync(mnist);
-    for (const f of ['train-images-idx3-ubyte', 'train-labels-idx1-ubyte', 't10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte']) fs.writeFileSync(path.join(mnist, f), 'not an idx file');
+    for (const f of ['train-images-idx3-ubyte', 'train-labels-idx1-ubyte', 't10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte'])
+      fs.writeFileSync(path.join(mnist, f), 'not an idx file');
     const r = await spawnCli('sweep', ['--profile', profile, '--jobs', '2'], path.join(work, 'out'), { DENSITY_MNIST_DIR: mnist }).done;
     assert.equal(r.code, 1, r.stderr);
     const mentions = r.stderr.split('\n').filter((l) => l.includes('train-images-idx3-ubyte'));

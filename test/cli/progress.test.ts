@@ -10,7 +10,12 @@ function feed(tty: boolean, events: SweepEvent[]): { out: string; p: Progress } 
 }
 
 const end = (hash: string, seconds: number, worker = 0): SweepEvent => ({
-  type: 'run-end', hash, label: `mlp ${hash}`, seconds, worker, outcome: { kind: 'completed', hash, status: 'complete', stagesRun: ['train', 'prune', 'analysis'], wallSeconds: seconds },
+  type: 'run-end',
+  hash,
+  label: `mlp ${hash}`,
+  seconds,
+  worker,
+  outcome: { kind: 'completed', hash, status: 'complete', stagesRun: ['train', 'prune', 'analysis'], wallSeconds: seconds },
 });
 
 describe('cli/progress', () => {
@@ -47,7 +52,17 @@ describe('cli/progress', () => {
   });
 
   it('summarises the sweep', () => {
-    const text = formatSummary({ total: 5, done: 2, skippedExisting: 1, diverged: 1, failed: [{ hash: 'h', label: 'l', stage: 'train', message: 'boom' }], runningElsewhere: [], notStarted: 0, interrupted: false, wallSeconds: 3725 });
+    const text = formatSummary({
+      total: 5,
+      done: 2,
+      skippedExisting: 1,
+      diverged: 1,
+      failed: [{ hash: 'h', label: 'l', stage: 'train', message: 'boom' }],
+      runningElsewhere: [],
+      notStarted: 0,
+      interrupted: false,
+      wallSeconds: 3725,
+    });
     assert.match(text, /finished in 1h02m: 5 runs: 2 done, 1 skipped \(already done\), 1 diverged, 1 failed, 0 running elsewhere/);
     assert.match(text, /failed: h l \(train\): boom/);
     assert.equal(formatDuration(65), '1m05s');

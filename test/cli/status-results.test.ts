@@ -8,7 +8,11 @@ import { spawnCli, tempOutputs, writeTinyProfile } from './helpers';
 
 function npm(args: string[], outputs: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const c = spawn('npm', ['run', '--silent', ...args], { cwd: projectRoot, env: { ...process.env, DENSITY_OUTPUTS: outputs, DENSITY_QUIET: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const c = spawn('npm', ['run', '--silent', ...args], {
+      cwd: projectRoot,
+      env: { ...process.env, DENSITY_OUTPUTS: outputs, DENSITY_QUIET: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     c.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
@@ -26,7 +30,17 @@ describe('cli/status and cli/results', function () {
     const out = path.join(work, 'out');
     let s = await spawnCli('status', ['--profile', profile, '--json'], out).done;
     assert.equal(s.code, 0, s.stderr);
-    assert.deepEqual(JSON.parse(s.stdout), { profile: 'tiny', total: 2, complete: 0, diverged: 0, running: 0, partial: 0, missing: 2, stale: 0, perGroup: [{ group: 'mlp', width: 0.1, total: 2, complete: 0, diverged: 0, running: 0, partial: 0, missing: 2 }] });
+    assert.deepEqual(JSON.parse(s.stdout), {
+      profile: 'tiny',
+      total: 2,
+      complete: 0,
+      diverged: 0,
+      running: 0,
+      partial: 0,
+      missing: 2,
+      stale: 0,
+      perGroup: [{ group: 'mlp', width: 0.1, total: 2, complete: 0, diverged: 0, running: 0, partial: 0, missing: 2 }],
+    });
     assert.equal((await spawnCli('sweep', ['--profile', profile], out).done).code, 0);
     s = await spawnCli('status', ['--profile', profile], out).done;
     assert.match(s.stdout, /2 runs: 2 complete, 0 diverged, 0 running, 0 partial, 0 missing/);
@@ -46,7 +60,27 @@ describe('cli/status and cli/results', function () {
     const lines = csv.stdout.trim().split('\n');
     assert.equal(lines.length, 3);
     const header = lines[0].split(',');
-    for (const col of ['hash', 'arch', 'dataset', 'width', 'init', 'optimizer', 'initSeed', 'dataSeed', 'trainSubset', 'totalWeights', 'trainSteps', 'epochs', 'stopReason', 'status', 'validationAccuracy', 'effectiveDensity', 'coreSize', 'backend', 'commit']) {
+    for (const col of [
+      'hash',
+      'arch',
+      'dataset',
+      'width',
+      'init',
+      'optimizer',
+      'initSeed',
+      'dataSeed',
+      'trainSubset',
+      'totalWeights',
+      'trainSteps',
+      'epochs',
+      'stopReason',
+      'status',
+      'validationAccuracy',
+      'effectiveDensity',
+      'coreSize',
+      'backend',
+      'commit',
+    ]) {
       assert.ok(header.includes(col), col);
     }
     const json = await spawnCli('results', ['--profile', profile, '--format', 'json'], out).done;

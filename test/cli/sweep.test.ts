@@ -171,7 +171,10 @@ describe('cli/sweep: signals to `npm run sweep`', function () {
     const [h] = runsOf(profile);
     const outputs = path.join(work, 'out');
     const npm = spawn('npm', ['run', 'sweep', '--', '--profile', profile, '--jobs', '2'], {
-      cwd: projectRoot, env: { ...process.env, DENSITY_OUTPUTS: outputs, DENSITY_QUIET: '1' }, detached: true, stdio: ['ignore', 'pipe', 'pipe'],
+      cwd: projectRoot,
+      env: { ...process.env, DENSITY_OUTPUTS: outputs, DENSITY_QUIET: '1' },
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stderr = '';
     npm.stderr.on('data', (b: Buffer) => (stderr += b.toString()));

@@ -276,6 +276,6 @@ describe('data/cifar10, the real archive from ../shared/datasets', function () {
     assert.match(ds.source.description, /JPEG-derived copy/);
     const record = JSON.parse(fs.readFileSync(path.join(dataDir, 'cifar-10-batches-bin', 'SOURCE.json'), 'utf8'));
     assert.equal(record.sha256, CIFAR10_JPEG_COPY_SHA256);
-    ds = null; // ~740 MB: let it go before the next suite
+    ds = null; // eslint-disable-line no-useless-assignment -- ~740 MB: let it go before the next suite
   });
 });

@@ -7,7 +7,8 @@ import { validationIndicesFor } from '../../lib/data/split';
 import { MNIST_ORIGINAL_SHA256 } from '../../lib/data/provenance';
 import { CIFAR10_JPEG_COPY_SHA256 } from '../../lib/data/cifar10';
 import { projectRoot } from '../../lib/paths';
-import { DEFAULT_VALIDATION_SIZE, TRAIN_SIZE, type Descriptor } from '../../lib/store/descriptor';
+import type { Descriptor } from '../../lib/store/descriptor';
+import { DEFAULT_VALIDATION_SIZE, TRAIN_SIZE } from '../../lib/protocol';
 import { committedFiles } from '../committedFiles';
 
 const root = path.join(projectRoot, 'outputs');

@@ -12,15 +12,30 @@ import { executeRun, restoreWeights } from '../../lib/experiments/run';
 import * as engine from '../../lib/experiments/engine';
 import { computeFollowup, denseStackLoss, edgePopupGrid, magnitudeMasks } from '../../lib/experiments/followups';
 import {
-  EDGE_POPUP_SETTINGS, FOLLOWUP_SPECS, followupFile, followupRuns, readFollowup, type EdgePopupRecord, type EdgePopupSettings, type LlcRecord,
+  EDGE_POPUP_SETTINGS,
+  FOLLOWUP_SPECS,
+  followupFile,
+  followupRuns,
+  readFollowup,
+  type EdgePopupRecord,
+  type EdgePopupSettings,
+  type LlcRecord,
 } from '../../lib/experiments/followupRecords';
 import { getLayerKernels } from '../../lib/models/kernels';
 import { maskedEvaluate } from '../../lib/prune/edgePopup';
 import { effectiveDensityDetail } from '../../lib/analysis/effectiveDensity';
 
 const tiny = (initSeed: number, extra: Partial<DescriptorInput> = {}): DescriptorInput => ({
-  architecture: 'mlp', width: 0.1, init: 'glorot', initSeed, dataSeed: 0, trainSubset: 1000, validationSize: 500,
-  stop: { kind: 'targetTrainLoss', window: 10, checkEvery: 10, maxEpochs: 2 }, pruning: { levels: 10, step: 0.1 }, ...extra,
+  architecture: 'mlp',
+  width: 0.1,
+  init: 'glorot',
+  initSeed,
+  dataSeed: 0,
+  trainSubset: 1000,
+  validationSize: 500,
+  stop: { kind: 'targetTrainLoss', window: 10, checkEvery: 10, maxEpochs: 2 },
+  pruning: { levels: 10, step: 0.1 },
+  ...extra,
 });
 const threshold = { metric: 'accuracy' as const, threshold: 5, mode: 'points' as const };
 
@@ -42,7 +57,7 @@ describe('experiments/followups', function () {
     await executeRun(d);
     const hash = descriptorHash(d);
     const data = await engine.prepareData(d);
-    const model = await engine.load(weightsDir(runDir(hash), 'trained'));
+    const model = await engine.loadModel(weightsDir(runDir(hash), 'trained'));
     const layers = engine.prunableLayers(d);
     const s: EdgePopupSettings = { ...EDGE_POPUP_SETTINGS, densities: [90, 70, 50, 40, 30, 20, 10, 5, 2], epochs: 2 };
     const before = tf.memory().numTensors;
@@ -54,7 +69,7 @@ describe('experiments/followups', function () {
       const m = maskedEvaluate(model, layers, magnitudeMasks(kernels, density), data.validation);
       assert.equal(g.grid[i].magnitude.accuracy, m.accuracy, `magnitude ${density}%`);
     }
-    const ev = engine.evaluateModel(model, data.validation);
+    const ev = engine.evaluate(model, data.validation);
     assert.equal(g.unpruned.accuracy, ev.accuracy);
     const degraded = (acc: number): boolean => (g.unpruned.accuracy - acc) * 100 > 5 + 1e-9;
     const firstMag = g.grid.findIndex((p) => degraded(p.magnitude.accuracy));
@@ -74,10 +89,24 @@ describe('experiments/followups', function () {
       if (e.chosenEpoch === 0) assert.equal(e.keptInMagnitude, 1, 'no improvement: the magnitude mask itself');
     }
     // the effective densities are the paper's first-degraded rule on the grid curves
-    const curve = (pick: (i: number) => { accuracy: number; loss: number }, upTo: number) =>
-      [{ density: 100, ...g.unpruned }, ...s.densities.slice(0, upTo + 1).map((density, i) => ({ density, ...pick(i) }))];
-    assert.equal(g.effectiveDensity.magnitude, effectiveDensityDetail(curve((i) => g.grid[i].magnitude, s.densities.length - 1), threshold).density);
-    assert.equal(g.effectiveDensity.edgePopup, effectiveDensityDetail(curve((i) => g.grid[i].edgePopup ?? g.grid[i].magnitude, last), threshold).density);
+    const curve = (pick: (i: number) => { accuracy: number; loss: number }, upTo: number) => [
+      { density: 100, ...g.unpruned },
+      ...s.densities.slice(0, upTo + 1).map((density, i) => ({ density, ...pick(i) })),
+    ];
+    assert.equal(
+      g.effectiveDensity.magnitude,
+      effectiveDensityDetail(
+        curve((i) => g.grid[i].magnitude, s.densities.length - 1),
+        threshold,
+      ).density,
+    );
+    assert.equal(
+      g.effectiveDensity.edgePopup,
+      effectiveDensityDetail(
+        curve((i) => g.grid[i].edgePopup ?? g.grid[i].magnitude, last),
+        threshold,
+      ).density,
+    );
     assert.ok(g.coreOverlap.keptInMagnitudeCore >= 0 && g.coreOverlap.keptInMagnitudeCore <= 1);
     assert.equal(g.coreOverlap.chance, g.effectiveDensity.magnitude / 100);
     model.dispose();
@@ -87,12 +116,12 @@ describe('experiments/followups', function () {
     const d = resolveDescriptor(tiny(300));
     await executeRun(d);
     const data = await engine.prepareData(d);
-    const model = await engine.load(weightsDir(runDir(descriptorHash(d)), 'trained'));
+    const model = await engine.loadModel(weightsDir(runDir(descriptorHash(d)), 'trained'));
     const { wStar, loss } = denseStackLoss(model, data.validation);
     assert.equal(wStar.length, 784 * 30 + 30 + 30 * 10 + 10 + 10 * 10 + 10);
     const rows = Int32Array.from({ length: data.validation.n }, (_, i) => i);
     const l = tf.tidy(() => loss(tf.tensor1d(wStar), rows).dataSync()[0]);
-    const ev = engine.evaluateModel(model, data.validation);
+    const ev = engine.evaluate(model, data.validation);
     assert.ok(Math.abs(l - ev.loss) < 1e-5, `${l} vs ${ev.loss}`);
     model.dispose();
   });
@@ -138,7 +167,10 @@ describe('experiments/followups', function () {
     const file = path.join(runDir(hash), followupFile('edgePopup'));
     const rec = JSON.parse(fs.readFileSync(file, 'utf8')) as EdgePopupRecord;
     fs.writeFileSync(file, JSON.stringify({ ...rec, effectiveDensity: { ...rec.effectiveDensity, edgePopup: 1 } }));
-    assert.throws(() => readFollowup(hash, 'edgePopup'), (e: Error) => e.message.includes(followupFile('edgePopup')) && /is not the hash of its content/.test(e.message));
+    assert.throws(
+      () => readFollowup(hash, 'edgePopup'),
+      (e: Error) => e.message.includes(followupFile('edgePopup')) && /is not the hash of its content/.test(e.message),
+    );
     fs.writeFileSync(file, JSON.stringify({ ...rec, inputs: { train: 'ffffffffffffffff' } }));
     assert.throws(() => readFollowup(hash, 'edgePopup'), /computed from training ffffffffffffffff/);
     // the stale record is recomputed, not trusted
@@ -156,7 +188,10 @@ describe('experiments/followups', function () {
     const trainBefore = fs.readFileSync(path.join(dir, 'train.json'), 'utf8');
     // another learning rate trains other weights: the recorded training is not reproduced
     const other = resolveDescriptor({ ...tiny(303), learningRate: 0.05 });
-    await assert.rejects(restoreWeights(dir, other, hash, state.train.state === 'done' ? state.train.record : (undefined as never)), /did not reproduce the recorded training/);
+    await assert.rejects(
+      restoreWeights(dir, other, hash, state.train.state === 'done' ? state.train.record : (undefined as never)),
+      /did not reproduce the recorded training/,
+    );
     assert.equal(fs.existsSync(path.join(dir, 'weights')), false, 'no weights left behind');
     assert.equal(fs.readFileSync(path.join(dir, 'train.json'), 'utf8'), trainBefore);
     // the right descriptor restores them

@@ -13,7 +13,13 @@ function count(name: string, f = {}): Record<string, number> {
 describe('experiments/profiles', () => {
   it("cpu: the paper's full MLP protocol (5 widths x 10 init seeds x 5 data seeds x 2 inits) plus the CIFAR regimes on the full split with early stopping", () => {
     assert.deepEqual(count('cpu'), { mlp: 500, 'conv2-adam': 12, 'conv2-adagrad': 12, resnet: 12 });
-    assert.deepEqual(expandProfileRuns('cpu').slice(0, 500).map((r) => r.group), Array(500).fill('mlp'), 'the MLP part runs first');
+    assert.deepEqual(
+      expandProfileRuns('cpu')
+        .slice(0, 500)
+        .map((r) => r.group),
+      Array(500).fill('mlp'),
+      'the MLP part runs first',
+    );
     const mlp = expandProfile('cpu', { arch: 'mlp' });
     assert.deepEqual([...new Set(mlp.map((d) => d.width))], [0.1, 0.5, 1, 2, 5]);
     assert.deepEqual([...new Set(mlp.map((d) => d.initSeed))], [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
@@ -25,7 +31,10 @@ describe('experiments/profiles', () => {
     assert.ok(withBaselines.every((d) => d.initSeed < 5 && d.dataSeed < 2));
     assert.ok(mlp.filter((d) => d.initSeed >= 5 || d.dataSeed >= 2).every((d) => d.pruning.strategies.join() === 'layerwiseMagnitude'));
     // The same runs as the paper profile's MLP part: one sweep serves both.
-    assert.deepEqual(expandProfileRuns('cpu', { arch: 'mlp' }).map((r) => r.hash), expandProfileRuns('paper', { arch: 'mlp' }).map((r) => r.hash));
+    assert.deepEqual(
+      expandProfileRuns('cpu', { arch: 'mlp' }).map((r) => r.hash),
+      expandProfileRuns('paper', { arch: 'mlp' }).map((r) => r.hash),
+    );
     const adagrad = expandProfileRuns('cpu', { groups: ['conv2-adagrad'] }).map((r) => r.descriptor);
     assert.ok(adagrad.every((d) => d.optimizer === 'adagrad' && d.learningRate === 0.01));
     // CIFAR: 45,000 / 5,000 images of data seed 0, widths 0.1 / 0.5 / 1, n = 4 per width (2 inits x 2 init seeds),
@@ -67,7 +76,10 @@ describe('experiments/profiles', () => {
     const a = expandProfileRuns('cpu', { arch: ['mlp'], widths: [0.1, 1] });
     assert.equal(a.length, 200);
     assert.ok(a.every((r) => r.descriptor.architecture === 'mlp' && [0.1, 1].includes(r.descriptor.width)));
-    assert.deepEqual(a.map((r) => r.hash), expandProfileRuns('cpu', { arch: ['mlp'], widths: [0.1, 1] }).map((r) => r.hash));
+    assert.deepEqual(
+      a.map((r) => r.hash),
+      expandProfileRuns('cpu', { arch: ['mlp'], widths: [0.1, 1] }).map((r) => r.hash),
+    );
     assert.equal(new Set(expandProfileRuns('paper').map((r) => r.hash)).size, 1700);
     assert.throws(() => expandProfileRuns('cpu', { arch: ['mlpp' as 'mlp'] }), /--arch: got 'mlpp'/);
   });
@@ -75,11 +87,23 @@ describe('experiments/profiles', () => {
   it('loads a profile from a JSON file, with errors that name the file and the field', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'density-profile-'));
     const file = path.join(dir, 'p.json');
-    const good = { name: 'mine', description: '', budget: 'tiny', departures: ['tiny'], analysis: { threshold: 2 },
-      groups: [{ label: 'm', base: { architecture: 'mlp', trainSubset: 100 }, widths: [0.1], inits: ['he'], initSeeds: 2, dataSeeds: [3] }] };
+    const good = {
+      name: 'mine',
+      description: '',
+      budget: 'tiny',
+      departures: ['tiny'],
+      analysis: { threshold: 2 },
+      groups: [{ label: 'm', base: { architecture: 'mlp', trainSubset: 100 }, widths: [0.1], inits: ['he'], initSeeds: 2, dataSeeds: [3] }],
+    };
     fs.writeFileSync(file, JSON.stringify(good));
     const p = loadProfile(file);
-    assert.deepEqual(expandProfile(p).map((d) => [d.initSeed, d.dataSeed, d.init]), [[0, 3, 'he'], [1, 3, 'he']]);
+    assert.deepEqual(
+      expandProfile(p).map((d) => [d.initSeed, d.dataSeed, d.init]),
+      [
+        [0, 3, 'he'],
+        [1, 3, 'he'],
+      ],
+    );
     assert.equal(profileAnalysis(p).threshold, 2);
     process.env.DENSITY_PROFILE = file;
     try {
@@ -96,15 +120,27 @@ describe('experiments/profiles', () => {
     fs.writeFileSync(file, JSON.stringify({ ...good, analysis: { threshold: 500 } }));
     assert.throws(() => loadProfile(file), /analysis\.threshold: got 500/);
     // Overrides: extra fields for a block of the group's seeds; errors name the override and the field.
-    fs.writeFileSync(file, JSON.stringify({ ...good, groups: [{ ...good.groups[0], overrides: [{ initSeeds: [1], dataSeeds: [3], base: { learningRate: 0.05 } }] }] }));
-    assert.deepEqual(expandProfile(loadProfile(file)).map((d) => [d.initSeed, d.learningRate]), [[0, 0.1], [1, 0.05]]);
+    fs.writeFileSync(
+      file,
+      JSON.stringify({ ...good, groups: [{ ...good.groups[0], overrides: [{ initSeeds: [1], dataSeeds: [3], base: { learningRate: 0.05 } }] }] }),
+    );
+    assert.deepEqual(
+      expandProfile(loadProfile(file)).map((d) => [d.initSeed, d.learningRate]),
+      [
+        [0, 0.1],
+        [1, 0.05],
+      ],
+    );
     fs.writeFileSync(file, JSON.stringify({ ...good, groups: [{ ...good.groups[0], overrides: [{ initSeeds: [5], dataSeeds: [3], base: {} }] }] }));
     assert.throws(() => loadProfile(file), /overrides\[0\]: got 'init seed 5'.*seeds of the group/);
     fs.writeFileSync(file, JSON.stringify({ ...good, groups: [{ ...good.groups[0], overrides: [{ initSeeds: [0], dataSeeds: [3], base: { width: 2 } }] }] }));
     assert.throws(() => loadProfile(file), /overrides\[0\]\.base\.width/);
     fs.writeFileSync(file, JSON.stringify({ ...good, groups: [{ ...good.groups[0], overrides: [{ initSeeds: [0], dataSeeds: [3], base: {}, seeds: 1 }] }] }));
     assert.throws(() => loadProfile(file), /overrides\[0\]\.seeds.*known fields: initSeeds, dataSeeds, base/);
-    fs.writeFileSync(file, JSON.stringify({ ...good, groups: [{ ...good.groups[0], overrides: [{ initSeeds: [0], dataSeeds: [3], base: { learningRate: -1 } }] }] }));
+    fs.writeFileSync(
+      file,
+      JSON.stringify({ ...good, groups: [{ ...good.groups[0], overrides: [{ initSeeds: [0], dataSeeds: [3], base: { learningRate: -1 } }] }] }),
+    );
     assert.throws(() => loadProfile(file), /learningRate: got -1/);
     fs.writeFileSync(file, '{ not json');
     assert.throws(() => loadProfile(file), /not valid JSON/);

@@ -10,8 +10,15 @@ import { recordDifferences, reproduceRun } from '../../lib/experiments/reproduce
 import type { RunRecord } from '../../lib/store/runRecord';
 
 const tiny: DescriptorInput = {
-  architecture: 'mlp', width: 0.1, init: 'he', initSeed: 301, dataSeed: 0, trainSubset: 1000, validationSize: 500,
-  stop: { kind: 'targetTrainLoss', window: 10, checkEvery: 10, maxEpochs: 1 }, pruning: { levels: 10, step: 0.1 },
+  architecture: 'mlp',
+  width: 0.1,
+  init: 'he',
+  initSeed: 301,
+  dataSeed: 0,
+  trainSubset: 1000,
+  validationSize: 500,
+  stop: { kind: 'targetTrainLoss', window: 10, checkEvery: 10, maxEpochs: 1 },
+  pruning: { levels: 10, step: 0.1 },
 };
 
 describe('experiments/reproduce', function () {

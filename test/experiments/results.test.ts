@@ -3,16 +3,32 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { validateProfile, type Profile } from '../../lib/experiments/profiles';
 import { loadResults, RESULT_COLUMNS, runStatus, toCsv, toDataFrame } from '../../lib/experiments/results';
-import { resolveAnalysisSettings } from '../../lib/store/descriptor';
+import { descriptorHash, resolveAnalysisSettings } from '../../lib/store/descriptor';
 import { runDir } from '../../lib/paths';
 import { readEvents } from '../../lib/store/runRecord';
 
 const profile: Profile = validateProfile({
-  name: 'results-test', description: '', budget: 'seconds', departures: ['tiny'], analysis: {},
-  groups: [{
-    label: 'mlp', widths: [0.1, 0.5], inits: ['he'], initSeeds: [7], dataSeeds: [0],
-    base: { architecture: 'mlp', trainSubset: 1000, validationSize: 500, stop: { window: 10, checkEvery: 10, maxEpochs: 1 }, pruning: { levels: 10, step: 0.1 } },
-  }],
+  name: 'results-test',
+  description: '',
+  budget: 'seconds',
+  departures: ['tiny'],
+  analysis: {},
+  groups: [
+    {
+      label: 'mlp',
+      widths: [0.1, 0.5],
+      inits: ['he'],
+      initSeeds: [7],
+      dataSeeds: [0],
+      base: {
+        architecture: 'mlp',
+        trainSubset: 1000,
+        validationSize: 500,
+        stop: { window: 10, checkEvery: 10, maxEpochs: 1 },
+        pruning: { levels: 10, step: 0.1 },
+      },
+    },
+  ],
 });
 
 describe('experiments/results', function () {
@@ -22,14 +38,20 @@ describe('experiments/results', function () {
     const before = await loadResults(profile);
     assert.equal(before.rows.length, 0);
     assert.equal(before.missing.length, 2);
-    assert.ok(before.missing.every((d) => !fs.existsSync(runDir(require('../../lib/store/descriptor').descriptorHash(d)))), 'reading created nothing');
+    assert.ok(
+      before.missing.every((d) => !fs.existsSync(runDir(descriptorHash(d)))),
+      'reading created nothing',
+    );
 
     const computed = await loadResults(profile, { compute: true });
     assert.equal(computed.sweep?.done, 2);
     assert.equal(computed.rows.length, 2);
     assert.equal(computed.missing.length, 0);
     const row = computed.rows[1];
-    assert.deepEqual([row.arch, row.dataset, row.width, row.init, row.optimizer, row.initSeed, row.dataSeed, row.trainSubset, row.status], ['mlp', 'mnist', 0.5, 'he', 'sgd', 7, 0, 1000, 'complete']);
+    assert.deepEqual(
+      [row.arch, row.dataset, row.width, row.init, row.optimizer, row.initSeed, row.dataSeed, row.trainSubset, row.status],
+      ['mlp', 'mnist', 0.5, 'he', 'sgd', 7, 0, 1000, 'complete'],
+    );
     assert.equal(row.totalWeights, 784 * 150 + 150 * 50 + 50 * 10);
     assert.equal(row.validationAccuracy, computed.runs[1].trajectory?.[0].accuracy);
     assert.equal(row.effectiveDensity, computed.runs[1].effectiveDensity);

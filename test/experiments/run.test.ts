@@ -1,6 +1,7 @@
 // One run end to end on tiny MNIST data (real training; ~1-2 s per run on wasm).
 import { strict as assert } from 'assert';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { runDir } from '../../lib/paths';
 import { descriptorHash, resolveAnalysisSettings, type DescriptorInput } from '../../lib/store/descriptor';
@@ -11,8 +12,16 @@ import { runStatus } from '../../lib/experiments/results';
 import { downsample, executeRun, isRunDone, TRAIN_CHECKPOINT_FILE } from '../../lib/experiments/run';
 
 const tiny = (initSeed: number, extra: Partial<DescriptorInput> = {}): DescriptorInput => ({
-  architecture: 'mlp', width: 0.1, init: 'glorot', initSeed, dataSeed: 0, trainSubset: 1000, validationSize: 500,
-  stop: { kind: 'targetTrainLoss', window: 10, checkEvery: 10, maxEpochs: 1 }, pruning: { levels: 10, step: 0.1 }, ...extra,
+  architecture: 'mlp',
+  width: 0.1,
+  init: 'glorot',
+  initSeed,
+  dataSeed: 0,
+  trainSubset: 1000,
+  validationSize: 500,
+  stop: { kind: 'targetTrainLoss', window: 10, checkEvery: 10, maxEpochs: 1 },
+  pruning: { levels: 10, step: 0.1 },
+  ...extra,
 });
 
 function readRun(hash: string, file = 'run.json'): RunRecord {
@@ -165,7 +174,11 @@ describe('experiments/run', function () {
     const out = await executeRun(d);
     assert.equal(out.kind, 'completed', out.kind === 'failed' ? out.error.message : '');
     assert.deepEqual(out.kind === 'completed' && out.stagesRun, ['train', 'prune', 'analysis']);
-    assert.ok(readEvents(dir).some((e) => e.event === 'redo' && e.stage === 'train' && /damaged weights: .*weights\.bin: fc1\/kernel\[119\] is NaN/.test(String(e.problem))));
+    assert.ok(
+      readEvents(dir).some(
+        (e) => e.event === 'redo' && e.stage === 'train' && /damaged weights: .*weights\.bin: fc1\/kernel\[119\] is NaN/.test(String(e.problem)),
+      ),
+    );
     assert.deepEqual(readRun(hash).trajectory, first.trajectory);
     assert.ok(isRunDone(d));
   });
@@ -209,7 +222,7 @@ describe('experiments/run', function () {
     const d = tiny(105);
     const hash = descriptorHash(d);
     fs.mkdirSync(runDir(hash), { recursive: true });
-    fs.writeFileSync(path.join(runDir(hash), '.lock'), JSON.stringify({ pid: 1, hostname: require('os').hostname(), startedAt: new Date().toISOString() }));
+    fs.writeFileSync(path.join(runDir(hash), '.lock'), JSON.stringify({ pid: 1, hostname: os.hostname(), startedAt: new Date().toISOString() }));
     const out = await executeRun(d);
     assert.equal(out.kind, 'locked');
     assert.equal(out.kind === 'locked' && out.holder?.pid, 1);
@@ -245,7 +258,11 @@ describe('experiments/run', function () {
     assert.ok(readEvents(dir).some((e) => e.event === 'stage-interrupted' && e.stage === 'train'));
 
     let firstStep = Infinity;
-    const resumed = await executeRun(d, { onTrainProgress: (p) => { firstStep = Math.min(firstStep, p.step); } });
+    const resumed = await executeRun(d, {
+      onTrainProgress: (p) => {
+        firstStep = Math.min(firstStep, p.step);
+      },
+    });
     assert.equal(resumed.kind, 'completed');
     // Resumed, not restarted (which would end with the same numbers): no progress from the first epoch's steps.
     assert.ok(firstStep > Math.ceil(1000 / 128), `the resumed training reported step ${firstStep}, inside epoch 1`);

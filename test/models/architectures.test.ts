@@ -1,13 +1,12 @@
 import { strict as assert } from 'assert';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../lib/backend';
-import {
-  ARCH_NAMES, PAPER_TABLE1, PAPER_WIDTHS, architectures, getArchitecture, getKernels, hiddenWidth, setKernels, weightCounts,
-} from '../../lib/models';
-import { initKernel } from '../../lib/train/init';
+import { ARCH_NAMES, architectures, getArchitecture, getKernels, hiddenWidth, setKernels, weightCounts } from '../../lib/models';
+import { initKernel } from '../../lib/models/init';
+import { PAPER_TABLE1, PAPER_WIDTHS } from '../../lib/protocol';
 
 describe('models: width rule', () => {
-  it('hiddenWidth = max(1, int(base * width)): truncation, as the paper\'s Table 1 shows', () => {
+  it("hiddenWidth = max(1, int(base * width)): truncation, as the paper's Table 1 shows", () => {
     assert.equal(hiddenWidth(300, 1), 300);
     assert.equal(hiddenWidth(300, 0.1), 30);
     assert.equal(hiddenWidth(100, 0.5), 50);
@@ -32,7 +31,7 @@ describe('models: width rule', () => {
     assert.equal(hiddenWidth(1e8, 0.57), 57e6); // the tolerance is relative, so large products snap too
   });
 
-  it('MLP widths are whole numbers at the paper\'s sizes, so truncation and rounding agree there (committed runs unchanged)', () => {
+  it("MLP widths are whole numbers at the paper's sizes, so truncation and rounding agree there (committed runs unchanged)", () => {
     for (const w of PAPER_WIDTHS) {
       for (const base of [300, 100]) assert.equal(hiddenWidth(base, w), Math.round(base * w), `${base} x ${w}`);
     }
@@ -46,7 +45,14 @@ describe('models: width rule', () => {
   it('tiny widths still build a model with 1-unit hidden layers', async () => {
     await initBackend();
     const layers = architectures.mlp.prunableLayers(0.001);
-    assert.deepEqual(layers.map((l) => l.shape), [[784, 1], [1, 1], [1, 10]]);
+    assert.deepEqual(
+      layers.map((l) => l.shape),
+      [
+        [784, 1],
+        [1, 1],
+        [1, 10],
+      ],
+    );
     const m = architectures.mlp.build(0.001, 'he', 0);
     assert.deepEqual(m.outputs[0].shape, [null, 10]);
     m.dispose();
@@ -75,13 +81,31 @@ describe('models: weight counts', () => {
 
   it('Conv-2 0.1x: 6 filters and 25 units (truncation)', () => {
     const [c1, c2, fc1, fc2, proj] = architectures.conv2.prunableLayers(0.1);
-    assert.deepEqual([c1.shape, c2.shape, fc1.shape, fc2.shape, proj.shape], [[3, 3, 3, 6], [3, 3, 6, 6], [16 * 16 * 6, 25], [25, 25], [25, 10]]);
+    assert.deepEqual(
+      [c1.shape, c2.shape, fc1.shape, fc2.shape, proj.shape],
+      [
+        [3, 3, 3, 6],
+        [3, 3, 6, 6],
+        [16 * 16 * 6, 25],
+        [25, 25],
+        [25, 10],
+      ],
+    );
     assert.equal(weightCounts('conv2', 0.1).total, 162 + 324 + 38_400 + 625 + 250);
   });
 
   it('ResNet 1x: conv0 3*3*3*16, six 3*3*16*16 block convs, proj 16*10', () => {
     const c = weightCounts('resnet', 1);
-    assert.deepEqual(Object.keys(c.perLayer), ['conv0', 'block1_conv1', 'block1_conv2', 'block2_conv1', 'block2_conv2', 'block3_conv1', 'block3_conv2', 'proj']);
+    assert.deepEqual(Object.keys(c.perLayer), [
+      'conv0',
+      'block1_conv1',
+      'block1_conv2',
+      'block2_conv1',
+      'block2_conv2',
+      'block3_conv1',
+      'block3_conv2',
+      'proj',
+    ]);
     assert.equal(c.perLayer.conv0, 432);
     assert.equal(c.perLayer.block2_conv1, 2_304);
     assert.equal(c.perLayer.proj, 160);
@@ -125,12 +149,19 @@ describe('models: built tfjs models', function () {
           // Conv: how often the kernel is applied per image is what the layer really outputs (h x w); dense: once.
           assert.equal(l.outputPositions ?? 1, l.kind === 'conv' ? (out[1] as number) * (out[2] as number) : 1, `${l.name} output positions`);
           total += w[0].size;
-          for (const extra of w.slice(1)) assert.ok((extra.dataSync() as Float32Array).every((v) => v === 0), `${l.name} bias starts at zero`);
+          for (const extra of w.slice(1))
+            assert.ok(
+              (extra.dataSync() as Float32Array).every((v) => v === 0),
+              `${l.name} bias starts at zero`,
+            );
         }
         assert.equal(total, weightCounts(name, width).total);
         // No other layer carries a kernel that should have been prunable.
         const kernelLayers = m.layers.filter((l) => l.getClassName() === 'Dense' || l.getClassName() === 'Conv2D').map((l) => l.name);
-        assert.deepEqual(kernelLayers, layers.map((l) => l.name));
+        assert.deepEqual(
+          kernelLayers,
+          layers.map((l) => l.name),
+        );
         // Outputs are raw logits (no softmax): rows need not sum to 1.
         const y = tf.tidy(() => m.predict(tf.ones([2, ...arch.inputShape])) as tf.Tensor);
         assert.deepEqual(y.shape, [2, 10]);
@@ -165,7 +196,10 @@ describe('models: built tfjs models', function () {
         const prev = b === 1 ? 'relu0' : `block${b - 1}_relu2`;
         assert.deepEqual(inbound, [`block${b}_bn2`, prev]);
         const relu2 = m.getLayer(`block${b}_relu2`);
-        assert.deepEqual((relu2.inboundNodes[0].inboundLayers as tf.layers.Layer[]).map((l) => l.name), [`block${b}_add`]);
+        assert.deepEqual(
+          (relu2.inboundNodes[0].inboundLayers as tf.layers.Layer[]).map((l) => l.name),
+          [`block${b}_add`],
+        );
       }
       for (const l of architectures.resnet.prunableLayers(0.25).filter((p) => p.kind === 'conv')) {
         assert.equal(m.getLayer(l.name).getWeights().length, 1, `${l.name} has no bias`);

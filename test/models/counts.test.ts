@@ -1,19 +1,20 @@
 // The two counting rules: weights only, and the paper's Table 1 rule (connections), against the paper's numbers.
 import { strict as assert } from 'assert';
-import { PAPER_TABLE1, PAPER_WIDTHS, architectures, connections, hiddenWidth, paperParameterCount, paperTable1, weightCounts } from '../../lib/models';
+import { architectures, connections, hiddenWidth, paperParameterCount, weightCounts } from '../../lib/models';
+import { PAPER_TABLE1, PAPER_WIDTHS, paperTable1 } from '../../lib/protocol';
 
-describe('models: the paper\'s counting rule (connections)', () => {
+describe("models: the paper's counting rule (connections)", () => {
   it('a conv layer counts kernel weights x output positions, a dense layer its weights', () => {
     const [conv1, , fc1] = architectures.conv2.prunableLayers(1);
     assert.equal(connections(conv1), 3 * 3 * 3 * 64 * 32 * 32);
     assert.equal(connections(fc1), fc1.count);
   });
 
-  it('Conv-2: exactly the paper\'s 11,388,288 / 43,780,864 / 171,578,880 at 0.5x / 1x / 2x', () => {
+  it("Conv-2: exactly the paper's 11,388,288 / 43,780,864 / 171,578,880 at 0.5x / 1x / 2x", () => {
     for (const w of [0.5, 1, 2]) assert.equal(paperParameterCount('conv2', w).total, paperTable1('conv2', w), `conv2 ${w}`);
   });
 
-  it('Conv-2 0.1x: 536,964, one more than the paper\'s 536,963 (with rounding\'s 26 units it would miss by 1,599)', () => {
+  it("Conv-2 0.1x: 536,964, one more than the paper's 536,963 (with rounding's 26 units it would miss by 1,599)", () => {
     assert.equal(paperParameterCount('conv2', 0.1).total, 536_964);
     assert.equal(PAPER_TABLE1.conv2['0.1'], 536_963);
   });
@@ -30,7 +31,7 @@ describe('models: the paper\'s counting rule (connections)', () => {
     }
   });
 
-  it('MLP: no convs and no extra, so the paper\'s rule is weights only and equals Table 1 at all five sizes', () => {
+  it("MLP: no convs and no extra, so the paper's rule is weights only and equals Table 1 at all five sizes", () => {
     for (const w of PAPER_WIDTHS) {
       const p = paperParameterCount('mlp', w);
       assert.equal(p.extra, 0);
@@ -39,7 +40,7 @@ describe('models: the paper\'s counting rule (connections)', () => {
     }
   });
 
-  it('ResNet matches the paper under neither rule: ours grows with f^2 (the blocks\' convs), the paper\'s linearly', () => {
+  it("ResNet matches the paper under neither rule: ours grows with f^2 (the blocks' convs), the paper's linearly", () => {
     for (const w of [0.1, 0.5, 1, 2]) {
       const f = hiddenWidth(16, w);
       assert.equal(weightCounts('resnet', w).total, 27 * f + 54 * f * f + 10 * f);
@@ -50,7 +51,10 @@ describe('models: the paper\'s counting rule (connections)', () => {
       const paper = paperTable1('resnet', w) as number;
       assert.ok(p.perLayer.conv0 + p.perLayer.proj < paper && paper < p.total, `resnet ${w}`);
     }
-    assert.equal(paperTable1('resnet', 1) as number - (paperParameterCount('resnet', 1).perLayer.conv0 + paperParameterCount('resnet', 1).perLayer.proj), 34 * 16 + 50);
+    assert.equal(
+      (paperTable1('resnet', 1) as number) - (paperParameterCount('resnet', 1).perLayer.conv0 + paperParameterCount('resnet', 1).perLayer.proj),
+      34 * 16 + 50,
+    );
   });
 
   it('paperTable1: null where the paper has no count (5x Conv-2/ResNet, widths outside its five)', () => {

@@ -8,7 +8,8 @@ import * as os from 'os';
 import * as path from 'path';
 import { listNotebooks, notebooksDir, renderNotebookFile, type RenderResult } from '../../lib/cli/render';
 import { expandProfileRuns, profileAnalysis } from '../../lib/experiments/profiles';
-import { superviseSweep, SWEEP_CLI } from '../../lib/experiments/sweep';
+import { superviseSweep } from '../../lib/experiments/sweep';
+import { SWEEP_CLI } from '../../lib/paths';
 import { projectRoot } from '../../lib/paths';
 import { checkPage, type PageReport } from '../../lib/render/pageCheck';
 import { computeFollowup } from '../../lib/experiments/followups';
@@ -146,12 +147,12 @@ describe('notebooks (smoke profile, rendered and checked in a browser)', functio
       assert.match(text, /3 of 7 runs of profile smoke are not computed yet \(conv2-adam: 1, conv2-adagrad: 1, resnet: 1\)/);
       assert.match(text, /npm run sweep -- --profile smoke --arch conv2,resnet/);
       if (name.startsWith('03')) {
-        assert.match(text, /Conv-2 \(Adam and Adagrad, CIFAR-10\): none of the 2 runs of profile smoke is computed yet, so this part is skipped\.\nCompute them with:  npm run sweep -- --profile smoke --arch conv2/);
-        assert.match(text, /ResNet \(SGD, CIFAR-10\): none of the 1 runs .*\nCompute them with:  npm run sweep -- --profile smoke --arch resnet/);
+        assert.match(text, /Conv-2 \(Adam and Adagrad, CIFAR-10\): none of the 2 runs of profile smoke is computed yet, so this part is skipped\.\nCompute them with: {2}npm run sweep -- --profile smoke --arch conv2/);
+        assert.match(text, /ResNet \(SGD, CIFAR-10\): none of the 1 runs .*\nCompute them with: {2}npm run sweep -- --profile smoke --arch resnet/);
         assert.match(page(r.html), /Table 2, MLP \(SGD, MNIST\)/);
       } else {
         assert.match(text, /Conv-2 with Adam and Adagrad: none of the 2 runs of profile smoke is computed yet/);
-        assert.match(text, /MLP and ResNet \(SGD\): 1 of 5 runs are not computed yet; what follows uses the 4 that are\.\nComplete them with:  npm run sweep -- --profile smoke --arch resnet/);
+        assert.match(text, /MLP and ResNet \(SGD\): 1 of 5 runs are not computed yet; what follows uses the 4 that are\.\nComplete them with: {2}npm run sweep -- --profile smoke --arch resnet/);
       }
     }
   });

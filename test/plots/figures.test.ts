@@ -4,8 +4,13 @@ import { figureHtml, tableHtml } from '../../lib/plots/display';
 
 describe('plots', () => {
   it('a band is a closed polygon: upper forward then lower backward, before its line', () => {
-    const fig = lineBandFigure([{ name: '1', x: [100, 50, 0], mean: [0.9, 0.8, 0.1], lower: [0.85, 0.7, 0.05], upper: [0.95, 0.9, 0.15] }],
-      { title: 't', xTitle: 'density', yTitle: 'acc', xReversed: true, source: 'profile smoke' });
+    const fig = lineBandFigure([{ name: '1', x: [100, 50, 0], mean: [0.9, 0.8, 0.1], lower: [0.85, 0.7, 0.05], upper: [0.95, 0.9, 0.15] }], {
+      title: 't',
+      xTitle: 'density',
+      yTitle: 'acc',
+      xReversed: true,
+      source: 'profile smoke',
+    });
     assert.equal(fig.data.length, 2);
     assert.deepEqual(fig.data[0].x, [100, 50, 0, 0, 50, 100]);
     assert.deepEqual(fig.data[0].y, [0.95, 0.9, 0.15, 0.05, 0.7, 0.85]);
@@ -22,8 +27,13 @@ describe('plots', () => {
   });
 
   it('bars carry error bars only when given', () => {
-    const fig = groupedBarFigure([{ name: 'ours', categories: ['0.1'], values: [40], errors: [3] }, { name: 'paper', categories: ['0.1'], values: [43] }],
-      { title: 't', xTitle: 'w', yTitle: 'd' });
+    const fig = groupedBarFigure(
+      [
+        { name: 'ours', categories: ['0.1'], values: [40], errors: [3] },
+        { name: 'paper', categories: ['0.1'], values: [43] },
+      ],
+      { title: 't', xTitle: 'w', yTitle: 'd' },
+    );
     assert.ok('error_y' in fig.data[0]);
     assert.ok(!('error_y' in fig.data[1]));
   });

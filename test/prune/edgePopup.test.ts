@@ -5,9 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../lib/backend';
 import type { ImageSet } from '../../lib/data';
 import { architectures, getKernels, type PrunableLayer } from '../../lib/models';
-import {
-  EDGE_POPUP_DENSITIES, edgePopupCurve, edgePopupSubnetwork, keptCount, layerwiseMagnitude, masksAt, maskedEvaluate,
-} from '../../lib/prune';
+import { EDGE_POPUP_DENSITIES, edgePopupCurve, edgePopupSubnetwork, keptCount, layerwiseMagnitude, masksAt, maskedEvaluate } from '../../lib/prune';
 import { evaluate, setKernels, trainModel } from '../../lib/train';
 import { allWeights, mnistSubsets, sameBits } from '../train/fixtures';
 
@@ -32,7 +30,11 @@ describe('prune: edge-popup over a trained frozen MLP', function () {
     model = architectures.mlp.build(WIDTH, 'glorot', 0);
     layers = architectures.mlp.prunableLayers(WIDTH);
     const r = await trainModel(model, data, {
-      optimizer: 'sgd', learningRate: 0.1, batchSize: 128, shuffleSeed: 0, stop: { kind: 'bestValidationLoss', epochs: 5 },
+      optimizer: 'sgd',
+      learningRate: 0.1,
+      batchSize: 128,
+      shuffleSeed: 0,
+      stop: { kind: 'bestValidationLoss', epochs: 5 },
     });
     assert.equal(r.status, 'complete');
     // step 0.01: level 100 - d is density d for every integer d, e.g. the grid's odd 25, 15, 7, 5, 3.
@@ -42,7 +44,7 @@ describe('prune: edge-popup over a trained frozen MLP', function () {
 
   after(() => model.dispose());
 
-  it('keptCount: n - floor((100 - d) n / 100), the magnitude plan\'s count at every grid density', () => {
+  it("keptCount: n - floor((100 - d) n / 100), the magnitude plan's count at every grid density", () => {
     assert.equal(keptCount(23520, 10), 2352);
     assert.equal(keptCount(300, 7), 21); // 300 - floor(279)
     assert.equal(keptCount(10, 25), 3); // 10 - floor(7.5): the rounding keeps the extra weight, as the plan does
@@ -51,7 +53,11 @@ describe('prune: edge-popup over a trained frozen MLP', function () {
     const plan = layerwiseMagnitude(getKernels(model, layers), { step: 0.01, seed: 0 });
     for (const d of EDGE_POPUP_DENSITIES) {
       const planKept = plan.layers.map((l, i) => l.count - plan.prunedCount(100 - d)[i]);
-      assert.deepEqual(layers.map((l) => keptCount(l.count, d)), planKept, `density ${d}`);
+      assert.deepEqual(
+        layers.map((l) => keptCount(l.count, d)),
+        planKept,
+        `density ${d}`,
+      );
     }
   });
 
@@ -70,7 +76,14 @@ describe('prune: edge-popup over a trained frozen MLP', function () {
     // edge-popup swaps weights in), by its would-be gradient times its weight.
     const lr = 1;
     const r = await edgePopupSubnetwork(model, layers, data.train, {
-      density: DENSITY, epochs: 1, seed: 0, batchSize: data.train.n, momentum: 0, weightDecay: 0, learningRate: lr, keepBest: false,
+      density: DENSITY,
+      epochs: 1,
+      seed: 0,
+      batchSize: data.train.n,
+      momentum: 0,
+      weightDecay: 0,
+      learningRate: lr,
+      keepBest: false,
     });
     assert.equal(r.steps, 1);
     const li = layers.findIndex((l) => l.name === 'fc2');
@@ -96,21 +109,30 @@ describe('prune: edge-popup over a trained frozen MLP', function () {
         const eps = 1e-2;
         const numeric = (lossAt(j, eps) - lossAt(j, -eps)) / (2 * eps);
         assert.ok(Math.abs(numeric) > 1e-3, `gradient too small to check: ${numeric}`);
-        assert.ok(Math.abs(predicted(j) - numeric) < 0.05 * Math.abs(numeric), `weight ${j} (kept ${magnitude[li][j]}): step implies ${predicted(j)}, finite differences ${numeric}`);
+        assert.ok(
+          Math.abs(predicted(j) - numeric) < 0.05 * Math.abs(numeric),
+          `weight ${j} (kept ${magnitude[li][j]}): step implies ${predicted(j)}, finite differences ${numeric}`,
+        );
       }
     } finally {
       setKernels(model, original);
     }
   });
 
-  it('known answer: after a search from |w| the training loss is <= magnitude\'s; exact counts; weights frozen', async () => {
+  it("known answer: after a search from |w| the training loss is <= magnitude's; exact counts; weights frozen", async () => {
     const before = allWeights(model);
     const unpruned = evaluate(model, data.validation);
     const r = await edgePopupSubnetwork(model, layers, data.train, { density: DENSITY, epochs: 5, seed: 0 });
     assert.ok(sameBits(allWeights(model), before), 'kernels and biases must be unchanged by the search');
     assert.equal(r.steps, 5 * Math.ceil(2000 / 128));
-    assert.deepEqual(r.masks.map(count), layers.map((l) => keptCount(l.count, DENSITY)));
-    assert.deepEqual(r.kept, layers.map((l) => keptCount(l.count, DENSITY)));
+    assert.deepEqual(
+      r.masks.map(count),
+      layers.map((l) => keptCount(l.count, DENSITY)),
+    );
+    assert.deepEqual(
+      r.kept,
+      layers.map((l) => keptCount(l.count, DENSITY)),
+    );
 
     const magTrain = maskedEvaluate(model, layers, magnitude, data.train);
     const epTrain = maskedEvaluate(model, layers, r.masks, data.train);
@@ -126,10 +148,12 @@ describe('prune: edge-popup over a trained frozen MLP', function () {
     // guarantee a better validation accuracy).
     const magVal = maskedEvaluate(model, layers, magnitude, data.validation);
     const epVal = maskedEvaluate(model, layers, r.masks, data.validation);
-    console.log(`      unpruned: val acc ${unpruned.accuracy.toFixed(3)} loss ${unpruned.loss.toFixed(3)}; at ${DENSITY}% per layer:`
-      + ` magnitude train loss ${magTrain.loss.toFixed(3)} val acc ${magVal.accuracy.toFixed(3)} loss ${magVal.loss.toFixed(3)};`
-      + ` edge-popup train loss ${epTrain.loss.toFixed(3)} val acc ${epVal.accuracy.toFixed(3)} loss ${epVal.loss.toFixed(3)}`
-      + ` (chosen epoch ${r.chosenEpoch}, ${r.wallSeconds.toFixed(2)} s)`);
+    console.log(
+      `      unpruned: val acc ${unpruned.accuracy.toFixed(3)} loss ${unpruned.loss.toFixed(3)}; at ${DENSITY}% per layer:` +
+        ` magnitude train loss ${magTrain.loss.toFixed(3)} val acc ${magVal.accuracy.toFixed(3)} loss ${magVal.loss.toFixed(3)};` +
+        ` edge-popup train loss ${epTrain.loss.toFixed(3)} val acc ${epVal.accuracy.toFixed(3)} loss ${epVal.loss.toFixed(3)}` +
+        ` (chosen epoch ${r.chosenEpoch}, ${r.wallSeconds.toFixed(2)} s)`,
+    );
   });
 
   it('determinism: same seed, same masks and curve; another seed or the random score init searches differently', async () => {
@@ -145,14 +169,23 @@ describe('prune: edge-popup over a trained frozen MLP', function () {
     const k1 = await edgePopupSubnetwork(model, layers, data.train, { density: DENSITY, epochs: 0, seed: 5, scoreInit: 'kaimingUniform' });
     assert.deepEqual(k0.masks, k1.masks);
     assert.notDeepEqual(k0.masks, magnitude);
-    assert.deepEqual(k0.masks.map(count), layers.map((l) => keptCount(l.count, DENSITY)));
+    assert.deepEqual(
+      k0.masks.map(count),
+      layers.map((l) => keptCount(l.count, DENSITY)),
+    );
   });
 
   it('edgePopupCurve: one point per density, validation numbers as maskedEvaluate gives them', async () => {
     const pts = await edgePopupCurve(model, layers, data.train, data.validation, [30, 5], { epochs: 1, seed: 0 });
-    assert.deepEqual(pts.map((p) => p.density), [30, 5]);
+    assert.deepEqual(
+      pts.map((p) => p.density),
+      [30, 5],
+    );
     for (const p of pts) {
-      assert.deepEqual(p.masks.map(count), layers.map((l) => keptCount(l.count, p.density)));
+      assert.deepEqual(
+        p.masks.map(count),
+        layers.map((l) => keptCount(l.count, p.density)),
+      );
       assert.deepEqual({ loss: p.loss, accuracy: p.accuracy }, maskedEvaluate(model, layers, p.masks, data.validation));
     }
   });

@@ -39,10 +39,15 @@ export function denseLogitsModel(side: number, hidden: number[], seed: number): 
   let h = tf.layers.flatten({ name: 'flatten' }).apply(input) as tf.SymbolicTensor;
   const names = [...hidden.map((_, i) => `fc${i + 1}`), 'proj'];
   [...hidden, 10].forEach((units, i) => {
-    h = tf.layers.dense({
-      name: names[i], units, activation: i < hidden.length ? 'relu' : 'linear',
-      kernelInitializer: tf.initializers.glorotUniform({ seed: seed + i }), biasInitializer: 'zeros',
-    }).apply(h) as tf.SymbolicTensor;
+    h = tf.layers
+      .dense({
+        name: names[i],
+        units,
+        activation: i < hidden.length ? 'relu' : 'linear',
+        kernelInitializer: tf.initializers.glorotUniform({ seed: seed + i }),
+        biasInitializer: 'zeros',
+      })
+      .apply(h) as tf.SymbolicTensor;
   });
   return tf.model({ inputs: input, outputs: h });
 }
@@ -63,7 +68,14 @@ export function denseSoftmaxModel(side: number, seed: number): tf.Sequential {
 export function convModel(side: number, seed: number): tf.LayersModel {
   return tf.sequential({
     layers: [
-      tf.layers.conv2d({ name: 'conv1', inputShape: [side, side, 1], filters: 4, kernelSize: 3, activation: 'relu', kernelInitializer: tf.initializers.heUniform({ seed }) }),
+      tf.layers.conv2d({
+        name: 'conv1',
+        inputShape: [side, side, 1],
+        filters: 4,
+        kernelSize: 3,
+        activation: 'relu',
+        kernelInitializer: tf.initializers.heUniform({ seed }),
+      }),
       tf.layers.flatten({ name: 'flatten' }),
       tf.layers.dense({ name: 'proj', units: 10, kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 1 }) }),
     ],

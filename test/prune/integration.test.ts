@@ -27,7 +27,10 @@ describe('prune with lib/models and lib/data', function () {
   it('detects the registry MLP as a dense stack, and conv2/resnet as not', () => {
     const names = (arch: keyof typeof architectures) => architectures[arch].prunableLayers(0.1).map((l) => l.name);
     const mlp = architectures.mlp.build(0.1, 'glorot', 1);
-    assert.deepEqual(denseStack(mlp, names('mlp'))?.map((l) => l.activation), ['relu', 'relu', 'linear']);
+    assert.deepEqual(
+      denseStack(mlp, names('mlp'))?.map((l) => l.activation),
+      ['relu', 'relu', 'linear'],
+    );
     for (const arch of ['conv2', 'resnet'] as const) {
       const m = architectures[arch].build(0.1, 'he', 1);
       assert.equal(denseStack(m, names(arch)), null, arch);

@@ -1,8 +1,20 @@
 import { strict as assert } from 'assert';
 import { Rng } from '../../lib/rng';
 import {
-  LayerWeights, PruningPlan, StrategyName, densityAt, fullLevel, magnitudeKeys, magnitudeOrder, masksAt, prunedAt,
-  prunedValues, remainingAt, stableArgsortUint32, stepFraction, strategies,
+  LayerWeights,
+  PruningPlan,
+  StrategyName,
+  densityAt,
+  fullLevel,
+  magnitudeKeys,
+  magnitudeOrder,
+  masksAt,
+  prunedAt,
+  prunedValues,
+  remainingAt,
+  stableArgsortUint32,
+  stepFraction,
+  strategies,
 } from '../../lib/prune/strategies';
 
 /** Reference: indices sorted by (|w|, index) with a plain comparator sort. */
@@ -88,7 +100,10 @@ describe('prune/strategies', () => {
       assert.equal(order.length, layer.values.length);
       const seen = new Uint8Array(order.length);
       for (const i of order) seen[i]++;
-      assert.ok(seen.every((c) => c === 1), 'every index exactly once');
+      assert.ok(
+        seen.every((c) => c === 1),
+        'every index exactly once',
+      );
       for (let i = 1; i < order.length; i++) {
         const a = Math.abs(layer.values[order[i - 1]]);
         const b = Math.abs(layer.values[order[i]]);
@@ -143,7 +158,8 @@ describe('prune/strategies', () => {
           assert.equal(m.length - m.reduce((s, v) => s + v, 0), counts[li]);
           // every kept weight is at least as large as every pruned one
           const vals = layers[li].values;
-          let maxPruned = -1, minKept = Infinity;
+          let maxPruned = -1,
+            minKept = Infinity;
           for (let i = 0; i < m.length; i++) {
             if (m[i]) minKept = Math.min(minKept, Math.abs(vals[i]));
             else maxPruned = Math.max(maxPruned, Math.abs(vals[i]));
@@ -163,12 +179,16 @@ describe('prune/strategies', () => {
       assert.equal(densityAt(plan, 29), (100 * 45) / 107);
       assert.equal(densityAt(plan, 50), 0);
       // MLP 1x layer sizes: 2% is an exact integer of every layer, so densities are 100, 98, ..., 0.
-      const mlp = strategies.layerwiseMagnitude(
-        [randomLayer('fc1', 235200, 1), randomLayer('fc2', 30000, 2), randomLayer('proj', 1000, 3)], { step: 0.02, seed: 0 });
+      const mlp = strategies.layerwiseMagnitude([randomLayer('fc1', 235200, 1), randomLayer('fc2', 30000, 2), randomLayer('proj', 1000, 3)], {
+        step: 0.02,
+        seed: 0,
+      });
       for (let k = 0; k <= 50; k++) assert.ok(Math.abs(densityAt(mlp, k) - (100 - 2 * k)) < 1e-9, `level ${k}`);
       // MLP 0.1x: 23520 + 300 + 100 = 23920; fc1 loses floor(470.4k) so densities are slightly off round numbers.
-      const small = strategies.layerwiseMagnitude(
-        [randomLayer('fc1', 23520, 1), randomLayer('fc2', 300, 2), randomLayer('proj', 100, 3)], { step: 0.02, seed: 0 });
+      const small = strategies.layerwiseMagnitude([randomLayer('fc1', 23520, 1), randomLayer('fc2', 300, 2), randomLayer('proj', 100, 3)], {
+        step: 0.02,
+        seed: 0,
+      });
       assert.equal(densityAt(small, 1), (100 * (23920 - 470 - 6 - 2)) / 23920);
     });
 
@@ -184,7 +204,19 @@ describe('prune/strategies', () => {
       const g = strategies.globalMagnitude([small, large], { step: 0.1, seed: 0 });
       const l = strategies.layerwiseMagnitude([small, large], { step: 0.1, seed: 0 });
       // Global level k prunes 2k of the 20 weights, all from `small` until it is empty (k=5).
-      const want = [[0, 0], [2, 0], [4, 0], [6, 0], [8, 0], [10, 0], [10, 2], [10, 4], [10, 6], [10, 8], [10, 10]];
+      const want = [
+        [0, 0],
+        [2, 0],
+        [4, 0],
+        [6, 0],
+        [8, 0],
+        [10, 0],
+        [10, 2],
+        [10, 4],
+        [10, 6],
+        [10, 8],
+        [10, 10],
+      ];
       for (let k = 0; k <= 10; k++) {
         assert.deepEqual(g.prunedCount(k), want[k], `global level ${k}`);
         assert.deepEqual(l.prunedCount(k), [k, k], `layerwise level ${k}`);
@@ -201,7 +233,16 @@ describe('prune/strategies', () => {
       assert.deepEqual(Array.from(g.order[0]), [0, 1, 2]);
       assert.deepEqual(Array.from(g.order[1]), [0, 1, 2, 3]);
       // N=7: floor(7k/4) = 0, 1, 3, 5, 7
-      assert.deepEqual([0, 1, 2, 3, 4].map((k) => g.prunedCount(k)), [[0, 0], [1, 0], [3, 0], [3, 2], [3, 4]]);
+      assert.deepEqual(
+        [0, 1, 2, 3, 4].map((k) => g.prunedCount(k)),
+        [
+          [0, 0],
+          [1, 0],
+          [3, 0],
+          [3, 2],
+          [3, 4],
+        ],
+      );
       // Against a naive global sort on random weights.
       const layers = [randomLayer('x', 300, 7), randomLayer('y', 1234, 8), randomLayer('z', 55, 9)];
       const plan = strategies.globalMagnitude(layers, { step: 0.02, seed: 0 });
@@ -229,12 +270,20 @@ describe('prune/strategies', () => {
       const r = strategies.random(layers, { step: 0.02, seed: 4 });
       const l = strategies.layerwiseMagnitude(layers, { step: 0.02, seed: 4 });
       for (let k = 0; k <= 50; k++) assert.deepEqual(r.prunedCount(k), l.prunedCount(k));
-      r.order.forEach((o, li) => assert.deepEqual(Array.from(o).sort((x, y) => x - y), Array.from(layers[li].values.keys())));
+      r.order.forEach((o, li) =>
+        assert.deepEqual(
+          Array.from(o).sort((x, y) => x - y),
+          Array.from(layers[li].values.keys()),
+        ),
+      );
     });
 
     it('is determined by the seed and layer name, not by the weights', () => {
       const r1 = strategies.random(layers, { step: 0.02, seed: 4 });
-      const r2 = strategies.random(layers.map((l) => ({ name: l.name, values: l.values.map((v) => -v * 3) })), { step: 0.02, seed: 4 });
+      const r2 = strategies.random(
+        layers.map((l) => ({ name: l.name, values: l.values.map((v) => -v * 3) })),
+        { step: 0.02, seed: 4 },
+      );
       const r3 = strategies.random(layers, { step: 0.02, seed: 5 });
       assert.deepEqual(r1.order, r2.order);
       assert.notDeepEqual(Array.from(r1.order[2]), Array.from(r3.order[2]));

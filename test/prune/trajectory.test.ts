@@ -2,8 +2,9 @@ import { strict as assert } from 'assert';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../lib/backend';
 import { strategies, densityAt } from '../../lib/prune/strategies';
-import { denseStack, denseTrajectoryLevers, mlpTrajectory, pruningTrajectory, scoreOutputs, defaultBatchSize, type TrajectoryPoint } from '../../lib/prune/trajectory';
-import { CSR_MATMUL } from '../../lib/backend/wasm-simd';
+import { denseStack, denseStackTrajectory, pruningTrajectory, scoreOutputs, defaultBatchSize, type TrajectoryPoint } from '../../lib/prune/trajectory';
+import { CSR_MATMUL } from '../../lib/fast/wasmSimd';
+import { levers, resetLevers } from '../../lib/fast/levers';
 import type { StrategyName } from '../../lib/prune/strategies';
 import { convModel, denseLogitsModel, denseSoftmaxModel, snapshot, syntheticImages, tfEvaluate, trainBriefly } from './fixtures';
 
@@ -43,7 +44,7 @@ describe('prune/trajectory', function () {
     assert.ok(accuracy > 0.8, `validation accuracy ${accuracy}`);
   });
 
-  it('starts at the intact model\'s tf evaluation, ends near chance with exact densities (generic path)', async () => {
+  it("starts at the intact model's tf evaluation, ends near chance with exact densities (generic path)", async () => {
     const intact = tfEvaluate(mlp, validation, SIDE, true);
     const traj = await pruningTrajectory(mlp, NAMES, validation, { strategy: 'layerwiseMagnitude', fastPath: false });
     assert.equal(traj.length, 51);
@@ -57,7 +58,10 @@ describe('prune/trajectory', function () {
     // Everything pruned: every image gets the same output (biases only), so accuracy is one class's share.
     const last = traj[50];
     const shares = Array.from({ length: 10 }, (_, c) => validation.y.filter((v) => v === c).length / validation.n);
-    assert.ok(shares.some((s) => s === last.accuracy), `final accuracy ${last.accuracy} is not a class share`);
+    assert.ok(
+      shares.some((s) => s === last.accuracy),
+      `final accuracy ${last.accuracy} is not a class share`,
+    );
     assert.ok(last.accuracy < 0.2);
     // Pruning hurts: the middle of the curve is below the start and above the end on average.
     assert.ok(traj[45].accuracy < traj[0].accuracy - 0.1);
@@ -86,28 +90,27 @@ describe('prune/trajectory', function () {
   for (const strategy of ['layerwiseMagnitude', 'globalMagnitude', 'random'] as StrategyName[]) {
     it(`fast path equals the generic path (${strategy})`, async () => {
       const slow = await pruningTrajectory(mlp, NAMES, validation, { strategy, fastPath: false, seed: 7 });
-      const fast = await mlpTrajectory(mlp, NAMES, validation, { strategy, seed: 7 });
+      const fast = await denseStackTrajectory(mlp, NAMES, validation, { strategy, seed: 7 });
       assertSameTrajectory(fast, slow, validation.n, strategy);
       // Small batches on the generic path and chunks on the fast path change nothing but rounding.
-      const chunked = await mlpTrajectory(mlp, NAMES, validation, { strategy, seed: 7, batchSize: 300 });
+      const chunked = await denseStackTrajectory(mlp, NAMES, validation, { strategy, seed: 7, batchSize: 300 });
       assertSameTrajectory(chunked, slow, validation.n, `${strategy} chunked`);
     });
   }
 
   it('fast path: the sparse second layer (wasm) gives the same trajectory bit for bit, and runs where the layer is mostly pruned', async function () {
     if (tf.getBackend() !== 'wasm') this.skip();
-    const saved = { ...denseTrajectoryLevers };
     try {
-      denseTrajectoryLevers.sparseFirstProduct = false; // so the only sparse products are the second layer's
-      denseTrajectoryLevers.sparseSecondLayerBelow = 0;
+      levers.trajectorySparseFirstProduct = false; // so the only sparse products are the second layer's
+      levers.trajectorySparseSecondBelow = 0;
       for (const strategy of ['layerwiseMagnitude', 'globalMagnitude', 'random'] as StrategyName[]) {
-        const dense = await mlpTrajectory(mlp, NAMES, validation, { strategy, seed: 7 });
-        denseTrajectoryLevers.sparseSecondLayerBelow = 0.45;
-        let sparse: Awaited<ReturnType<typeof mlpTrajectory>> = [];
+        const dense = await denseStackTrajectory(mlp, NAMES, validation, { strategy, seed: 7 });
+        levers.trajectorySparseSecondBelow = 0.45;
+        let sparse: Awaited<ReturnType<typeof denseStackTrajectory>> = [];
         const info = await tf.profile(async () => {
-          sparse = await mlpTrajectory(mlp, NAMES, validation, { strategy, seed: 7 });
+          sparse = await denseStackTrajectory(mlp, NAMES, validation, { strategy, seed: 7 });
         });
-        denseTrajectoryLevers.sparseSecondLayerBelow = 0;
+        levers.trajectorySparseSecondBelow = 0;
         assert.deepEqual(sparse, dense, strategy);
         // fc2 (50 x 50) has < 45% left from level 28 on (layer-wise): those levels use the sparse product.
         const calls = info.kernels.filter((k) => k.name === CSR_MATMUL).length;
@@ -115,13 +118,13 @@ describe('prune/trajectory', function () {
         else assert.ok(calls > 0, strategy);
       }
     } finally {
-      Object.assign(denseTrajectoryLevers, saved);
+      resetLevers();
     }
   });
 
   it('fast path: incremental first-layer updates do not drift (same as a full recompute every level)', async () => {
-    const incremental = await mlpTrajectory(mlp, NAMES, validation, { strategy: 'layerwiseMagnitude' });
-    const full = await mlpTrajectory(mlp, NAMES, validation, { strategy: 'layerwiseMagnitude', refreshEvery: 1 });
+    const incremental = await denseStackTrajectory(mlp, NAMES, validation, { strategy: 'layerwiseMagnitude' });
+    const full = await denseStackTrajectory(mlp, NAMES, validation, { strategy: 'layerwiseMagnitude', refreshEvery: 1 });
     incremental.forEach((p, k) => {
       assert.ok(Math.abs(p.loss - full[k].loss) <= 1e-6 * Math.max(1, full[k].loss), `level ${k}: ${p.loss} vs ${full[k].loss}`);
       assert.ok(Math.abs(p.accuracy - full[k].accuracy) <= 1 / validation.n);
@@ -160,14 +163,22 @@ describe('prune/trajectory', function () {
   });
 
   it('detects dense stacks by layer types and topology', () => {
-    assert.deepEqual(denseStack(mlp, NAMES), [{ name: 'fc1', activation: 'relu' }, { name: 'fc2', activation: 'relu' }, { name: 'proj', activation: 'linear' }]);
+    assert.deepEqual(denseStack(mlp, NAMES), [
+      { name: 'fc1', activation: 'relu' },
+      { name: 'fc2', activation: 'relu' },
+      { name: 'proj', activation: 'linear' },
+    ]);
     assert.equal(denseStack(mlp, ['fc1', 'nope']), null);
     const conv = convModel(SIDE, 1);
     assert.equal(denseStack(conv, ['proj']), null);
-    const tanh = tf.sequential({ layers: [tf.layers.dense({ inputShape: [4], units: 3, activation: 'tanh', name: 'a' }), tf.layers.dense({ units: 2, name: 'b' })] });
+    const tanh = tf.sequential({
+      layers: [tf.layers.dense({ inputShape: [4], units: 3, activation: 'tanh', name: 'a' }), tf.layers.dense({ units: 2, name: 'b' })],
+    });
     assert.equal(denseStack(tanh, ['a']), null);
     // Dense straight on an image input acts on the last axis only: not the flattened product.
-    const noFlatten = tf.sequential({ layers: [tf.layers.dense({ inputShape: [4, 4, 1], units: 3, name: 'a' }), tf.layers.flatten(), tf.layers.dense({ units: 2, name: 'b' })] });
+    const noFlatten = tf.sequential({
+      layers: [tf.layers.dense({ inputShape: [4, 4, 1], units: 3, name: 'a' }), tf.layers.flatten(), tf.layers.dense({ units: 2, name: 'b' })],
+    });
     assert.equal(denseStack(noFlatten, ['a']), null);
     // A skip connection is not a chain.
     const inp = tf.input({ shape: [4] });
@@ -175,8 +186,8 @@ describe('prune/trajectory', function () {
     const sum = tf.layers.add().apply([a, inp]) as tf.SymbolicTensor;
     const out = tf.layers.dense({ units: 2, name: 'b' }).apply(sum) as tf.SymbolicTensor;
     assert.equal(denseStack(tf.model({ inputs: inp, outputs: out }), ['a', 'b']), null);
-    return mlpTrajectory(conv, ['proj'], validation, { strategy: 'random' }).then(
-      () => assert.fail('mlpTrajectory accepted a conv model'),
+    return denseStackTrajectory(conv, ['proj'], validation, { strategy: 'random' }).then(
+      () => assert.fail('denseStackTrajectory accepted a conv model'),
       (err: Error) => assert.match(err.message, /not a plain Dense/),
     );
   });
@@ -198,7 +209,8 @@ describe('prune/trajectory', function () {
     // The level's model really is the masked one: level 25 equals evaluating a copy with masked kernels by hand.
     const plan = strategies.layerwiseMagnitude(
       names.map((n) => ({ name: n, values: (conv.getLayer(n).getWeights()[0].dataSync() as Float32Array).slice() })),
-      { step: 0.02, seed: 0 });
+      { step: 0.02, seed: 0 },
+    );
     const counts = plan.prunedCount(25);
     names.forEach((n, li) => {
       const v = conv.getLayer(n).weights[0].read() as tf.Variable;
@@ -232,7 +244,7 @@ describe('prune/trajectory', function () {
     const logits = Float32Array.of(1, 2, 3, 0, 0, 0);
     const s = scoreOutputs(logits, Uint8Array.of(2, 1), 0, 2, 3, 'logits');
     const lse = Math.log(Math.exp(1) + Math.exp(2) + Math.exp(3));
-    assert.ok(Math.abs(s.lossSum - ((lse - 3) + Math.log(3))) < 1e-12);
+    assert.ok(Math.abs(s.lossSum - (lse - 3 + Math.log(3))) < 1e-12);
     assert.equal(s.correct, 1); // row 2 is a 3-way tie: argmax 0, label 1
     const probs = Float32Array.of(0.5, 0.5, 0, 0, 1, 0);
     const p = scoreOutputs(probs, Uint8Array.of(1, 0), 0, 2, 3, 'probabilities');

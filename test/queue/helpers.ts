@@ -11,7 +11,7 @@ interface RedisSetup {
   findRedisServer(): string | null;
   INSTALL_COMMAND: string;
 }
-// eslint-disable-next-line @typescript-eslint/no-var-requires
+// eslint-disable-next-line @typescript-eslint/no-require-imports
 const redisSetup = require(path.join(projectRoot, 'scripts', 'redis.js')) as RedisSetup;
 
 export function redisServerBinary(): string | null {
@@ -51,14 +51,19 @@ export function redisCommand(port: number, command: string): Promise<string> {
 export class TestRedis {
   private proc: ChildProcess | null = null;
   readonly dir: string;
-  constructor(readonly binary: string, readonly port: number) {
+  constructor(
+    readonly binary: string,
+    readonly port: number,
+  ) {
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'density-redis-'));
   }
   get url(): string {
     return `redis://127.0.0.1:${this.port}`;
   }
   async start(): Promise<void> {
-    this.proc = spawn(this.binary, ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', this.dir], { stdio: 'ignore' });
+    this.proc = spawn(this.binary, ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', this.dir], {
+      stdio: 'ignore',
+    });
     for (let i = 0; i < 100; i++) {
       try {
         if ((await redisCommand(this.port, 'PING')) === '+PONG') return;

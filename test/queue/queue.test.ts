@@ -18,7 +18,8 @@ function events(root: string, hash: string) {
 }
 /** Trainings started in a run directory: by the process that owns the folder (not lines a collector copied in). */
 function trainStarts(root: string, hash: string, opts: { viaQueue?: boolean } = {}): number {
-  return events(root, hash).filter((e) => e.event === 'stage-start' && e.stage === 'train' && (opts.viaQueue === undefined || ('via' in e) === opts.viaQueue)).length;
+  return events(root, hash).filter((e) => e.event === 'stage-start' && e.stage === 'train' && (opts.viaQueue === undefined || 'via' in e === opts.viaQueue))
+    .length;
 }
 function runJson(root: string, hash: string): RunRecord {
   return JSON.parse(fs.readFileSync(path.join(root, 'runs', hash, 'run.json'), 'utf8')) as RunRecord;
@@ -50,7 +51,6 @@ describe('queue (BullMQ on a real Redis)', function () {
   before(async function () {
     const bin = redisServerBinary();
     if (!bin) {
-      // eslint-disable-next-line no-console
       console.log(`      ${REDIS_MISSING}`);
       this.skip();
     }
@@ -68,7 +68,11 @@ describe('queue (BullMQ on a real Redis)', function () {
     return s;
   };
   const worker = (queue: string, scratch: string, outputs: string, extra: string[] = []) =>
-    spawnTracked('worker', ['--redis', (redis as TestRedis).url, '--queue', queue, '--scratch', scratch, '--stalled-seconds', '2', '--until-empty', ...extra], outputs);
+    spawnTracked(
+      'worker',
+      ['--redis', (redis as TestRedis).url, '--queue', queue, '--scratch', scratch, '--stalled-seconds', '2', '--until-empty', ...extra],
+      outputs,
+    );
 
   it('explains its flags and rejects bad ones (exit 2)', async () => {
     const out = tmp('flags');
@@ -92,7 +96,7 @@ describe('queue (BullMQ on a real Redis)', function () {
     assert.match(unreachable.stderr, /cannot reach Redis at redis:\/\/127\.0\.0\.1:\d+\/0/);
   });
 
-  it('smoke profile with 2 workers: every run done exactly once, records equal to a local sweep\'s', async () => {
+  it("smoke profile with 2 workers: every run done exactly once, records equal to a local sweep's", async () => {
     const local = tmp('local');
     const outputs = tmp('out');
     const w1 = tmp('w1');
@@ -102,7 +106,11 @@ describe('queue (BullMQ on a real Redis)', function () {
     const sweep = await spawnQueueCli('sweep', ['--profile', 'smoke'], local).done;
     assert.equal(sweep.code, 0, sweep.stderr);
 
-    const follow = spawnTracked('queue', ['--profile', 'smoke', '--redis', (redis as TestRedis).url, '--queue', 'smoke2', '--follow', '--poll-seconds', '0.5'], outputs);
+    const follow = spawnTracked(
+      'queue',
+      ['--profile', 'smoke', '--redis', (redis as TestRedis).url, '--queue', 'smoke2', '--follow', '--poll-seconds', '0.5'],
+      outputs,
+    );
     const a = worker('smoke2', w1, outputs);
     const b = worker('smoke2', w2, outputs);
     const f = await follow.done;
@@ -116,14 +124,18 @@ describe('queue (BullMQ on a real Redis)', function () {
     for (const h of hashes) {
       assert.equal(trainStarts(w1, h) + trainStarts(w2, h), 1, `run ${h} trained once, on one worker`);
       assert.equal(collectedCount(outputs, h), 1, `run ${h} collected once`);
-      assert.equal(trainStarts(outputs, h, { viaQueue: true }), 1, 'the worker\'s stage log reached outputs/');
+      assert.equal(trainStarts(outputs, h, { viaQueue: true }), 1, "the worker's stage log reached outputs/");
       const q = runJson(outputs, h);
       const l = runJson(local, h);
       assert.deepEqual(content(q), content(l), `run ${h}: the queue's record equals the local sweep's`);
       assert.deepEqual(q.provenance.queue, { name: 'smoke2', redis: `${(redis as TestRedis).url}/0` });
       assert.equal(l.provenance.queue, undefined);
     }
-    for (const [name, r] of [['w1', ra], ['w2', rb]] as const) assert.match(r.stderr, /stopped: [1-9]\d* runs computed/, `${name} computed some runs`);
+    for (const [name, r] of [
+      ['w1', ra],
+      ['w2', rb],
+    ] as const)
+      assert.match(r.stderr, /stopped: [1-9]\d* runs computed/, `${name} computed some runs`);
 
     // Queued again: nothing to add. status --redis counts the queue per architecture and width.
     const again = await spawnQueueCli('queue', ['--profile', 'smoke', '--redis', (redis as TestRedis).url, '--queue', 'smoke2'], outputs).done;
@@ -131,7 +143,11 @@ describe('queue (BullMQ on a real Redis)', function () {
     assert.match(again.stderr, new RegExp(`${hashes.length} already done, 0 queued now`));
     const st = await spawnQueueCli('status', ['--profile', 'smoke', '--redis', (redis as TestRedis).url, '--queue', 'smoke2', '--json'], outputs).done;
     assert.equal(st.code, 0, st.stderr);
-    const js = JSON.parse(st.stdout) as { complete: number; queue: { done: number; waiting: number; failed: number }; perGroup: { group: string; width: number; queue: { done: number } }[] };
+    const js = JSON.parse(st.stdout) as {
+      complete: number;
+      queue: { done: number; waiting: number; failed: number };
+      perGroup: { group: string; width: number; queue: { done: number } }[];
+    };
     assert.equal(js.complete, hashes.length);
     assert.equal(js.queue.done, hashes.length);
     assert.equal(js.queue.waiting + js.queue.failed, 0);
@@ -146,7 +162,11 @@ describe('queue (BullMQ on a real Redis)', function () {
     const outputs = path.join(work, 'out');
     const wa = path.join(work, 'wa');
     const wb = path.join(work, 'wb');
-    const follow = spawnTracked('queue', ['--profile', profile, '--redis', (redis as TestRedis).url, '--queue', 'kill', '--follow', '--poll-seconds', '0.5'], outputs);
+    const follow = spawnTracked(
+      'queue',
+      ['--profile', profile, '--redis', (redis as TestRedis).url, '--queue', 'kill', '--follow', '--poll-seconds', '0.5'],
+      outputs,
+    );
     const a = worker('kill', wa, outputs);
     let victim = '';
     await waitFor('worker A to start training a run', () => {
@@ -174,7 +194,11 @@ describe('queue (BullMQ on a real Redis)', function () {
     const profile = writeTinyProfile(work, 4, { width: 1, trainSubset: 2000, maxEpochs: 2 });
     const hashes = expandProfileRuns(loadProfile(profile)).map((r) => r.hash);
     const outputs = path.join(work, 'out');
-    const follow = spawnTracked('queue', ['--profile', profile, '--redis', (redis as TestRedis).url, '--queue', 'restart', '--follow', '--poll-seconds', '0.5'], outputs);
+    const follow = spawnTracked(
+      'queue',
+      ['--profile', profile, '--redis', (redis as TestRedis).url, '--queue', 'restart', '--follow', '--poll-seconds', '0.5'],
+      outputs,
+    );
     const w = worker('restart', path.join(work, 'w'), outputs);
     await waitFor('a first run collected', () => hashes.some((h) => fs.existsSync(path.join(outputs, 'runs', h, 'run.json'))));
     await (redis as TestRedis).stop(true);
@@ -198,7 +222,9 @@ describe('queue (BullMQ on a real Redis)', function () {
     const args = ['--profile', profile, '--redis', (redis as TestRedis).url, '--queue', 'twice'];
     // A local sweep first: the run it holds is not queued; the runs the queue holds, the sweep leaves alone.
     const sweep = spawnTracked('sweep', ['--profile', profile], outputs);
-    await waitFor('the local sweep to start training', () => hashes.some((h) => fs.existsSync(path.join(outputs, 'runs', h, 'events.jsonl')) && trainStarts(outputs, h) > 0));
+    await waitFor('the local sweep to start training', () =>
+      hashes.some((h) => fs.existsSync(path.join(outputs, 'runs', h, 'events.jsonl')) && trainStarts(outputs, h) > 0),
+    );
     const follow = spawnTracked('queue', [...args, '--follow', '--poll-seconds', '0.5'], outputs);
     await waitFor('the collector to hold the queued runs', () => hashes.filter((h) => fs.existsSync(path.join(outputs, 'runs', h, '.lock'))).length >= 3);
     const second = await spawnQueueCli('queue', args, outputs).done;
@@ -218,7 +244,13 @@ describe('queue (BullMQ on a real Redis)', function () {
       assert.equal(locally + onWorker, 1, `run ${h} trained once (local sweep ${locally}, worker ${onWorker})`);
       assert.ok(collectedCount(outputs, h) <= 1);
     }
-    assert.ok(hashes.some((h) => trainStarts(outputs, h, { viaQueue: false }) === 1), 'the local sweep computed a run');
-    assert.ok(hashes.some((h) => trainStarts(scratch, h) === 1), 'the worker computed runs');
+    assert.ok(
+      hashes.some((h) => trainStarts(outputs, h, { viaQueue: false }) === 1),
+      'the local sweep computed a run',
+    );
+    assert.ok(
+      hashes.some((h) => trainStarts(scratch, h) === 1),
+      'the worker computed runs',
+    );
   });
 });

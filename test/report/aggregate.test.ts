@@ -1,6 +1,17 @@
 import { strict as assert } from 'assert';
 import {
-  bandSeries, byWidth, curveSpread, effectiveDensityKde, FALLBACK_BANDWIDTH, formatP, groupBy, meanSd, pairedTTest, regimesOf, trajectoryBands, trend,
+  bandSeries,
+  byWidth,
+  curveSpread,
+  effectiveDensityKde,
+  FALLBACK_BANDWIDTH,
+  formatP,
+  groupBy,
+  meanSd,
+  pairedTTest,
+  regimesOf,
+  trajectoryBands,
+  trend,
 } from '../../lib/report/aggregate';
 import { fakeRun, trajectory } from './fixtures';
 
@@ -20,13 +31,22 @@ describe('report/aggregate', () => {
     assert.deepEqual([...g.keys()], ['b', 'a', 'c']);
     assert.deepEqual(g.get('b'), ['b1', 'b2']);
     const runs = [fakeRun({ width: 2 }), fakeRun({ width: 0.1 }), fakeRun({ width: 2, initSeed: 1 })];
-    assert.deepEqual(byWidth(runs).map((w) => [w.width, w.runs.length]), [[0.1, 1], [2, 2]]);
+    assert.deepEqual(
+      byWidth(runs).map((w) => [w.width, w.runs.length]),
+      [
+        [0.1, 1],
+        [2, 2],
+      ],
+    );
   });
 
   it('trajectoryBands: per-level mean and sd over the runs of a width, accuracy in percent', () => {
     const t1 = trajectory(10, 0.9);
     const t2 = trajectory(20, 0.8);
-    const [band] = trajectoryBands([{ width: 1, trajectory: t1 }, { width: 1, trajectory: t2 }]);
+    const [band] = trajectoryBands([
+      { width: 1, trajectory: t1 },
+      { width: 1, trajectory: t2 },
+    ]);
     assert.equal(band.n, 2);
     assert.equal(band.density.length, 51);
     assert.deepEqual(band.density.slice(0, 3), [100, 98, 96]);
@@ -40,8 +60,16 @@ describe('report/aggregate', () => {
   });
 
   it('trajectoryBands: one band per width in ascending order; a single run has sd null and no band in the series', () => {
-    const bands = trajectoryBands([{ width: 5, trajectory: trajectory(5) }, { width: 0.1, trajectory: trajectory(5) }, { width: 0.1, trajectory: trajectory(6) }, { width: 1, trajectory: null }]);
-    assert.deepEqual(bands.map((b) => b.width), [0.1, 5]);
+    const bands = trajectoryBands([
+      { width: 5, trajectory: trajectory(5) },
+      { width: 0.1, trajectory: trajectory(5) },
+      { width: 0.1, trajectory: trajectory(6) },
+      { width: 1, trajectory: null },
+    ]);
+    assert.deepEqual(
+      bands.map((b) => b.width),
+      [0.1, 5],
+    );
     assert.equal(bands[1].sd[0], null);
     assert.deepEqual(bands[1].lower, bands[1].mean);
     const series = bandSeries(bands);
@@ -51,16 +79,27 @@ describe('report/aggregate', () => {
   });
 
   it('trajectoryBands: runs of one width with different lengths are cut to the shortest', () => {
-    const [band] = trajectoryBands([{ width: 1, trajectory: trajectory(5) }, { width: 1, trajectory: trajectory(5).slice(0, 11) }]);
+    const [band] = trajectoryBands([
+      { width: 1, trajectory: trajectory(5) },
+      { width: 1, trajectory: trajectory(5).slice(0, 11) },
+    ]);
     assert.equal(band.mean.length, 11);
   });
 
   it('curveSpread: 0 for identical width curves, the mean over levels of the sd across widths otherwise, null for one width', () => {
-    const same = trajectoryBands([{ width: 0.1, trajectory: trajectory(10) }, { width: 1, trajectory: trajectory(10) }]);
+    const same = trajectoryBands([
+      { width: 0.1, trajectory: trajectory(10) },
+      { width: 1, trajectory: trajectory(10) },
+    ]);
     close(curveSpread(same) as number, 0);
     const a = trajectory(50, 0.9); // flat at 90 until the last level
     const b = trajectory(50, 0.7); // flat at 70
-    const spread = curveSpread(trajectoryBands([{ width: 0.1, trajectory: a }, { width: 1, trajectory: b }])) as number;
+    const spread = curveSpread(
+      trajectoryBands([
+        { width: 0.1, trajectory: a },
+        { width: 1, trajectory: b },
+      ]),
+    ) as number;
     close(spread, Math.sqrt(200), 1e-9); // sd of [90, 70] at every level (both drop by the same amount at 50)
     assert.equal(curveSpread(trajectoryBands([{ width: 1, trajectory: a }])), null);
   });
@@ -69,7 +108,11 @@ describe('report/aggregate', () => {
     const k = effectiveDensityKde([40, 42, 44, 46, 60]);
     assert.equal(k.rule, 'scott');
     const dx = k.x[1] - k.x[0];
-    close(k.y.reduce((s, y) => s + y * dx, 0), 1, 0.01);
+    close(
+      k.y.reduce((s, y) => s + y * dx, 0),
+      1,
+      0.01,
+    );
     const peak = k.x[k.y.indexOf(Math.max(...k.y))];
     assert.ok(peak > 40 && peak < 50, `peak at ${peak}`);
     const one = effectiveDensityKde([30]);
@@ -80,9 +123,25 @@ describe('report/aggregate', () => {
   });
 
   it('pairedTTest: pairs by key, ignores unmatched and null values, matches a hand computation', () => {
-    const a = [{ k: 'x', v: 10 }, { k: 'y', v: 20 }, { k: 'z', v: 30 }, { k: 'only-a', v: 0 }];
-    const b = [{ k: 'z', v: 33 }, { k: 'x', v: 11 }, { k: 'y', v: 22 }, { k: 'only-b', v: 99 }, { k: 'n', v: null }];
-    const r = pairedTTest<{ k: string; v: number | null }>(a, b, (t) => t.k, (t) => t.v);
+    const a = [
+      { k: 'x', v: 10 },
+      { k: 'y', v: 20 },
+      { k: 'z', v: 30 },
+      { k: 'only-a', v: 0 },
+    ];
+    const b = [
+      { k: 'z', v: 33 },
+      { k: 'x', v: 11 },
+      { k: 'y', v: 22 },
+      { k: 'only-b', v: 99 },
+      { k: 'n', v: null },
+    ];
+    const r = pairedTTest<{ k: string; v: number | null }>(
+      a,
+      b,
+      (t) => t.k,
+      (t) => t.v,
+    );
     // diffs 1, 2, 3: mean 2, sd 1, t = 2 / (1 / sqrt 3) = 2 sqrt 3, df 2
     assert.equal(r.n, 3);
     close(r.meanDiff, 2);
@@ -90,18 +149,60 @@ describe('report/aggregate', () => {
     close(r.t as number, 2 * Math.sqrt(3));
     assert.equal(r.df, 2);
     close(r.p as number, 1 - (2 * Math.sqrt(3)) / Math.sqrt(12 + 2), 1e-6); // df = 2: two-tailed p = 1 - |t| / sqrt(t^2 + 2) = 0.0742
-    const one = pairedTTest([{ k: 'x', v: 1 }], [{ k: 'x', v: 3 }], (t) => t.k, (t) => t.v);
+    const one = pairedTTest(
+      [{ k: 'x', v: 1 }],
+      [{ k: 'x', v: 3 }],
+      (t) => t.k,
+      (t) => t.v,
+    );
     assert.deepEqual([one.n, one.meanDiff, one.t, one.p], [1, 2, null, null]);
-    const constant = pairedTTest([{ k: 'x', v: 1 }, { k: 'y', v: 1 }], [{ k: 'x', v: 2 }, { k: 'y', v: 2 }], (t) => t.k, (t) => t.v);
+    const constant = pairedTTest(
+      [
+        { k: 'x', v: 1 },
+        { k: 'y', v: 1 },
+      ],
+      [
+        { k: 'x', v: 2 },
+        { k: 'y', v: 2 },
+      ],
+      (t) => t.k,
+      (t) => t.v,
+    );
     assert.equal(constant.t, Infinity);
     assert.equal(constant.p, 0);
   });
 
   it('trend: increasing, decreasing, flat, mixed, one width only (by ascending x, whatever the input order)', () => {
-    assert.equal(trend([{ x: 5, y: 3 }, { x: 0.1, y: 1 }, { x: 1, y: 2 }]), 'increasing');
-    assert.equal(trend([{ x: 0.1, y: 3 }, { x: 1, y: 2 }]), 'decreasing');
-    assert.equal(trend([{ x: 0.1, y: 3 }, { x: 1, y: 3 }]), 'flat');
-    assert.equal(trend([{ x: 0.1, y: 1 }, { x: 1, y: 3 }, { x: 2, y: 2 }]), 'mixed');
+    assert.equal(
+      trend([
+        { x: 5, y: 3 },
+        { x: 0.1, y: 1 },
+        { x: 1, y: 2 },
+      ]),
+      'increasing',
+    );
+    assert.equal(
+      trend([
+        { x: 0.1, y: 3 },
+        { x: 1, y: 2 },
+      ]),
+      'decreasing',
+    );
+    assert.equal(
+      trend([
+        { x: 0.1, y: 3 },
+        { x: 1, y: 3 },
+      ]),
+      'flat',
+    );
+    assert.equal(
+      trend([
+        { x: 0.1, y: 1 },
+        { x: 1, y: 3 },
+        { x: 2, y: 2 },
+      ]),
+      'mixed',
+    );
     assert.equal(trend([{ x: 1, y: 1 }]), 'one width only');
   });
 
@@ -114,12 +215,27 @@ describe('report/aggregate', () => {
   });
 
   it('regimesOf: one regime per profile group, titled by the paper regime, with its paper key', () => {
-    const runs = [fakeRun({ arch: 'mlp' }), fakeRun({ arch: 'conv2', optimizer: 'adagrad', width: 0.1 }), fakeRun({ arch: 'mlp', width: 0.1 }), fakeRun({ arch: 'conv2', optimizer: 'adam', width: 0.1 })];
+    const runs = [
+      fakeRun({ arch: 'mlp' }),
+      fakeRun({ arch: 'conv2', optimizer: 'adagrad', width: 0.1 }),
+      fakeRun({ arch: 'mlp', width: 0.1 }),
+      fakeRun({ arch: 'conv2', optimizer: 'adam', width: 0.1 }),
+    ];
     const regimes = regimesOf(runs);
-    assert.deepEqual(regimes.map((r) => [r.key, r.paper, r.runs.length]), [['mlp', 'mlp-sgd', 2], ['conv2-adagrad', 'conv2-adagrad', 1], ['conv2-adam', 'conv2-adam', 1]]);
+    assert.deepEqual(
+      regimes.map((r) => [r.key, r.paper, r.runs.length]),
+      [
+        ['mlp', 'mlp-sgd', 2],
+        ['conv2-adagrad', 'conv2-adagrad', 1],
+        ['conv2-adam', 'conv2-adam', 1],
+      ],
+    );
     assert.equal(regimes[0].title, 'MLP (SGD, MNIST)');
     // Two groups of one paper regime stay apart and are told apart by label.
     const two = regimesOf([fakeRun({ group: 'mlp-lr1' }), fakeRun({ group: 'mlp-lr2', initSeed: 1 })]);
-    assert.deepEqual(two.map((r) => r.title), ['MLP (SGD, MNIST) [mlp-lr1]', 'MLP (SGD, MNIST) [mlp-lr2]']);
+    assert.deepEqual(
+      two.map((r) => r.title),
+      ['MLP (SGD, MNIST) [mlp-lr1]', 'MLP (SGD, MNIST) [mlp-lr2]'],
+    );
   });
 });

@@ -10,12 +10,21 @@ import { allRuns, fakeProfile, fakeRun, fakeStudy } from './fixtures';
 describe('report: init schemes (05)', () => {
   const profile = fakeProfile([{ label: 'mlp', arch: 'mlp', widths: [0.1, 1], inits: ['glorot', 'he'], initSeeds: 3 }]);
   // He keeps 2 more levels at 1x (4 density points) than its Glorot twin, plus seed noise shared by the pair.
-  const study = fakeStudy(profile, allRuns(profile, (d) => ({ dropAt: 20 + d.initSeed + (d.init === 'he' && d.width === 1 ? -2 : 0), epochs: d.init === 'he' ? 1 : 2 })));
+  const study = fakeStudy(
+    profile,
+    allRuns(profile, (d) => ({ dropAt: 20 + d.initSeed + (d.init === 'he' && d.width === 1 ? -2 : 0), epochs: d.init === 'he' ? 1 : 2 })),
+  );
   const [regime] = regimesOf(study.runs);
 
   it('pairs He with its Glorot twin by seeds: an equal gap gives t = inf, p = 0; no gap gives no verdict', () => {
     const cmp = compareInits(regime);
-    assert.deepEqual(cmp.map((c) => [c.width, c.paired.n, c.paired.meanDiff]), [[0.1, 3, 0], [1, 3, 4]]);
+    assert.deepEqual(
+      cmp.map((c) => [c.width, c.paired.n, c.paired.meanDiff]),
+      [
+        [0.1, 3, 0],
+        [1, 3, 4],
+      ],
+    );
     assert.equal(cmp[1].paired.t, Infinity);
     assert.equal(cmp[1].paired.p, 0);
     assert.ok(Number.isNaN(cmp[0].paired.p as number));
@@ -28,12 +37,15 @@ describe('report: init schemes (05)', () => {
     assert.match(v[0], /not testable/);
     assert.match(v[2], /He gives the higher mean effective density at 1 of 2 width\(s\).*gap is increasing with width/);
     assert.match(v[3], /He trains in fewer epochs than Glorot at 2 of 2 width\(s\)/);
-    assert.deepEqual(initBoxFigure(study, regime).data.map((t) => t.name), ['0.1x glorot', '0.1x he', '1x glorot', '1x he']);
+    assert.deepEqual(
+      initBoxFigure(study, regime).data.map((t) => t.name),
+      ['0.1x glorot', '0.1x he', '1x glorot', '1x he'],
+    );
   });
 });
 
 describe('report: initialisation overlap (06)', () => {
-  it('means per width and layer beside the paper\'s Table 3, and which side of chance each falls on', () => {
+  it("means per width and layer beside the paper's Table 3, and which side of chance each falls on", () => {
     const runs = [
       fakeRun({ width: 0.1, overlaps: { fc1: 30, fc2: 20, proj: 10 } }),
       fakeRun({ width: 0.1, initSeed: 1, overlaps: { fc1: 20, fc2: 22, proj: 12 } }),
@@ -46,7 +58,16 @@ describe('report: initialisation overlap (06)', () => {
     assert.deepEqual([c?.ours.mean, c?.ours.n, c?.paper], [25, 2, 25.5]);
     const rows = overlapRows(regime, cells);
     assert.deepEqual(Object.keys(rows[0]), ['width', 'fc1 ours', 'fc1 paper', 'fc2 ours', 'fc2 paper', 'proj ours', 'proj paper', 'left out']);
-    assert.deepEqual(rows[1], { width: 1, 'fc1 ours': 5, 'fc1 paper': 7.2, 'fc2 ours': 8, 'fc2 paper': 9.3, 'proj ours': 18, 'proj paper': 16.7, 'left out': 0 });
+    assert.deepEqual(rows[1], {
+      width: 1,
+      'fc1 ours': 5,
+      'fc1 paper': 7.2,
+      'fc2 ours': 8,
+      'fc2 paper': 9.3,
+      'proj ours': 18,
+      'proj paper': 16.7,
+      'left out': 0,
+    });
     assert.match(overlapCaption(regime), /smallest 40% \|w\|.*chance 16%/);
     const v = overlapVerdicts(regime, cells);
     // ours above 16: 0.1x fc1 (25), fc2 (21), 1x proj (18); paper above: 0.1x fc1, fc2, proj and 1x proj
@@ -65,10 +86,25 @@ describe('report: functional similarity (07)', () => {
     ];
     const wa = agreementByWidth(A, [0.1, 0.1, 1, 1]);
     assert.deepEqual(wa.widths, [0.1, 1]);
-    assert.deepEqual(wa.mean, [[0.9, 0.5], [0.5, 0.8]]);
-    assert.deepEqual(wa.pairs, [[2, 4], [4, 2]]);
-    const single = agreementByWidth([[1, 0.7], [0.7, 1]], [0.1, 1]);
-    assert.deepEqual(single.mean, [[null, 0.7], [0.7, null]]);
+    assert.deepEqual(wa.mean, [
+      [0.9, 0.5],
+      [0.5, 0.8],
+    ]);
+    assert.deepEqual(wa.pairs, [
+      [2, 4],
+      [4, 2],
+    ]);
+    const single = agreementByWidth(
+      [
+        [1, 0.7],
+        [0.7, 1],
+      ],
+      [0.1, 1],
+    );
+    assert.deepEqual(single.mean, [
+      [null, 0.7],
+      [0.7, null],
+    ]);
     assert.deepEqual(agreementRows(wa)[0], { width: 0.1, 'with 0.1x (%)': 90, 'with 1x (%)': 50 });
     assert.throws(() => agreementByWidth(A, [1]), /4 rows but 1 widths/);
   });
@@ -88,14 +124,26 @@ describe('report: functional similarity (07)', () => {
     assert.deepEqual(Array.from(set.vectors[1]), [1, 1, 0, 1]);
     assert.equal(correctnessSet(regime, 1)?.runs.length, 1);
     const wa = widthAgreement(set);
-    assert.deepEqual(wa.mean, [[0.75, 0.625], [0.625, null]]);
+    assert.deepEqual(wa.mean, [
+      [0.75, 0.625],
+      [0.625, null],
+    ]);
     const v = similarityVerdicts(set, wa);
-    assert.match(v[0], /^0\.1x: models agree on 75\.0% of images with each other and on 62\.5% with the other widths' models \(mean accuracy 62\.5%: two models this accurate can disagree on at most 75\.0% of images\)\.$/);
+    assert.match(
+      v[0],
+      /^0\.1x: models agree on 75\.0% of images with each other and on 62\.5% with the other widths' models \(mean accuracy 62\.5%: two models this accurate can disagree on at most 75\.0% of images\)\.$/,
+    );
     const study = fakeStudy(fakeProfile([{ label: 'mlp', arch: 'mlp', widths: [0.1, 1] }]), runs);
     const fig = tsneFigure(study, regime, set, 0);
     assert.ok(fig);
-    assert.deepEqual(fig.data.map((t) => t.name), ['0.1x glorot', '1x glorot']);
-    assert.deepEqual(fig.data.map((t) => (t.x as number[]).length), [2, 1]);
+    assert.deepEqual(
+      fig.data.map((t) => t.name),
+      ['0.1x glorot', '1x glorot'],
+    );
+    assert.deepEqual(
+      fig.data.map((t) => (t.x as number[]).length),
+      [2, 1],
+    );
     assert.equal(tsneFigure(study, regime, { ...set, runs: set.runs.slice(0, 2), vectors: set.vectors.slice(0, 2) }), null);
   });
 });
@@ -113,7 +161,16 @@ describe('report: activation statistics (08)', () => {
     assert.equal(networkMean(fakeRun({ activations: null }), 'hoyer'), null);
     const regimes = regimesOf(runs);
     const rows = activationRows(regimes);
-    assert.deepEqual(rows.map((r) => [r.regime, r.width, r.layer]), [['MLP (SGD, MNIST)', 0.1, 'fc1'], ['MLP (SGD, MNIST)', 0.1, 'fc2'], ['MLP (SGD, MNIST)', 1, 'fc1'], ['MLP (SGD, MNIST)', 1, 'fc2'], ['Conv-2 (Adam, CIFAR-10)', 0.1, 'conv1']]);
+    assert.deepEqual(
+      rows.map((r) => [r.regime, r.width, r.layer]),
+      [
+        ['MLP (SGD, MNIST)', 0.1, 'fc1'],
+        ['MLP (SGD, MNIST)', 0.1, 'fc2'],
+        ['MLP (SGD, MNIST)', 1, 'fc1'],
+        ['MLP (SGD, MNIST)', 1, 'fc2'],
+        ['Conv-2 (Adam, CIFAR-10)', 0.1, 'conv1'],
+      ],
+    );
     assert.equal(rows[1]['selectivity mean'], null);
     const v = activationVerdicts(regimes);
     assert.equal(v[0], 'MLP (SGD, MNIST): Hoyer sparsity increasing with width, class selectivity decreasing with width.');

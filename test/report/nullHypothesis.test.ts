@@ -6,15 +6,21 @@ import { allRuns, fakeProfile, fakeStudy } from './fixtures';
 const profile = fakeProfile([{ label: 'mlp', arch: 'mlp', widths: [0.1, 1, 5], inits: ['glorot', 'he'], initSeeds: 3 }]);
 
 describe('report/nullHypothesis', () => {
-  it('Table 2 rows: ours from compareWidths beside the paper\'s numbers; the 1x null equals the observed', () => {
+  it("Table 2 rows: ours from compareWidths beside the paper's numbers; the 1x null equals the observed", () => {
     // densities vary a little with the seed so the tests have variance: dropAt = base + seed
     const base: Record<string, number> = { '0.1': 15, '1': 25, '5': 30 };
-    const study = fakeStudy(profile, allRuns(profile, (d) => ({ dropAt: base[String(d.width)] + d.initSeed })));
+    const study = fakeStudy(
+      profile,
+      allRuns(profile, (d) => ({ dropAt: base[String(d.width)] + d.initSeed })),
+    );
     const [regime] = regimesOf(study.runs);
     const cmp = regimeComparison(regime);
     assert.ok(cmp);
     const rows = table2Rows(regime, cmp);
-    assert.deepEqual(rows.map((r) => r.width), [0.1, 1, 5]);
+    assert.deepEqual(
+      rows.map((r) => r.width),
+      [0.1, 1, 5],
+    );
     const one = rows[1];
     assert.equal(one['observed mean'], one['null mean']);
     assert.equal(one['paper observed mean'], 43.3);
@@ -30,7 +36,10 @@ describe('report/nullHypothesis', () => {
     assert.match(v[3], /^5x: observed 3\d\.\d% vs null \d\.\d%: t\(10\) = .*REJECTS equal means at 0.05\.$/);
     assert.match(v[2], /the 1x models are their own null hypothesis/);
     const fig = table2Figure(study, regime, cmp);
-    assert.deepEqual(fig.data.map((t) => t.name), ['observed (ours)', 'null hypothesis (ours)', 'observed (paper)', 'null hypothesis (paper)']);
+    assert.deepEqual(
+      fig.data.map((t) => t.name),
+      ['observed (ours)', 'null hypothesis (ours)', 'observed (paper)', 'null hypothesis (paper)'],
+    );
     assert.deepEqual(fig.data[2].y, [NaN, 43.3, 32.2]);
   });
 
@@ -39,7 +48,10 @@ describe('report/nullHypothesis', () => {
     assert.match(anovaVerdict({ F: 5, dfBetween: 2, dfWithin: 10, p: 0.03, ssBetween: 1, ssWithin: 1 }, 0.01), /does NOT reject .* at 0.01/);
     assert.match(anovaVerdict({ F: NaN, dfBetween: 1, dfWithin: 2, p: NaN, ssBetween: 0, ssWithin: 0 }), /no p-value .* no verdict/);
     assert.match(anovaVerdict(null), /not computable here/);
-    assert.match(tTestVerdict(2, { t: 1.2, df: 8, p: 0.26, meanA: 40, meanB: 38 }), /^2x: observed 40\.0% vs null 38\.0%: t\(8\) = 1\.20, p = 0\.260: does NOT reject equal means at 0\.05\.$/);
+    assert.match(
+      tTestVerdict(2, { t: 1.2, df: 8, p: 0.26, meanA: 40, meanB: 38 }),
+      /^2x: observed 40\.0% vs null 38\.0%: t\(8\) = 1\.20, p = 0\.260: does NOT reject equal means at 0\.05\.$/,
+    );
     assert.match(tTestVerdict(0.5, null), /no t-test/);
   });
 

@@ -3,7 +3,8 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { PROFILES } from '../../lib/experiments/profiles';
-import { profilesWith, selectSection, sweepCommand } from '../../lib/report/sections';
+import { profilesWith, selectSection } from '../../lib/report/sections';
+import { sweepCommand } from '../../lib/experiments/profiles';
 import { analysisLabel, commitLabel, loadStudy, missingRunsNote, provenanceHtml, provenanceSummary, sourceLine } from '../../lib/report/study';
 import { resolveAnalysisSettings } from '../../lib/store/descriptor';
 import { allRuns, fakeProfile, fakeRun, fakeStudy } from './fixtures';
@@ -45,7 +46,10 @@ describe('report/study and sections', () => {
     assert.equal(s.done, 0);
     assert.equal(s.command, 'npm run sweep -- --profile fake');
     assert.match(provenanceHtml(s), /none yet \(no finished runs\)/);
-    assert.match(missingRunsNote(fakeStudy(profile, [])) ?? '', /10 of 10 runs of profile fake are not computed yet \(mlp: 8, conv2-adam: 1, conv2-adagrad: 1\)/);
+    assert.match(
+      missingRunsNote(fakeStudy(profile, [])) ?? '',
+      /10 of 10 runs of profile fake are not computed yet \(mlp: 8, conv2-adam: 1, conv2-adagrad: 1\)/,
+    );
     assert.equal(missingRunsNote(fakeStudy(profile, allRuns(profile))), null);
   });
 
@@ -53,7 +57,10 @@ describe('report/study and sections', () => {
     const study = fakeStudy(profile, allRuns(profile));
     const mlp = study.runs.filter((r) => r.row.arch === 'mlp');
     const line = sourceLine(study, mlp);
-    assert.equal(line, 'source: profile fake | MNIST, the four original idx files (sha256 42fba4f7…) | n=8 runs (2 init x 1 data seeds) | wasm 4.22.0 | commit abcdef0');
+    assert.equal(
+      line,
+      'source: profile fake | MNIST, the four original idx files (sha256 42fba4f7…) | n=8 runs (2 init x 1 data seeds) | wasm 4.22.0 | commit abcdef0',
+    );
     assert.match(sourceLine(study), /MNIST.*; CIFAR-10, JPEG-derived copy \(sha256 b7949582…\)/);
     assert.equal(sourceLine(study, []), 'source: profile fake; no finished runs');
   });
@@ -68,11 +75,46 @@ describe('report/study and sections', () => {
   it('sweepCommand: no filter when every group misses runs, --arch when whole architectures do, else --group; odd paths quoted', () => {
     const study = fakeStudy(profile, []);
     const miss = (pred: (g: string) => boolean) => study.expected.filter((r) => pred(r.group));
-    assert.equal(sweepCommand('fake', profile, miss(() => true)), 'npm run sweep -- --profile fake');
-    assert.equal(sweepCommand('fake', profile, miss((g) => g.startsWith('conv2'))), 'npm run sweep -- --profile fake --arch conv2');
-    assert.equal(sweepCommand('fake', profile, miss((g) => g === 'conv2-adagrad')), 'npm run sweep -- --profile fake --group conv2-adagrad');
-    assert.equal(sweepCommand('fake', profile, miss((g) => g === 'mlp')), 'npm run sweep -- --profile fake --arch mlp');
-    assert.equal(sweepCommand("my dir/it's.json", profile, miss((g) => g === 'mlp')), `npm run sweep -- --profile 'my dir/it'\\''s.json' --arch mlp`);
+    assert.equal(
+      sweepCommand(
+        'fake',
+        profile,
+        miss(() => true),
+      ),
+      'npm run sweep -- --profile fake',
+    );
+    assert.equal(
+      sweepCommand(
+        'fake',
+        profile,
+        miss((g) => g.startsWith('conv2')),
+      ),
+      'npm run sweep -- --profile fake --arch conv2',
+    );
+    assert.equal(
+      sweepCommand(
+        'fake',
+        profile,
+        miss((g) => g === 'conv2-adagrad'),
+      ),
+      'npm run sweep -- --profile fake --group conv2-adagrad',
+    );
+    assert.equal(
+      sweepCommand(
+        'fake',
+        profile,
+        miss((g) => g === 'mlp'),
+      ),
+      'npm run sweep -- --profile fake --arch mlp',
+    );
+    assert.equal(
+      sweepCommand(
+        "my dir/it's.json",
+        profile,
+        miss((g) => g === 'mlp'),
+      ),
+      `npm run sweep -- --profile 'my dir/it'\\''s.json' --arch mlp`,
+    );
   });
 
   it('selectSection: complete, partial, absent and not-in-profile, each with what to do', () => {
@@ -98,7 +140,10 @@ describe('report/study and sections', () => {
     assert.match(resnet.note ?? '', /profile fake has no such runs.*Profiles smoke, cpu, paper have them: render with DENSITY_PROFILE=smoke/);
 
     const adagrad = selectSection(fakeStudy(profile, allRuns(profile)), { arch: 'conv2', optimizer: 'adagrad' }, 'Adagrad');
-    assert.deepEqual(adagrad.runs.map((r) => r.row.optimizer), ['adagrad']);
+    assert.deepEqual(
+      adagrad.runs.map((r) => r.row.optimizer),
+      ['adagrad'],
+    );
     const narrow = selectSection(study, { widths: [0.1] }, 'narrow');
     assert.ok(narrow.runs.every((r) => r.row.width === 0.1));
   });
@@ -114,7 +159,10 @@ describe('report/study and sections', () => {
   });
 
   it('profilesWith lists the built-in profiles that have runs of a selection', () => {
-    assert.deepEqual(profilesWith({ arch: 'resnet' }, 'smoke'), Object.keys(PROFILES).filter((p) => p !== 'smoke'));
+    assert.deepEqual(
+      profilesWith({ arch: 'resnet' }, 'smoke'),
+      Object.keys(PROFILES).filter((p) => p !== 'smoke'),
+    );
     assert.deepEqual(profilesWith({ arch: 'resnet', widths: [5] }, 'x'), []);
   });
 
@@ -139,10 +187,32 @@ describe('report/study and sections', () => {
     this.timeout(120000);
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'density-report-compute-'));
     const file = path.join(dir, 'tiny.json');
-    fs.writeFileSync(file, JSON.stringify({
-      name: 'tiny', description: 'one tiny MLP', budget: 'seconds', departures: ['tiny'], analysis: {},
-      groups: [{ label: 'mlp', base: { architecture: 'mlp', trainSubset: 500, validationSize: 200, stop: { kind: 'targetTrainLoss', target: 0.01, window: 4, checkEvery: 4, maxEpochs: 1 }, pruning: { levels: 5, step: 0.2 } }, widths: [0.1], inits: ['glorot'], initSeeds: 1, dataSeeds: 1 }],
-    }));
+    fs.writeFileSync(
+      file,
+      JSON.stringify({
+        name: 'tiny',
+        description: 'one tiny MLP',
+        budget: 'seconds',
+        departures: ['tiny'],
+        analysis: {},
+        groups: [
+          {
+            label: 'mlp',
+            base: {
+              architecture: 'mlp',
+              trainSubset: 500,
+              validationSize: 200,
+              stop: { kind: 'targetTrainLoss', target: 0.01, window: 4, checkEvery: 4, maxEpochs: 1 },
+              pruning: { levels: 5, step: 0.2 },
+            },
+            widths: [0.1],
+            inits: ['glorot'],
+            initSeeds: 1,
+            dataSeeds: 1,
+          },
+        ],
+      }),
+    );
     const saved = process.env.DENSITY_OUTPUTS;
     process.env.DENSITY_OUTPUTS = path.join(dir, 'outputs');
     try {

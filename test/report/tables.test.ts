@@ -8,7 +8,10 @@ function cells(html: string): string[][] {
 
 describe('report/tables', () => {
   it('rows -> DataFrame -> HTML table: header, cells in column order, nulls empty, text escaped', () => {
-    const df = toFrame([{ width: 0.1, name: '<b>x</b>', n: 3, v: null }, { width: 1, name: 'y & z', n: 12000, v: 2.5 }]);
+    const df = toFrame([
+      { width: 0.1, name: '<b>x</b>', n: 3, v: null },
+      { width: 1, name: 'y & z', n: 12000, v: 2.5 },
+    ]);
     assert.deepEqual(df.columns, ['width', 'name', 'n', 'v']);
     const t = cells(dfToHtml(df, { caption: 'Cap <1>' }));
     assert.deepEqual(t[0], ['width', 'name', 'n', 'v']);
@@ -18,12 +21,26 @@ describe('report/tables', () => {
   });
 
   it('a column of integers is written as integers, a column mixing integers and fractions never is', () => {
-    const t = cells(dfToHtml(toFrame([{ a: 55, b: 66 }, { a: 40, b: 62.5 }]), { digits: 1 }));
-    assert.deepEqual(t.slice(1), [['55', '66.0'], ['40', '62.5']]);
+    const t = cells(
+      dfToHtml(
+        toFrame([
+          { a: 55, b: 66 },
+          { a: 40, b: 62.5 },
+        ]),
+        { digits: 1 },
+      ),
+    );
+    assert.deepEqual(t.slice(1), [
+      ['55', '66.0'],
+      ['40', '62.5'],
+    ]);
   });
 
   it('per-column formats: digits, int, pct, p-values; NaN and infinities spelled out', () => {
-    const df = toFrame([{ d: 1.23456, i: 1234.6, pc: 12.345, p: 3.2e-7, q: 0.0456 }, { d: NaN, i: Infinity, pc: -Infinity, p: 0, q: null }]);
+    const df = toFrame([
+      { d: 1.23456, i: 1234.6, pc: 12.345, p: 3.2e-7, q: 0.0456 },
+      { d: NaN, i: Infinity, pc: -Infinity, p: 0, q: null },
+    ]);
     const t = cells(dfToHtml(df, { formats: { d: 3, i: 'int', pc: 'pct', p: 'p', q: 'p' } }));
     assert.deepEqual(t[1], ['1.235', '1,235', '12.3%', '3.2e-7', '0.046']);
     assert.deepEqual(t[2], ['NaN', 'inf', '-inf', '&lt; 1e-16', '']);
@@ -33,7 +50,10 @@ describe('report/tables', () => {
 
   it('chosen columns in the chosen order; an unknown column is an error naming it', () => {
     const df = toFrame([{ a: 1, b: 2, c: 3 }]);
-    assert.deepEqual(cells(dfToHtml(df, { columns: ['c', 'a'] })), [['c', 'a'], ['3', '1']]);
+    assert.deepEqual(cells(dfToHtml(df, { columns: ['c', 'a'] })), [
+      ['c', 'a'],
+      ['3', '1'],
+    ]);
     assert.throws(() => dfToHtml(df, { columns: ['nope'] }), /no column 'nope'/);
     assert.deepEqual(toFrame([{ a: 1, b: 2 }], ['b']).columns, ['b']);
   });

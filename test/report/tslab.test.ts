@@ -55,7 +55,10 @@ describe('report under tslab', function () {
   it("a cell importing './lib/report/index' compiles under tslab's options and loads without directory requires", () => {
     const r = convertCell("import * as report from './lib/report/index';\nconsole.log(Object.keys(report).length);\n");
     assert.deepEqual(diagnosticLines(r), []);
-    assert.ok((r.sideOutputs ?? []).some((o) => o.path.endsWith(path.join('lib', 'experiments', 'results.js'))), 'results.ts is compiled into the cell');
+    assert.ok(
+      (r.sideOutputs ?? []).some((o) => o.path.endsWith(path.join('lib', 'experiments', 'results.js'))),
+      'results.ts is compiled into the cell',
+    );
     assert.deepEqual(unloadableRequires(r), []);
   });
 
@@ -64,6 +67,9 @@ describe('report under tslab', function () {
     assert.match(diagnosticLines(narrowing).join('\n'), /Property 'reason' does not exist/);
     const sweep = convertCell("import { runSweep } from './lib/experiments/sweep';\nconsole.log(typeof runSweep);\n");
     assert.deepEqual(diagnosticLines(sweep), []);
-    assert.ok(unloadableRequires(sweep).some((l) => l.includes('require("../backend")')), unloadableRequires(sweep).join('\n'));
+    assert.ok(
+      unloadableRequires(sweep).some((l) => l.includes('require("../backend")')),
+      unloadableRequires(sweep).join('\n'),
+    );
   });
 });

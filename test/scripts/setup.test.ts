@@ -8,9 +8,15 @@ import { projectRoot } from '../../lib/paths';
 
 interface ChromiumSetup {
   chromiumCandidates(env?: NodeJS.ProcessEnv): string[];
-  ensureChromium(deps: { candidates: string[]; isRoot: boolean; hasApt: boolean; run: (cmd: string, args: string[]) => number; say: (m: string) => void }): boolean;
+  ensureChromium(deps: {
+    candidates: string[];
+    isRoot: boolean;
+    hasApt: boolean;
+    run: (cmd: string, args: string[]) => number;
+    say: (m: string) => void;
+  }): boolean;
 }
-// eslint-disable-next-line @typescript-eslint/no-var-requires
+// eslint-disable-next-line @typescript-eslint/no-require-imports
 const setup = require(path.join(projectRoot, 'scripts', 'chromium.js')) as ChromiumSetup;
 
 describe('scripts/ensure-setup: Chromium for npm test', () => {
@@ -26,7 +32,10 @@ describe('scripts/ensure-setup: Chromium for npm test', () => {
     if (fs.existsSync(fake)) fs.unlinkSync(fake);
     const calls: string[] = [];
     const ok = setup.ensureChromium({
-      candidates: [fake], isRoot: true, hasApt: true, say: () => undefined,
+      candidates: [fake],
+      isRoot: true,
+      hasApt: true,
+      say: () => undefined,
       run: (cmd, args) => {
         calls.push(`${cmd} ${args.join(' ')}`);
         if (args.includes('install')) fs.writeFileSync(fake, ''); // what apt would leave behind
@@ -39,14 +48,23 @@ describe('scripts/ensure-setup: Chromium for npm test', () => {
 
   it('does nothing when a Chromium is there, and DENSITY_CHROMIUM comes first', () => {
     fs.writeFileSync(fake, '');
-    assert.equal(setup.ensureChromium({ candidates: [fake], isRoot: true, hasApt: true, say: () => undefined, run: () => assert.fail('nothing to install') }), true);
+    assert.equal(
+      setup.ensureChromium({ candidates: [fake], isRoot: true, hasApt: true, say: () => undefined, run: () => assert.fail('nothing to install') }),
+      true,
+    );
     assert.equal(setup.chromiumCandidates({ DENSITY_CHROMIUM: fake })[0], fake);
   });
 
   it('not root: fails with the command that installs it, and installs nothing', () => {
     const missing = path.join(dir, 'absent');
     const said: string[] = [];
-    const ok = setup.ensureChromium({ candidates: [missing], isRoot: false, hasApt: true, say: (m) => said.push(m), run: () => assert.fail('must not run apt as non-root') });
+    const ok = setup.ensureChromium({
+      candidates: [missing],
+      isRoot: false,
+      hasApt: true,
+      say: (m) => said.push(m),
+      run: () => assert.fail('must not run apt as non-root'),
+    });
     assert.equal(ok, false);
     assert.match(said.join('\n'), new RegExp(`looked for ${missing.replace(/[/.]/g, '\\$&')}`));
     assert.match(said.join('\n'), /apt-get install -y chromium/);
@@ -56,7 +74,16 @@ describe('scripts/ensure-setup: Chromium for npm test', () => {
   it('a failed apt install is reported, not ignored', () => {
     const missing = path.join(dir, 'still-absent');
     const said: string[] = [];
-    assert.equal(setup.ensureChromium({ candidates: [missing], isRoot: true, hasApt: true, say: (m) => said.push(m), run: (_c, args) => (args.includes('install') ? 100 : 0) }), false);
+    assert.equal(
+      setup.ensureChromium({
+        candidates: [missing],
+        isRoot: true,
+        hasApt: true,
+        say: (m) => said.push(m),
+        run: (_c, args) => (args.includes('install') ? 100 : 0),
+      }),
+      false,
+    );
     assert.match(said.join('\n'), /installing chromium with apt-get failed/);
   });
 });

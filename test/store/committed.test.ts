@@ -26,7 +26,9 @@ describe('outputs/runs: the committed records', function () {
     assert.equal(hashes.filter((h) => JSON.parse(fs.readFileSync(path.join(committedRuns, h, 'descriptor.json'), 'utf8')).architecture === 'mlp').length, 500);
     const unsound = hashes.flatMap((h) => {
       const ins = inspectRun(path.join(committedRuns, h), h);
-      return ins.run.state === 'done' ? [] : [`${h}: ${[ins.train, ins.prune, ins.analysis, ins.run].map((c) => (c.state === 'invalid' ? c.problem : c.state)).join('; ')}`];
+      return ins.run.state === 'done'
+        ? []
+        : [`${h}: ${[ins.train, ins.prune, ins.analysis, ins.run].map((c) => (c.state === 'invalid' ? c.problem : c.state)).join('; ')}`];
     });
     assert.deepEqual(unsound.slice(0, 5), [], `${unsound.length} unsound committed runs`);
   });

@@ -16,9 +16,19 @@ function writeOldRun(initSeed: number) {
   const train = { ...r.train, id: ids.train, dataset };
   const prune = { ...r.prune, id: ids.prune, inputs: { train: ids.train } };
   const { degraded: _d, chanceMargin: _m, ...analysis } = { ...r.analysis, id: ids.analysis, inputs: { train: ids.train, prune: ids.prune } };
-  const { degraded: _rd, chanceMargin: _rm, ...run } = {
-    ...r.run, schema: 1, provenance: { ...r.run.provenance, dataset },
-    stages: { train: { ...r.run.stages.train, id: ids.train }, prune: { ...r.run.stages.prune, id: ids.prune }, analysis: { ...r.run.stages.analysis, id: ids.analysis } },
+  const {
+    degraded: _rd,
+    chanceMargin: _rm,
+    ...run
+  } = {
+    ...r.run,
+    schema: 1,
+    provenance: { ...r.run.provenance, dataset },
+    stages: {
+      train: { ...r.run.stages.train, id: ids.train },
+      prune: { ...r.run.stages.prune, id: ids.prune },
+      analysis: { ...r.run.stages.analysis, id: ids.analysis },
+    },
   };
   const files = { 'train.json': train, 'prune.json': prune, 'analysis.json': analysis, 'run.json': run };
   for (const [f, v] of Object.entries(files)) fs.writeFileSync(path.join(dir, f), JSON.stringify(v, null, 1));

@@ -3,7 +3,6 @@
 import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
-import { runDir } from '../../lib/paths';
 import { resolveAnalysisSettings } from '../../lib/store/descriptor';
 import { analysisFile, findNonFinite, inspectRun, RUN_FILE, runFile, sealStageRecord, stageRecordId, type RunRecord } from '../../lib/store/runRecord';
 import { fakeRecords, writeRun } from './fixtures';
@@ -29,10 +28,15 @@ describe('store/runRecord: records that cannot lie', () => {
   it('a hand-edited effective density in run.json makes the run partial (status), absent (results) and redone (sweep)', () => {
     const r = fakeRecords(901);
     const dir = writeRun(r);
-    edit<RunRecord>(dir, RUN_FILE, (v) => { v.effectiveDensity = 94; });
+    edit<RunRecord>(dir, RUN_FILE, (v) => {
+      v.effectiveDensity = 94;
+    });
     const ins = inspectRun(dir, r.hash);
     assert.equal(ins.run.state, 'invalid');
-    assert.match(ins.run.state === 'invalid' ? ins.run.problem : '', /differs from the assembly of its stage records \(first at \$\.effectiveDensity: 94, the records give 62\)/);
+    assert.match(
+      ins.run.state === 'invalid' ? ins.run.problem : '',
+      /differs from the assembly of its stage records \(first at \$\.effectiveDensity: 94, the records give 62\)/,
+    );
     assert.equal(ins.analysis.state, 'done', 'the stage records are still sound: only run.json is reassembled');
     const s = runStatus(expanded(r));
     assert.equal(s.state, 'partial');
@@ -42,7 +46,10 @@ describe('store/runRecord: records that cannot lie', () => {
   it('a null (JSON for NaN) in a trajectory makes the prune record unsound, even when run.json was edited to match', () => {
     const r = fakeRecords(902);
     const dir = writeRun(r);
-    for (const f of ['prune.json', RUN_FILE]) edit<{ trajectory: { accuracy: number | null }[] }>(dir, f, (v) => { v.trajectory[3].accuracy = null; });
+    for (const f of ['prune.json', RUN_FILE])
+      edit<{ trajectory: { accuracy: number | null }[] }>(dir, f, (v) => {
+        v.trajectory[3].accuracy = null;
+      });
     const ins = inspectRun(dir, r.hash);
     assert.equal(ins.train.state, 'done');
     assert.equal(ins.prune.state, 'invalid');
@@ -55,7 +62,10 @@ describe('store/runRecord: records that cannot lie', () => {
   it('an edited stage record no longer matches its content id', () => {
     const r = fakeRecords(903);
     const dir = writeRun(r);
-    for (const f of ['analysis.json', RUN_FILE]) edit<{ effectiveDensity: number }>(dir, f, (v) => { v.effectiveDensity = 94; });
+    for (const f of ['analysis.json', RUN_FILE])
+      edit<{ effectiveDensity: number }>(dir, f, (v) => {
+        v.effectiveDensity = 94;
+      });
     const ins = inspectRun(dir, r.hash);
     assert.equal(ins.analysis.state, 'invalid');
     assert.match(ins.analysis.state === 'invalid' ? ins.analysis.problem : '', /is not the hash of its content/);
@@ -75,8 +85,14 @@ describe('store/runRecord: no machine paths, content ids', () => {
   it("a stage's id depends on what it computed, not on where, when or by which process", () => {
     const r = fakeRecords(905);
     const elsewhere = {
-      ...r.train, hostname: 'machine-b', pid: 7, startedAt: '2027-01-01T00:00:00.000Z', endedAt: '2027-01-01T00:00:09.000Z', wallSeconds: 9,
-      provenance: { ...r.train.provenance, hostname: 'machine-b', cpuModel: 'other' }, training: { ...r.train.training, wallSeconds: 99 },
+      ...r.train,
+      hostname: 'machine-b',
+      pid: 7,
+      startedAt: '2027-01-01T00:00:00.000Z',
+      endedAt: '2027-01-01T00:00:09.000Z',
+      wallSeconds: 9,
+      provenance: { ...r.train.provenance, hostname: 'machine-b', cpuModel: 'other' },
+      training: { ...r.train.training, wallSeconds: 99 },
     };
     assert.equal(stageRecordId(elsewhere), r.train.id);
     assert.notEqual(stageRecordId({ ...r.train, training: { ...r.train.training, steps: 11 } }), r.train.id);
@@ -86,7 +102,9 @@ describe('store/runRecord: no machine paths, content ids', () => {
   it('a train record that names a machine path (older code) is not sound, and says how to migrate', () => {
     const r = fakeRecords(906);
     const dir = writeRun(r);
-    edit<{ dataset: Record<string, unknown> }>(dir, 'train.json', (v) => { v.dataset.path = '/home/someone/mnist'; });
+    edit<{ dataset: Record<string, unknown> }>(dir, 'train.json', (v) => {
+      v.dataset.path = '/home/someone/mnist';
+    });
     const ins = inspectRun(dir, r.hash);
     assert.equal(ins.train.state, 'invalid');
     assert.match(ins.train.state === 'invalid' ? ins.train.problem : '', /machine path.*lib\/store\/migrate\.ts/);

@@ -53,8 +53,13 @@ describe('train: patience and epoch checkpoints', function () {
       const data: { train: ImageSet; validation: ImageSet } = { train: syntheticImages(96, [32, 32, 3], 1), validation: syntheticImages(64, [32, 32, 3], 2) };
       const file = path.join(dir, `${c.arch}-${c.optimizer}.bin`);
       const config = (extra: Partial<TrainConfig>): TrainConfig => ({
-        optimizer: c.optimizer, learningRate: c.lr, batchSize: 16, shuffleSeed: 0, curveWindow: 4,
-        stop: { kind: 'bestValidationLoss', epochs: 4 }, ...extra,
+        optimizer: c.optimizer,
+        learningRate: c.lr,
+        batchSize: 16,
+        shuffleSeed: 0,
+        curveWindow: 4,
+        stop: { kind: 'bestValidationLoss', epochs: 4 },
+        ...extra,
       });
       const plain = architectures[c.arch].build(c.width, 'he', 0);
       const reference = await trainModel(plain, data, config({}));
@@ -63,7 +68,17 @@ describe('train: patience and epoch checkpoints', function () {
       const first = architectures[c.arch].build(c.width, 'he', 0);
       let epochsSeen = 0;
       await assert.rejects(
-        trainModel(first, data, config({ checkpointFile: file, onProgress: (p) => { if (p.validation) epochsSeen = p.validation.epoch; }, stopAtEpochEnd: () => epochsSeen >= 3 })),
+        trainModel(
+          first,
+          data,
+          config({
+            checkpointFile: file,
+            onProgress: (p) => {
+              if (p.validation) epochsSeen = p.validation.epoch;
+            },
+            stopAtEpochEnd: () => epochsSeen >= 3,
+          }),
+        ),
         // 18 Adam steps: tfjs's setWeights would recompute beta^t with pow, whose bits differ from the running product there.
         (err: unknown) => err instanceof TrainingInterrupted && err.epoch === 3,
       );
@@ -75,7 +90,16 @@ describe('train: patience and epoch checkpoints', function () {
       // Its weights are named differently in this process ('conv1/kernel_2'): the checkpoint must still be its own.
       assert.notEqual(resumed.weights[0].name, first.weights[0].name);
       const epochsRun: number[] = [];
-      const r: TrainResult = await trainModel(resumed, data, config({ checkpointFile: file, onProgress: (p) => { if (p.validation) epochsRun.push(p.validation.epoch); } }));
+      const r: TrainResult = await trainModel(
+        resumed,
+        data,
+        config({
+          checkpointFile: file,
+          onProgress: (p) => {
+            if (p.validation) epochsRun.push(p.validation.epoch);
+          },
+        }),
+      );
       assert.deepEqual(epochsRun, [4], 'resumed after epoch 3: only epoch 4 is trained (a restart from scratch would give the same weights)');
       assert.ok(sameBits(allWeights(resumed), allWeights(plain)), 'final weights (BatchNorm statistics included) bit-identical');
       assert.deepEqual(r.validation, reference.validation);
@@ -92,11 +116,29 @@ describe('train: patience and epoch checkpoints', function () {
     const data = { train: syntheticImages(64, [32, 32, 3], 1), validation: syntheticImages(32, [32, 32, 3], 2) };
     const file = path.join(dir, 'other.bin');
     const config = (lr: number, extra: Partial<TrainConfig> = {}): TrainConfig => ({
-      optimizer: 'adam', learningRate: lr, batchSize: 32, shuffleSeed: 0, stop: { kind: 'bestValidationLoss', epochs: 3 }, ...extra,
+      optimizer: 'adam',
+      learningRate: lr,
+      batchSize: 32,
+      shuffleSeed: 0,
+      stop: { kind: 'bestValidationLoss', epochs: 3 },
+      ...extra,
     });
     const m = architectures.conv2.build(0.1, 'glorot', 0);
     let seen = 0;
-    await assert.rejects(trainModel(m, data, config(1e-3, { checkpointFile: file, onProgress: (p) => { if (p.validation) seen = p.validation.epoch; }, stopAtEpochEnd: () => seen >= 1 })), TrainingInterrupted);
+    await assert.rejects(
+      trainModel(
+        m,
+        data,
+        config(1e-3, {
+          checkpointFile: file,
+          onProgress: (p) => {
+            if (p.validation) seen = p.validation.epoch;
+          },
+          stopAtEpochEnd: () => seen >= 1,
+        }),
+      ),
+      TrainingInterrupted,
+    );
     m.dispose();
     // Another learning rate: its key differs, so the file is not read as its state.
     const keyOf = (buf: Buffer) => (JSON.parse(buf.subarray(4, 4 + buf.readUInt32LE(0)).toString('utf8')) as { key: string }).key;

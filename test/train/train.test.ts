@@ -2,14 +2,18 @@ import { strict as assert } from 'assert';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../lib/backend';
 import { architectures } from '../../lib/models';
-import {
-  correctness, epochOrder, evaluate, paperStopRule, predictLogits, trainModel, type TrainConfig,
-} from '../../lib/train';
+import { correctness, epochOrder, evaluate, predictLogits, trainModel, type TrainConfig } from '../../lib/train';
 import { allWeights, mnistSubsets, sameBits, syntheticImages } from './fixtures';
 import type { ImageSet } from '../../lib/data';
 
-const sgd = (lr: number, stop: TrainConfig['stop'], extra: Partial<TrainConfig> = {}): TrainConfig =>
-  ({ optimizer: 'sgd', learningRate: lr, batchSize: 128, shuffleSeed: 0, stop, ...extra });
+const sgd = (lr: number, stop: TrainConfig['stop'], extra: Partial<TrainConfig> = {}): TrainConfig => ({
+  optimizer: 'sgd',
+  learningRate: lr,
+  batchSize: 128,
+  shuffleSeed: 0,
+  stop,
+  ...extra,
+});
 
 describe('train: training loop', function () {
   let mnist: { train: ImageSet; validation: ImageSet };
@@ -21,18 +25,13 @@ describe('train: training loop', function () {
 
   it('epochOrder: a seeded permutation per epoch, reproducible, different across epochs and seeds', () => {
     const a = epochOrder(3, 0, 1000);
-    assert.deepEqual(Array.from(a).sort((x, y) => x - y), Array.from({ length: 1000 }, (_, i) => i));
+    assert.deepEqual(
+      Array.from(a).sort((x, y) => x - y),
+      Array.from({ length: 1000 }, (_, i) => i),
+    );
     assert.deepEqual(epochOrder(3, 0, 1000), a);
     assert.notDeepEqual(epochOrder(3, 1, 1000), a);
     assert.notDeepEqual(epochOrder(4, 0, 1000), a);
-  });
-
-  it('paper regimes: stop rules', () => {
-    assert.deepEqual(paperStopRule('mlp', 'sgd'), { kind: 'targetTrainLoss', target: 0.2, window: 100, checkEvery: 100, maxEpochs: 50 });
-    assert.deepEqual(paperStopRule('conv2', 'adam'), { kind: 'bestValidationLoss', epochs: 100 });
-    assert.deepEqual(paperStopRule('conv2', 'adagrad'), { kind: 'bestValidationLoss', epochs: 25 });
-    assert.deepEqual(paperStopRule('resnet', 'sgd'), { kind: 'bestValidationLoss', epochs: 90 });
-    assert.throws(() => paperStopRule('resnet', 'adam'), /not one of the paper's regimes/);
   });
 
   it('evaluate: loss is the mean cross-entropy of the logits and accuracy the mean of correctness', () => {
@@ -64,10 +63,17 @@ describe('train: training loop', function () {
     const train = { x: mnist.train.x.subarray(0, 256 * 784), y: mnist.train.y.subarray(0, 256), n: 256 };
     const m = architectures.mlp.build(0.25, 'glorot', 1);
     const before = allWeights(m);
-    const r = await trainModel(m, { train, validation: mnist.validation }, sgd(1e-30, { kind: 'targetTrainLoss', target: 0, window: 8, checkEvery: 8, maxEpochs: 2 }, { batchSize: 32 }));
+    const r = await trainModel(
+      m,
+      { train, validation: mnist.validation },
+      sgd(1e-30, { kind: 'targetTrainLoss', target: 0, window: 8, checkEvery: 8, maxEpochs: 2 }, { batchSize: 32 }),
+    );
     allWeights(m).forEach((w, i) => w.forEach((v, j) => assert.ok(Math.abs(v - before[i][j]) < 1e-20)));
     assert.equal(r.steps, 16);
-    assert.deepEqual(r.curve.map((c) => c.step), [8, 16]);
+    assert.deepEqual(
+      r.curve.map((c) => c.step),
+      [8, 16],
+    );
     const full = evaluate(m, train).loss;
     for (const c of r.curve) assert.ok(Math.abs(c.loss - full) < 1e-5, `${c.loss} vs ${full}`);
     assert.equal(r.stopReason, 'epochCap');
@@ -77,7 +83,15 @@ describe('train: training loop', function () {
   it('a small MLP on 2k MNIST images reaches training loss 0.2 (lr 0.1, batch 128)', async () => {
     const m = architectures.mlp.build(1, 'he', 0);
     const progress: number[] = [];
-    const r = await trainModel(m, mnist, sgd(0.1, { kind: 'targetTrainLoss', target: 0.2, window: 100, checkEvery: 100, maxEpochs: 30 }, { onProgress: (p) => p.trainLoss !== undefined && progress.push(p.trainLoss) }));
+    const r = await trainModel(
+      m,
+      mnist,
+      sgd(
+        0.1,
+        { kind: 'targetTrainLoss', target: 0.2, window: 100, checkEvery: 100, maxEpochs: 30 },
+        { onProgress: (p) => p.trainLoss !== undefined && progress.push(p.trainLoss) },
+      ),
+    );
     m.dispose();
     assert.equal(r.status, 'complete');
     assert.equal(r.stopReason, 'targetReached');
@@ -85,10 +99,19 @@ describe('train: training loop', function () {
     assert.equal(r.stepsPerEpoch, 16);
     assert.equal(r.epochs, r.steps / 16);
     assert.ok(r.epochs < 30);
-    assert.deepEqual(r.curve.map((c) => c.step), Array.from({ length: r.steps / 100 }, (_, i) => 100 * (i + 1)));
+    assert.deepEqual(
+      r.curve.map((c) => c.step),
+      Array.from({ length: r.steps / 100 }, (_, i) => 100 * (i + 1)),
+    );
     assert.ok(r.curve[r.curve.length - 1].loss <= 0.2);
-    assert.ok(r.curve.slice(0, -1).every((c) => c.loss > 0.2), 'stops at the first check below the target');
-    assert.deepEqual(progress, r.curve.map((c) => c.loss));
+    assert.ok(
+      r.curve.slice(0, -1).every((c) => c.loss > 0.2),
+      'stops at the first check below the target',
+    );
+    assert.deepEqual(
+      progress,
+      r.curve.map((c) => c.loss),
+    );
     assert.equal(r.validation.length, 1, 'one validation pass at the end');
     assert.equal(r.validation[0].epoch, r.epochs);
     assert.ok(r.validation[0].accuracy > 0.85, `validation accuracy ${r.validation[0].accuracy}`);
@@ -109,9 +132,19 @@ describe('train: training loop', function () {
     setImmediate(beat); // queued before the training starts
     const seenAtCheck: number[] = [];
     try {
-      await trainModel(m, mnist, sgd(0.1, { kind: 'targetTrainLoss', target: 0, window: 5, checkEvery: 5, maxEpochs: 2 }, {
-        onProgress: (p) => { if (p.trainLoss !== undefined) seenAtCheck.push(beats); },
-      }));
+      await trainModel(
+        m,
+        mnist,
+        sgd(
+          0.1,
+          { kind: 'targetTrainLoss', target: 0, window: 5, checkEvery: 5, maxEpochs: 2 },
+          {
+            onProgress: (p) => {
+              if (p.trainLoss !== undefined) seenAtCheck.push(beats);
+            },
+          },
+        ),
+      );
     } finally {
       running = false;
       m.dispose();
@@ -131,7 +164,10 @@ describe('train: training loop', function () {
     assert.equal(r.status, 'complete');
     assert.equal(r.steps, 24);
     assert.equal(r.epochs, 1.5);
-    assert.deepEqual(r.curve.map((c) => c.step), [10, 20, 24]);
+    assert.deepEqual(
+      r.curve.map((c) => c.step),
+      [10, 20, 24],
+    );
   });
 
   it('bestValidationLoss restores exactly the weights of the epoch with the lowest validation loss', async () => {
@@ -140,19 +176,26 @@ describe('train: training loop', function () {
     const m = architectures.mlp.build(1, 'he', 0);
     const snapshots = new Map<number, Float32Array[]>();
     const r = await trainModel(m, tiny, {
-      optimizer: 'sgd', learningRate: 0.5, batchSize: 16, shuffleSeed: 0, stop: { kind: 'bestValidationLoss', epochs: 20 },
+      optimizer: 'sgd',
+      learningRate: 0.5,
+      batchSize: 16,
+      shuffleSeed: 0,
+      stop: { kind: 'bestValidationLoss', epochs: 20 },
       onProgress: (p) => p.validation && snapshots.set(p.validation.epoch, allWeights(m)),
     });
     assert.equal(r.status, 'complete');
     assert.equal(r.stopReason, 'bestValidationLoss');
     assert.equal(r.steps, 20 * 4);
-    assert.deepEqual(r.validation.map((v) => v.epoch), Array.from({ length: 20 }, (_, i) => i + 1));
+    assert.deepEqual(
+      r.validation.map((v) => v.epoch),
+      Array.from({ length: 20 }, (_, i) => i + 1),
+    );
     const losses = r.validation.map((v) => v.loss);
     const bestEpoch = losses.indexOf(Math.min(...losses)) + 1;
     assert.equal(r.bestEpoch, bestEpoch);
     assert.ok(bestEpoch > 1 && bestEpoch < 20, `the construction must put the best epoch in the middle (got ${bestEpoch})`);
     assert.ok(sameBits(allWeights(m), snapshots.get(bestEpoch)!), 'model holds the best epoch weights');
-    assert.ok(!sameBits(allWeights(m), snapshots.get(20)!), 'and not the last epoch\'s');
+    assert.ok(!sameBits(allWeights(m), snapshots.get(20)!), "and not the last epoch's");
     const again = evaluate(m, tiny.validation);
     assert.ok(Math.abs(again.loss - losses[bestEpoch - 1]) < 1e-6);
     m.dispose();
@@ -162,7 +205,13 @@ describe('train: training loop', function () {
     const data = { train: { x: mnist.train.x.subarray(0, 500 * 784), y: mnist.train.y.subarray(0, 500), n: 500 }, validation: mnist.validation };
     const run = async (shuffleSeed: number, optimizer: TrainConfig['optimizer']) => {
       const m = architectures.mlp.build(0.25, 'glorot', 9);
-      const r = await trainModel(m, data, { optimizer, learningRate: optimizer === 'sgd' ? 0.1 : 1e-3, batchSize: 64, shuffleSeed, stop: { kind: 'bestValidationLoss', epochs: 2 } });
+      const r = await trainModel(m, data, {
+        optimizer,
+        learningRate: optimizer === 'sgd' ? 0.1 : 1e-3,
+        batchSize: 64,
+        shuffleSeed,
+        stop: { kind: 'bestValidationLoss', epochs: 2 },
+      });
       const w = allWeights(m);
       m.dispose();
       return { r, w };
@@ -199,9 +248,15 @@ describe('train: training loop', function () {
     const m = architectures.mlp.build(0.1, 'he', 0);
     await assert.rejects(trainModel(m, mnist, sgd(0.1, { kind: 'bestValidationLoss', epochs: 0 })), /epochs.*got 0/);
     await assert.rejects(trainModel(m, mnist, sgd(0.1, { kind: 'bestValidationLoss', epochs: 1 }, { batchSize: 0 })), /batchSize.*got 0/);
-    await assert.rejects(trainModel(m, mnist, sgd(0.1, { kind: 'bestValidationLoss', epochs: 1 }, { shuffleSeed: -3 })), /shuffleSeed must be an integer.*got -3/);
+    await assert.rejects(
+      trainModel(m, mnist, sgd(0.1, { kind: 'bestValidationLoss', epochs: 1 }, { shuffleSeed: -3 })),
+      /shuffleSeed must be an integer.*got -3/,
+    );
     const cifarLike = syntheticImages(10, [32, 32, 3], 0);
-    await assert.rejects(trainModel(m, { train: cifarLike, validation: cifarLike }, sgd(0.1, { kind: 'bestValidationLoss', epochs: 1 })), /training set: x has 30720 values, expected n\*784/);
+    await assert.rejects(
+      trainModel(m, { train: cifarLike, validation: cifarLike }, sgd(0.1, { kind: 'bestValidationLoss', epochs: 1 })),
+      /training set: x has 30720 values, expected n\*784/,
+    );
     m.dispose();
   });
 });
@@ -223,7 +278,11 @@ describe('train: conv models on the default backend', function () {
       const validation = syntheticImages(200, [32, 32, 3], 2);
       const m = architectures[c.arch].build(c.width, 'he', 0);
       const before = evaluate(m, validation);
-      const r = await trainModel(m, { train, validation }, { optimizer: c.optimizer, learningRate: c.lr, batchSize: 32, shuffleSeed: 0, stop: { kind: 'bestValidationLoss', epochs: 3 }, curveWindow: 4 });
+      const r = await trainModel(
+        m,
+        { train, validation },
+        { optimizer: c.optimizer, learningRate: c.lr, batchSize: 32, shuffleSeed: 0, stop: { kind: 'bestValidationLoss', epochs: 3 }, curveWindow: 4 },
+      );
       m.dispose();
       assert.equal(r.status, 'complete');
       assert.equal(r.steps, 24);

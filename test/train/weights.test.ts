@@ -21,9 +21,16 @@ describe('train: saved models (tfjs layers format)', function () {
     const validation = syntheticImages(40, [32, 32, 3], 2);
     const m = architectures.resnet.build(0.25, 'glorot', 3);
     const movingBefore = (m.getLayer('bn0').getWeights()[2].dataSync() as Float32Array).slice();
-    await trainModel(m, { train, validation }, { optimizer: 'sgd', learningRate: 0.05, batchSize: 32, shuffleSeed: 0, stop: { kind: 'bestValidationLoss', epochs: 1 } });
+    await trainModel(
+      m,
+      { train, validation },
+      { optimizer: 'sgd', learningRate: 0.05, batchSize: 32, shuffleSeed: 0, stop: { kind: 'bestValidationLoss', epochs: 1 } },
+    );
     const moving = m.getLayer('bn0').getWeights()[2].dataSync() as Float32Array;
-    assert.ok(moving.some((v, i) => v !== movingBefore[i]), 'training mode updates the BatchNorm moving mean');
+    assert.ok(
+      moving.some((v, i) => v !== movingBefore[i]),
+      'training mode updates the BatchNorm moving mean',
+    );
 
     const dir = path.join(tmp, 'resnet');
     await saveModel(m, dir);
@@ -39,7 +46,10 @@ describe('train: saved models (tfjs layers format)', function () {
 
     const loaded = await loadModel(dir);
     assert.ok(sameBits(allWeights(loaded), allWeights(m)));
-    assert.deepEqual(loaded.weights.map((w) => w.originalName), m.weights.map((w) => w.originalName));
+    assert.deepEqual(
+      loaded.weights.map((w) => w.originalName),
+      m.weights.map((w) => w.originalName),
+    );
     const layers = architectures.resnet.prunableLayers(0.25);
     assert.deepEqual(getKernels(loaded, layers), getKernels(m, layers));
     assert.deepEqual(predictLogits(loaded, validation), predictLogits(m, validation));
@@ -57,7 +67,11 @@ describe('train: saved models (tfjs layers format)', function () {
     const loaded = await loadModel(dir);
     assert.ok(sameBits(allWeights(loaded), allWeights(b)));
     const set = syntheticImages(64, [28, 28, 1], 0);
-    const r = await trainModel(loaded, { train: set, validation: set }, { optimizer: 'adam', learningRate: 1e-3, batchSize: 32, shuffleSeed: 0, stop: { kind: 'bestValidationLoss', epochs: 1 } });
+    const r = await trainModel(
+      loaded,
+      { train: set, validation: set },
+      { optimizer: 'adam', learningRate: 1e-3, batchSize: 32, shuffleSeed: 0, stop: { kind: 'bestValidationLoss', epochs: 1 } },
+    );
     assert.equal(r.status, 'complete');
     assert.ok(!sameBits(allWeights(loaded), allWeights(b)));
     [a, b, loaded].forEach((m) => m.dispose());
@@ -86,9 +100,27 @@ describe('train: memory stays flat across trainings', function () {
     const cifarLike = syntheticImages(64, [32, 32, 3], 0);
     const cycle = async (k: number) => {
       const mlp = architectures.mlp.build(0.25, 'glorot', k);
-      await trainModel(mlp, { train: mnistLike, validation: mnistLike }, { optimizer: 'sgd', learningRate: 0.1, batchSize: 32, shuffleSeed: k, stop: { kind: 'targetTrainLoss', target: 0.01, window: 5, checkEvery: 5, maxEpochs: 1 } });
-      await trainModel(mlp, { train: mnistLike, validation: mnistLike }, { optimizer: 'adam', learningRate: 1e-3, batchSize: 32, shuffleSeed: k, stop: { kind: 'bestValidationLoss', epochs: 2 } });
-      await trainModel(mlp, { train: mnistLike, validation: mnistLike }, { optimizer: 'adagrad', learningRate: 1e-2, batchSize: 32, shuffleSeed: k, stop: { kind: 'bestValidationLoss', epochs: 1 } });
+      await trainModel(
+        mlp,
+        { train: mnistLike, validation: mnistLike },
+        {
+          optimizer: 'sgd',
+          learningRate: 0.1,
+          batchSize: 32,
+          shuffleSeed: k,
+          stop: { kind: 'targetTrainLoss', target: 0.01, window: 5, checkEvery: 5, maxEpochs: 1 },
+        },
+      );
+      await trainModel(
+        mlp,
+        { train: mnistLike, validation: mnistLike },
+        { optimizer: 'adam', learningRate: 1e-3, batchSize: 32, shuffleSeed: k, stop: { kind: 'bestValidationLoss', epochs: 2 } },
+      );
+      await trainModel(
+        mlp,
+        { train: mnistLike, validation: mnistLike },
+        { optimizer: 'adagrad', learningRate: 1e-2, batchSize: 32, shuffleSeed: k, stop: { kind: 'bestValidationLoss', epochs: 1 } },
+      );
       predictLogits(mlp, mnistLike);
       await saveModel(mlp, path.join(tmp, String(k)));
       const again = await loadModel(path.join(tmp, String(k)));
@@ -96,7 +128,11 @@ describe('train: memory stays flat across trainings', function () {
       again.dispose();
       mlp.dispose();
       const res = architectures.resnet.build(0.125, 'he', k);
-      await trainModel(res, { train: cifarLike, validation: cifarLike }, { optimizer: 'sgd', learningRate: 0.1, batchSize: 32, shuffleSeed: k, stop: { kind: 'bestValidationLoss', epochs: 2 } });
+      await trainModel(
+        res,
+        { train: cifarLike, validation: cifarLike },
+        { optimizer: 'sgd', learningRate: 0.1, batchSize: 32, shuffleSeed: k, stop: { kind: 'bestValidationLoss', epochs: 2 } },
+      );
       res.dispose();
     };
     await cycle(0); // first use may create lasting backend state (e.g. cached kernels)

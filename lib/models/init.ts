@@ -1,11 +1,10 @@
 // Weight initialisers (paper Sec 4.4): Glorot (Xavier) uniform and He (Kaiming) uniform.
 // Values come from our own seeded Rng, never tfjs's initialisers (they draw from tfjs's global RNG, so a
 // layer's values would depend on what else was built before it in the process).
-import { Rng, deriveSeed } from '../rng';
-import type { PrunableLayer } from '../models/types';
+import { Rng, checkSeed, deriveSeed } from '../rng';
+import { INIT_NAMES, type InitName, type PrunableLayer } from './types';
 
-export type InitName = 'glorot' | 'he';
-export const INIT_NAMES: readonly InitName[] = ['glorot', 'he'];
+export { INIT_NAMES, type InitName };
 
 export interface Initializer {
   name: InitName;
@@ -19,11 +18,6 @@ export const initializers: Record<InitName, Initializer> = {
   // He et al. 2015 (fan_in mode, ReLU gain sqrt(2)): sqrt(2) * sqrt(3 / fanIn).
   he: { name: 'he', bound: (fanIn) => Math.sqrt(6 / fanIn) },
 };
-
-/** Seeds are integers in [0, 2^32): Rng would silently truncate anything else (1.5 -> 1, -1 -> 2^32-1). */
-export function checkSeed(what: string, seed: number): void {
-  if (!Number.isInteger(seed) || seed < 0 || seed >= 2 ** 32) throw new Error(`${what} must be an integer in [0, 2^32), got ${seed}`);
-}
 
 /** The seed of one layer's init stream: depends on the init seed and the layer's name only. */
 export function initSeedFor(initSeed: number, layerName: string): number {

@@ -1,14 +1,14 @@
 // A hand-written SGD step for plain Dense stacks (the MLP: flatten -> dense relu ... -> dense linear), used by
 // trainModel in place of optimizer.minimize for such models. It does the generic step's arithmetic in the same
 // order (the same kernels on the same inputs, except the first layer on wasm, below), so it produces the same bits
-// (test/train/dense-sgd.test.ts); what it drops is the overhead around them (the gradient tape, layer calls, the
+// (test/fast/denseSgdStep.test.ts); what it drops is the overhead around them (the gradient tape, layer calls, the
 // optimizer's per-variable bookkeeping, transposes of the input batch) and, on wasm, the first layer's zeros.
 //
 // On wasm the first layer skips the batch's zero pixels, which changes no bit: XNNPACK accumulates each output
 // over k in order from +0 (multiply, then add), so dropping terms that are 0 changes no sum; and a weight whose
 // gradient is 0 is left as it was either way. Two ways (tests check both bit for bit against the generic step):
 //  - sparse (a relu first layer, the MLP): X W1 and X^T dZ1 as sparse x dense products over the nonzero pixels
-//    only (lib/backend/wasm-simd.ts; MNIST batches are ~80% zeros, so ~3.4x fewer multiply-adds);
+//    only (lib/fast/wasmSimd.ts; MNIST batches are ~80% zeros, so ~3.4x fewer multiply-adds);
 //  - columns (otherwise, e.g. a linear first layer, where tfjs adds the bias inside the product): XNNPACK over
 //    the columns that are nonzero somewhere in the batch (~2/3 of MNIST's 784), only those rows of W1 updated.
 // Other backends may block their sums over k, so they use every column.
@@ -20,7 +20,8 @@
 //   loss:    mean(sum(-(logits - logSumExp(logits)) * y, 1)) backward: dlogits = (1/c) * (exp(logits - lse) - y)
 //   SGD:     W = add(mul(-lr, dW), W)
 import * as tf from '@tensorflow/tfjs';
-import { csrMatMulOp, hasCsrMatMul } from '../backend/wasm-simd';
+import { levers } from './levers';
+import { csrMatMulOp, hasCsrMatMul } from './wasmSimd';
 import { denseChain } from '../models/denseChain';
 
 export interface DenseLayerSpec {
@@ -57,7 +58,8 @@ export function denseTrainingStack(model: tf.LayersModel): DenseLayerSpec[] | nu
       if (configValue(layer, k) != null) return null;
     }
     const [kernelLv, biasLv] = layer.weights;
-    const kernel = kernelLv?.read(), bias = biasLv?.read();
+    const kernel = kernelLv?.read(),
+      bias = biasLv?.read();
     if (!(kernel instanceof tf.Variable) || !(bias instanceof tf.Variable) || kernel.dtype !== 'float32' || kernel.rank !== 2) return null;
     specs.push({ kernel, bias, activation, inDim: kernel.shape[0], outDim: kernel.shape[1] });
   }
@@ -73,13 +75,11 @@ export function denseTrainingStack(model: tf.LayersModel): DenseLayerSpec[] | nu
 export interface DenseSgdOptions {
   /**
    * How the first layer treats zero inputs (see the header): 'sparse' (needs the backend's sparse product and a
-   * relu first layer), 'columns', or 'dense'. Default: 'sparse' where possible, else 'columns' on wasm, else 'dense'.
+   * relu first layer), 'columns', or 'dense'. Default: levers.denseSgdFirstLayer ('auto': 'sparse' where possible, else
+   * 'columns' on wasm, else 'dense').
    */
   firstLayer?: 'sparse' | 'columns' | 'dense';
 }
-
-/** Defaults of DenseSgdOptions, switchable for side-by-side benchmarks (bench/ab.ts); never changed by the project's code. */
-export const denseSgdDefaults: DenseSgdOptions = {};
 
 /** One SGD step at a time on a dense stack (see the header); `dispose` frees what it keeps. */
 export class DenseSgdTrainer {
@@ -98,8 +98,10 @@ export class DenseSgdTrainer {
     this.specs = specs;
     this.negLr = tf.keep(tf.scalar(-learningRate)); // the SGD optimizer's own constant: scalar(-lr)
     const sparseOk = hasCsrMatMul() && specs[0].activation === 'relu';
-    const firstLayer = opts.firstLayer ?? denseSgdDefaults.firstLayer ?? (sparseOk ? 'sparse' : tf.getBackend() === 'wasm' ? 'columns' : 'dense');
-    if (firstLayer === 'sparse' && !sparseOk) throw new Error(`firstLayer 'sparse' needs a relu first layer and the sparse product (backend ${tf.getBackend()} has none)`);
+    const lever = levers.denseSgdFirstLayer === 'auto' ? undefined : levers.denseSgdFirstLayer;
+    const firstLayer = opts.firstLayer ?? lever ?? (sparseOk ? 'sparse' : tf.getBackend() === 'wasm' ? 'columns' : 'dense');
+    if (firstLayer === 'sparse' && !sparseOk)
+      throw new Error(`firstLayer 'sparse' needs a relu first layer and the sparse product (backend ${tf.getBackend()} has none)`);
     this.firstLayer = firstLayer;
     this.inDim = specs[0].inDim;
     const d = this.inDim;
@@ -110,13 +112,26 @@ export class DenseSgdTrainer {
     this.xCompactT = new Float32Array(firstLayer === 'columns' ? cells : 0);
     const nnz = firstLayer === 'sparse' ? cells : 0;
     this.csr = {
-      rowPtr: new Int32Array(firstLayer === 'sparse' ? batchSize + 1 : 0), idx: new Int32Array(nnz), vals: new Float32Array(nnz),
-      colPtr: new Int32Array(firstLayer === 'sparse' ? d + 1 : 0), rows: new Int32Array(nnz), colVals: new Float32Array(nnz), fill: new Int32Array(firstLayer === 'sparse' ? d : 0),
+      rowPtr: new Int32Array(firstLayer === 'sparse' ? batchSize + 1 : 0),
+      idx: new Int32Array(nnz),
+      vals: new Float32Array(nnz),
+      colPtr: new Int32Array(firstLayer === 'sparse' ? d + 1 : 0),
+      rows: new Int32Array(nnz),
+      colVals: new Float32Array(nnz),
+      fill: new Int32Array(firstLayer === 'sparse' ? d : 0),
     };
   }
 
   /** The batch's nonzero inputs as CSR of X (rows by image) and of X^T (rows by pixel, images in order). */
-  private readonly csr: { rowPtr: Int32Array; idx: Int32Array; vals: Float32Array; colPtr: Int32Array; rows: Int32Array; colVals: Float32Array; fill: Int32Array };
+  private readonly csr: {
+    rowPtr: Int32Array;
+    idx: Int32Array;
+    vals: Float32Array;
+    colPtr: Int32Array;
+    rows: Int32Array;
+    colVals: Float32Array;
+    fill: Int32Array;
+  };
 
   /** Builds the CSR forms from `count` rows of x, row r starting at x[rowStart(r)]; returns the nonzero count. */
   private buildCsr(x: Float32Array, count: number, rowStart: (r: number) => number): number {
@@ -177,9 +192,12 @@ export class DenseSgdTrainer {
     let p = 0;
     for (let j = 0; j < d; j++) if (active[j]) this.columns[p++] = j;
     if (p === d) return d;
-    const xc = this.xCompact, xt = this.xCompactT, cols = this.columns;
+    const xc = this.xCompact,
+      xt = this.xCompactT,
+      cols = this.columns;
     for (let r = 0; r < count; r++) {
-      const row = r * d, out = r * p;
+      const row = r * d,
+        out = r * p;
       for (let k = 0; k < p; k++) {
         const v = x[row + cols[k]];
         xc[out + k] = v;

@@ -1,6 +1,6 @@
 // What queue --follow and collect print: a line per collected or failed run, and the closing summary.
-import { formatDuration } from '../cli/progress';
-import type { CollectorEvent, CollectorSummary } from './collector';
+import { formatDuration } from './progress';
+import type { CollectorEvent, CollectorSummary } from '../queue/collector';
 
 export function collectorLogger(total: number | null, write: (s: string) => void = (s) => process.stderr.write(s)): (e: CollectorEvent) => void {
   let settled = 0;
@@ -12,13 +12,17 @@ export function collectorLogger(total: number | null, write: (s: string) => void
       case 'already-queued':
         return; // counted in the summary; one line per run would drown a 1,700-run profile
       case 'held-elsewhere':
-        write(`${e.run.hash.slice(0, 8)} ${e.run.label}: held by ${e.holder ? `pid ${e.holder.pid} on ${e.holder.hostname} (${e.holder.purpose ?? 'unknown purpose'})` : 'another process'}; not queued while it works on it\n`);
+        write(
+          `${e.run.hash.slice(0, 8)} ${e.run.label}: held by ${e.holder ? `pid ${e.holder.pid} on ${e.holder.hostname} (${e.holder.purpose ?? 'unknown purpose'})` : 'another process'}; not queued while it works on it\n`,
+        );
         break;
       case 'collected': {
         settled++;
         const w = e.result.worker;
-        write(`${count()} ${e.run.hash.slice(0, 8)} ${e.run.label}: collected from ${w.hostname} (${e.result.stagesRun.join('+') || 'no stage computed'}` +
-          `${e.seconds !== null ? ` in ${formatDuration(e.seconds)}` : ''})\n`);
+        write(
+          `${count()} ${e.run.hash.slice(0, 8)} ${e.run.label}: collected from ${w.hostname} (${e.result.stagesRun.join('+') || 'no stage computed'}` +
+            `${e.seconds !== null ? ` in ${formatDuration(e.seconds)}` : ''})\n`,
+        );
         break;
       }
       case 'done-elsewhere':
@@ -43,8 +47,10 @@ export function collectorLogger(total: number | null, write: (s: string) => void
 
 /** Print the summary; the exit code (0 all settled without failures, 1 failures or runs still open, 130 stopped). */
 export function finishCollector(s: CollectorSummary, follow: boolean, write: (s: string) => void = (x) => process.stderr.write(x)): number {
-  write(`${s.total} runs: ${s.existing} already done, ${s.enqueued} queued now, ${s.collected} collected, ${s.doneElsewhere} finished elsewhere, ` +
-    `${s.failed.length} failed, ${s.open} ${follow ? 'still open' : 'in the queue'}\n`);
+  write(
+    `${s.total} runs: ${s.existing} already done, ${s.enqueued} queued now, ${s.collected} collected, ${s.doneElsewhere} finished elsewhere, ` +
+      `${s.failed.length} failed, ${s.open} ${follow ? 'still open' : 'in the queue'}\n`,
+  );
   for (const f of s.failed) write(`  failed: ${f.hash} ${f.label}: ${f.reason}\n`);
   if (s.interrupted) return 130;
   if (s.failed.length > 0) return 1;

@@ -1,18 +1,26 @@
 // Flags and helpers shared by the queue commands (queue, worker, collect, status --redis).
 import * as os from 'os';
 import { Queue } from 'bullmq';
-import type { FlagSpec, ParsedArgs } from '../cli/args';
-import { asUsage, UsageError } from '../cli/args';
-import { DEFAULT_QUEUE, parseRedisUrl, type RedisTarget } from './connection';
-import type { RunJobData, RunJobResult } from './jobs';
+import type { FlagSpec, ParsedArgs } from './args';
+import { asUsage, UsageError } from './args';
+import { DEFAULT_QUEUE, parseRedisUrl, type RedisTarget } from '../queue/connection';
+import type { RunJobData, RunJobResult } from '../queue/jobs';
 import type { ConnectionOptions } from 'bullmq';
 
-export const REDIS_FLAG: FlagSpec = { name: 'redis', type: 'string', placeholder: '<redis://host:port>', help: 'the Redis that holds the queue (default: $DENSITY_REDIS)' };
-export const QUEUE_FLAG: FlagSpec = { name: 'queue', type: 'string', placeholder: '<name>', help: `queue name (default: ${DEFAULT_QUEUE}); runs of several profiles may share one` };
+export const REDIS_FLAG: FlagSpec = {
+  name: 'redis',
+  type: 'string',
+  placeholder: '<redis://host:port>',
+  help: 'the Redis that holds the queue (default: $DENSITY_REDIS)',
+};
+export const QUEUE_FLAG: FlagSpec = {
+  name: 'queue',
+  type: 'string',
+  placeholder: '<name>',
+  help: `queue name (default: ${DEFAULT_QUEUE}); runs of several profiles may share one`,
+};
 
-export const QUEUE_ENV_NOTES = [
-  '  DENSITY_REDIS     default for --redis',
-];
+export const QUEUE_ENV_NOTES = ['  DENSITY_REDIS     default for --redis'];
 
 /** --redis (or $DENSITY_REDIS) parsed; missing or malformed is a usage error (exit 2). */
 export function redisArg(values: ParsedArgs['values']): RedisTarget {

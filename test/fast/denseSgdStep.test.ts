@@ -1,4 +1,4 @@
-// The dense SGD step (lib/train/dense-sgd.ts) against the generic step (optimizer.minimize over the model):
+// The dense SGD step (lib/fast/denseSgdStep.ts) against the generic step (optimizer.minimize over the model):
 // same seeds and data must give the same weights (bit for bit: it runs the same kernels on the same inputs),
 // the same losses and the same stop step; and trainModel must pick it exactly for plain Dense stacks with SGD.
 import { strict as assert } from 'assert';
@@ -6,9 +6,9 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../lib/backend';
 import { architectures } from '../../lib/models';
 import { trainModel, type TrainConfig } from '../../lib/train';
-import { DenseSgdTrainer, denseTrainingStack } from '../../lib/train/dense-sgd';
+import { DenseSgdTrainer, denseTrainingStack } from '../../lib/fast/denseSgdStep';
 import type { ImageSet } from '../../lib/data';
-import { allWeights, mnistSubsets, sameBits } from './fixtures';
+import { allWeights, mnistSubsets, sameBits } from '../train/fixtures';
 
 function maxAbsDiff(a: Float32Array[], b: Float32Array[]): number {
   let m = 0;
@@ -20,7 +20,7 @@ function take(set: ImageSet, n: number): ImageSet {
   return { x: set.x.subarray(0, n * 784), y: set.y.subarray(0, n), n };
 }
 
-describe('train/dense-sgd: the dense SGD step', function () {
+describe('fast/denseSgdStep: the dense SGD step', function () {
   let mnist: { train: ImageSet; validation: ImageSet };
 
   before(async () => {
@@ -42,14 +42,21 @@ describe('train/dense-sgd: the dense SGD step', function () {
 
   it('reproduces the generic step bit for bit: weights, per-window losses and the stop step (target-loss rule)', async () => {
     const { generic, dense } = await both(0.5, {
-      optimizer: 'sgd', learningRate: 0.1, batchSize: 128, shuffleSeed: 5, stop: { kind: 'targetTrainLoss', target: 0.35, window: 10, checkEvery: 10, maxEpochs: 20 },
+      optimizer: 'sgd',
+      learningRate: 0.1,
+      batchSize: 128,
+      shuffleSeed: 5,
+      stop: { kind: 'targetTrainLoss', target: 0.35, window: 10, checkEvery: 10, maxEpochs: 20 },
     });
     assert.equal(generic.r.trainer, 'generic');
     assert.equal(dense.r.trainer, 'dense-sgd');
     assert.equal(dense.r.stopReason, 'targetReached');
     assert.equal(dense.r.steps, generic.r.steps, 'same stop step');
     assert.deepEqual(dense.r.curve, generic.r.curve);
-    assert.deepEqual(dense.r.validation.map((v) => [v.loss, v.accuracy]), generic.r.validation.map((v) => [v.loss, v.accuracy]));
+    assert.deepEqual(
+      dense.r.validation.map((v) => [v.loss, v.accuracy]),
+      generic.r.validation.map((v) => [v.loss, v.accuracy]),
+    );
     assert.ok(maxAbsDiff(dense.w, generic.w) <= 1e-6, `weights differ by ${maxAbsDiff(dense.w, generic.w)}`);
     assert.ok(sameBits(dense.w, generic.w), 'weights equal within 1e-6 but not bit for bit');
   });
@@ -69,7 +76,10 @@ describe('train/dense-sgd: the dense SGD step', function () {
       let h = tf.layers.flatten().apply(input) as tf.SymbolicTensor;
       h = tf.layers.dense({ units: 32, activation: 'linear', kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }) }).apply(h) as tf.SymbolicTensor;
       h = tf.layers.dense({ units: 16, activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }) }).apply(h) as tf.SymbolicTensor;
-      return tf.model({ inputs: input, outputs: tf.layers.dense({ units: 10, kernelInitializer: tf.initializers.glorotUniform({ seed: 3 }) }).apply(h) as tf.SymbolicTensor });
+      return tf.model({
+        inputs: input,
+        outputs: tf.layers.dense({ units: 10, kernelInitializer: tf.initializers.glorotUniform({ seed: 3 }) }).apply(h) as tf.SymbolicTensor,
+      });
     };
     const weights: Float32Array[][] = [];
     for (const trainer of ['generic', 'auto'] as const) {
@@ -82,12 +92,16 @@ describe('train/dense-sgd: the dense SGD step', function () {
     assert.ok(sameBits(weights[0], weights[1]), `linear hidden layer: differ by ${maxAbsDiff(weights[0], weights[1])}`);
   });
 
-  it('the first layer\'s zero-skipping modes (sparse product, nonzero columns) change no bit, and leak no tensors', async () => {
+  it("the first layer's zero-skipping modes (sparse product, nonzero columns) change no bit, and leak no tensors", async () => {
     const x = mnist.train.x.subarray(0, 96 * 784);
     const y = new Float32Array(96 * 10);
     for (let i = 0; i < 96; i++) y[i * 10 + mnist.train.y[i]] = 1;
     let zeroColumns = 0;
-    for (let j = 0; j < 784; j++) { let any = false; for (let i = 0; i < 96; i++) any ||= x[i * 784 + j] !== 0; if (!any) zeroColumns++; }
+    for (let j = 0; j < 784; j++) {
+      let any = false;
+      for (let i = 0; i < 96; i++) any ||= x[i * 784 + j] !== 0;
+      if (!any) zeroColumns++;
+    }
     assert.ok(zeroColumns > 100, `the batch must have zero columns to skip (${zeroColumns})`);
     const before = tf.memory().numTensors;
     const results: { w: Float32Array[]; losses: number[] }[] = [];
@@ -120,7 +134,17 @@ describe('train/dense-sgd: the dense SGD step', function () {
     const data = { train: take(mnist.train, 256), validation: take(mnist.validation, 0) };
     await tf.setBackend('cpu');
     try {
-      const { generic, dense } = await both(0.1, { optimizer: 'sgd', learningRate: 0.1, batchSize: 64, shuffleSeed: 2, stop: { kind: 'targetTrainLoss', target: 0, window: 4, checkEvery: 4, maxEpochs: 2 } }, data);
+      const { generic, dense } = await both(
+        0.1,
+        {
+          optimizer: 'sgd',
+          learningRate: 0.1,
+          batchSize: 64,
+          shuffleSeed: 2,
+          stop: { kind: 'targetTrainLoss', target: 0, window: 4, checkEvery: 4, maxEpochs: 2 },
+        },
+        data,
+      );
       assert.equal(dense.r.trainer, 'dense-sgd');
       assert.deepEqual(dense.r.curve, generic.r.curve);
       assert.ok(sameBits(dense.w, generic.w), `differ by ${maxAbsDiff(dense.w, generic.w)}`);
@@ -131,7 +155,11 @@ describe('train/dense-sgd: the dense SGD step', function () {
 
   it('diverges at the same step as the generic step', async () => {
     const { generic, dense } = await both(0.25, {
-      optimizer: 'sgd', learningRate: 1e6, batchSize: 128, shuffleSeed: 0, stop: { kind: 'targetTrainLoss', target: 0.2, window: 20, checkEvery: 20, maxEpochs: 5 },
+      optimizer: 'sgd',
+      learningRate: 1e6,
+      batchSize: 128,
+      shuffleSeed: 0,
+      stop: { kind: 'targetTrainLoss', target: 0.2, window: 20, checkEvery: 20, maxEpochs: 5 },
     });
     assert.equal(dense.r.status, 'diverged');
     assert.equal(dense.r.divergedAtStep, generic.r.divergedAtStep);
@@ -144,14 +172,24 @@ describe('train/dense-sgd: the dense SGD step', function () {
     const m = architectures.mlp.build(0.1, 'he', 0);
     assert.equal((await trainModel(m, small, { optimizer: 'adam', learningRate: 1e-3, batchSize: 64, shuffleSeed: 0, stop })).trainer, 'generic');
     assert.equal((await trainModel(m, small, { optimizer: 'sgd', learningRate: 0.1, batchSize: 64, shuffleSeed: 0, stop })).trainer, 'dense-sgd');
-    assert.equal((await trainModel(m, small, { optimizer: 'sgd', learningRate: 0.1, batchSize: 64, shuffleSeed: 0, stop, trainer: 'generic' })).trainer, 'generic');
+    assert.equal(
+      (await trainModel(m, small, { optimizer: 'sgd', learningRate: 0.1, batchSize: 64, shuffleSeed: 0, stop, trainer: 'generic' })).trainer,
+      'generic',
+    );
     m.dispose();
   });
 
   it('denseTrainingStack accepts the MLP and rejects what the dense step would get wrong', () => {
     const mlp = architectures.mlp.build(0.1, 'he', 0);
     const stack = denseTrainingStack(mlp);
-    assert.deepEqual(stack?.map((s) => [s.inDim, s.outDim, s.activation]), [[784, 30, 'relu'], [30, 10, 'relu'], [10, 10, 'linear']]);
+    assert.deepEqual(
+      stack?.map((s) => [s.inDim, s.outDim, s.activation]),
+      [
+        [784, 30, 'relu'],
+        [30, 10, 'relu'],
+        [10, 10, 'linear'],
+      ],
+    );
     mlp.dispose();
     for (const arch of ['conv2', 'resnet'] as const) {
       const m = architectures[arch].build(0.1, 'he', 0);
@@ -164,13 +202,23 @@ describe('train/dense-sgd: the dense SGD step', function () {
       return m;
     };
     const rejected: [string, () => tf.LayersModel][] = [
-      ['dropout (random in training)', () => seq([tf.layers.dense({ inputShape: [784], units: 8, activation: 'relu' }), tf.layers.dropout({ rate: 0.5 }), tf.layers.dense({ units: 10 })])],
+      [
+        'dropout (random in training)',
+        () => seq([tf.layers.dense({ inputShape: [784], units: 8, activation: 'relu' }), tf.layers.dropout({ rate: 0.5 }), tf.layers.dense({ units: 10 })]),
+      ],
       ['softmax output (the loss takes logits)', () => seq([tf.layers.dense({ inputShape: [784], units: 10, activation: 'softmax' })])],
       ['relu output', () => seq([tf.layers.dense({ inputShape: [784], units: 10, activation: 'relu' })])],
       ['no bias', () => seq([tf.layers.dense({ inputShape: [784], units: 10, useBias: false })])],
       ['a regularizer', () => seq([tf.layers.dense({ inputShape: [784], units: 10, kernelRegularizer: tf.regularizers.l2() })])],
       ['another activation', () => seq([tf.layers.dense({ inputShape: [784], units: 8, activation: 'tanh' }), tf.layers.dense({ units: 10 })])],
-      ['a frozen layer', () => { const m = seq([tf.layers.dense({ inputShape: [784], units: 8, activation: 'relu' }), tf.layers.dense({ units: 10 })]); m.layers[0].trainable = false; return m; }],
+      [
+        'a frozen layer',
+        () => {
+          const m = seq([tf.layers.dense({ inputShape: [784], units: 8, activation: 'relu' }), tf.layers.dense({ units: 10 })]);
+          m.layers[0].trainable = false;
+          return m;
+        },
+      ],
       ['Dense on an image without Flatten', () => seq([tf.layers.dense({ inputShape: [28, 28], units: 10 })])],
     ];
     for (const [why, make] of rejected) {

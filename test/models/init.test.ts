@@ -1,19 +1,33 @@
 import { strict as assert } from 'assert';
-import { INIT_NAMES, initKernel, initializers } from '../../lib/train/init';
+import { INIT_NAMES, initKernel, initializers } from '../../lib/models/init';
 import { architectures } from '../../lib/models';
 import type { PrunableLayer } from '../../lib/models';
 
-const dense = (name: string, fanIn: number, fanOut: number): PrunableLayer =>
-  ({ name, kind: 'dense', shape: [fanIn, fanOut], count: fanIn * fanOut, fanIn, fanOut });
+const dense = (name: string, fanIn: number, fanOut: number): PrunableLayer => ({
+  name,
+  kind: 'dense',
+  shape: [fanIn, fanOut],
+  count: fanIn * fanOut,
+  fanIn,
+  fanOut,
+});
 
 function moments(v: Float32Array): { mean: number; variance: number; min: number; max: number } {
-  let s = 0, s2 = 0, min = Infinity, max = -Infinity;
-  for (const x of v) { s += x; s2 += x * x; if (x < min) min = x; if (x > max) max = x; }
+  let s = 0,
+    s2 = 0,
+    min = Infinity,
+    max = -Infinity;
+  for (const x of v) {
+    s += x;
+    s2 += x * x;
+    if (x < min) min = x;
+    if (x > max) max = x;
+  }
   const mean = s / v.length;
   return { mean, variance: s2 / v.length - mean * mean, min, max };
 }
 
-describe('train: initialisers', () => {
+describe('models: initialisers', () => {
   it('bounds: Glorot sqrt(6/(in+out)), He sqrt(6/in)', () => {
     assert.equal(initializers.glorot.bound(784, 300), Math.sqrt(6 / 1084));
     assert.equal(initializers.he.bound(784, 300), Math.sqrt(6 / 784));
@@ -32,14 +46,14 @@ describe('train: initialisers', () => {
         const m = moments(v);
         assert.ok(m.min >= -b && m.max <= b, `${layer.name}: values within +-${b}`);
         // Uniform(-b, b) has variance b^2/3; with >= 36k samples the sample variance is within ~1%.
-        assert.ok(Math.abs(m.variance / (b * b / 3) - 1) < 0.03, `${layer.name}: variance ratio ${m.variance / (b * b / 3)}`);
+        assert.ok(Math.abs(m.variance / ((b * b) / 3) - 1) < 0.03, `${layer.name}: variance ratio ${m.variance / ((b * b) / 3)}`);
         assert.ok(Math.abs(m.mean) < 0.02 * b, `${layer.name}: mean ${m.mean}`);
         assert.ok(m.min < -0.99 * b && m.max > 0.99 * b, 'the whole interval is used');
       }
     });
   }
 
-  it('a layer\'s values depend only on (init seed, layer name), not on other layers or call order', () => {
+  it("a layer's values depend only on (init seed, layer name), not on other layers or call order", () => {
     const a = initKernel(dense('fc2', 300, 100), 'he', 5);
     initKernel(dense('fc1', 784, 300), 'he', 5); // drawing another layer in between changes nothing
     assert.deepEqual(initKernel(dense('fc2', 300, 100), 'he', 5), a);

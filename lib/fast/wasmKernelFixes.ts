@@ -1,5 +1,5 @@
 // Kernels the tfjs 4.22 wasm backend lacks or gets wrong on this machine, registered from kernels it has.
-// Each fix is checked against the cpu backend in test/backend/wasm-kernels.test.ts.
+// Each fix is checked against the cpu backend in test/fast/wasmKernelFixes.test.ts.
 //
 //  - Conv2DBackpropFilter: not registered on wasm at all, so training any conv net (Conv2D or FusedConv2D,
 //    whose custom gradient calls the same kernel) throws. Built here as one XNNPACK Conv2D.
@@ -11,26 +11,29 @@
 //    maximum in scan order wins ties), with a tighter loop for 2x2 windows of stride 2 without padding.
 //    (wasm's MaxPoolWithArgmax has the same FLT_MIN start; not used here.)
 //  - BatchMatMul / _FusedMatMul: XNNPACK is only used with no transposes, so every backprop matmul
-//    (transposeA or transposeB) falls to a scalar loop ~14x slower. Wrapped to transpose explicitly first.
+//    (transposeA or transposeB) falls to a scalar loop, many times slower. Wrapped to transpose explicitly first.
 //  - Sum / Mean over leading axes (e.g. [0,1,2] of NHWC: BatchNorm moments, bias gradients): wasm transposes
-//    the reduced axes to the end first (~6 ms for a ResNet activation). Done as column sums in SIMD on the
-//    untransposed data instead (wasm-simd.ts), each column summed in row order as wasm's own kernel does, so
+//    the reduced axes to the end first (a whole activation copied). Done as column sums in SIMD on the
+//    untransposed data instead (wasmSimd.ts), each column summed in row order as wasm's own kernel does, so
 //    the results keep their bits; other axis patterns go to the original kernel.
 //  - Identity / Cast to the same dtype: wasm copies the data, although tensors are immutable (the cpu
 //    backend shares it). Shared by reference count here: tf.clone, moments' cast, layers' merges and every
 //    Cast gradient copied whole activations (~80 copies per ResNet step). Casts to bool were a raw typed-array
 //    copy (-1 -> 255, 0.5 -> 0); done as x != 0 like cpu.
-//  - GatherV2 (batchDims 0): wasm's C++ loop computes strides per element (~3.7 ms to gather 516 rows of 300);
-//    done here as one typed-array copy per gathered slice (~0.1 ms); other cases go to the original kernel.
-//  - Tile: wasm's C++ loop computes a multi-index per element (~85 ms to broadcast 16 values to a ResNet
-//    activation). When only leading axes repeat, the output is the input repeated back to back, written here
+//  - GatherV2 (batchDims 0): wasm's C++ loop computes strides per element; done here as one typed-array copy
+//    per gathered slice; other cases go to the original kernel.
+//  - Tile: wasm's C++ loop computes a multi-index per element (broadcasting 16 values to a ResNet activation
+//    is one of the slowest steps of its training). When only leading axes repeat, the output is the input repeated back to back, written here
 //    with doubling copyWithin; other patterns go to the original kernel.
+//
+// Timings of each fix: README (Performance) and `npx tsx bench/ab.ts`.
 //
 // Threads: WASM_HAS_MULTITHREAD_SUPPORT must never be forced on. The threaded binary needs worker support
 // that fails in Node here; the backend runs single-threaded SIMD, and nothing in this file changes that.
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { columnSumsInto } from './wasm-simd';
+import { columnSumsInto } from './wasmSimd';
+import { levers, WASM_KERNEL_FIXES, type WasmKernelFix } from './levers';
 
 type Info = tf.TensorInfo;
 type Pad = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
@@ -45,16 +48,7 @@ interface KernelArgs {
 const FIX_MARK = Symbol.for('density.wasmKernelFix');
 type MarkedConfig = tf.KernelConfig & { [FIX_MARK]?: true };
 
-export const WASM_KERNEL_FIXES = [
-  'Conv2DBackpropFilter', 'Conv2DBackpropInput', 'MaxPoolGrad', 'BatchMatMul', '_FusedMatMul', 'Sum', 'Mean', 'Identity', 'Cast', 'Tile',
-  'GatherV2',
-] as const;
-
-/** Switches inside the fixes, for side-by-side benchmarks (bench/ab.ts); never changed by the project's code. */
-export const wasmKernelOptions = {
-  /** MaxPoolGrad: the dedicated loop for 2x2 windows of stride 2 (off: the general loop, same results). */
-  maxPoolGrad2x2: true,
-};
+export { WASM_KERNEL_FIXES };
 
 let registered: string[] | null = null;
 /** The configs the fixes replaced, kept for the wrappers, for tests that show the upstream bugs, and for before/after timing. */
@@ -124,8 +118,16 @@ function conv2DBackpropFilter({ inputs, backend, attrs }: KernelArgs): Info {
   const dy = input(inputs, 'dy');
   requireNhwcNoDilation('Conv2DBackpropFilter', attrs);
   const filterShape = attrs.filterShape as [number, number, number, number];
-  const conv = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filterShape,
-    attrs.strides as number | [number, number], 1, attrs.pad as Pad, attrs.dimRoundingMode as Rounding, false, 'channelsLast');
+  const conv = tf.backend_util.computeConv2DInfo(
+    x.shape as [number, number, number, number],
+    filterShape,
+    attrs.strides as number | [number, number],
+    1,
+    attrs.pad as Pad,
+    attrs.dimRoundingMode as Rounding,
+    false,
+    'channelsLast',
+  );
   const [, inH, inW, inC] = x.shape;
   const [kH, kW, , outC] = filterShape;
   const [, outH, outW] = dy.shape;
@@ -136,9 +138,22 @@ function conv2DBackpropFilter({ inputs, backend, attrs }: KernelArgs): Info {
   const right = Math.max(0, kW + (outW - 1) * sW - inW - left);
   const xT = transpose(backend, x, [3, 1, 2, 0]);
   const dyT = transpose(backend, dy, [1, 2, 0, 3]);
-  const full = run(wasmKernel('Conv2D'), backend, { x: xT, filter: dyT }, {
-    strides: [1, 1], dilations: [sH, sW], pad: [[0, 0], [top, bottom], [left, right], [0, 0]], dataFormat: 'NHWC',
-  });
+  const full = run(
+    wasmKernel('Conv2D'),
+    backend,
+    { x: xT, filter: dyT },
+    {
+      strides: [1, 1],
+      dilations: [sH, sW],
+      pad: [
+        [0, 0],
+        [top, bottom],
+        [left, right],
+        [0, 0],
+      ],
+      dataFormat: 'NHWC',
+    },
+  );
   dispose(backend, xT, dyT);
   let cropped = full;
   if (full.shape[1] !== kH || full.shape[2] !== kW) {
@@ -157,8 +172,16 @@ function conv2DBackpropInput({ inputs, backend, attrs }: KernelArgs): Info {
   const filter = input(inputs, 'filter');
   requireNhwcNoDilation('Conv2DBackpropInput', attrs);
   const inputShape = attrs.inputShape as [number, number, number, number];
-  const conv = tf.backend_util.computeConv2DInfo(inputShape, filter.shape as [number, number, number, number],
-    attrs.strides as number | [number, number], 1, attrs.pad as Pad, attrs.dimRoundingMode as Rounding, false, 'channelsLast');
+  const conv = tf.backend_util.computeConv2DInfo(
+    inputShape,
+    filter.shape as [number, number, number, number],
+    attrs.strides as number | [number, number],
+    1,
+    attrs.pad as Pad,
+    attrs.dimRoundingMode as Rounding,
+    false,
+    'channelsLast',
+  );
   const [batch, inH, inW, inC] = inputShape;
   const [kH, kW] = filter.shape;
   const [, outH, outW, outC] = dy.shape;
@@ -168,8 +191,22 @@ function conv2DBackpropInput({ inputs, backend, attrs }: KernelArgs): Info {
   // Dilate: [b,oh,ow,co] -> [b,oh,1,ow,1,co] padded to [b,oh,sH,ow,sW,co] -> [b,oh*sH,ow*sW,co].
   let dyD: Info = dy;
   if (sH > 1 || sW > 1) {
-    const padded = run(wasmKernel('PadV2'), backend, { x: view(dy, [batch, outH, 1, outW, 1, outC]) },
-      { paddings: [[0, 0], [0, 0], [0, sH - 1], [0, 0], [0, sW - 1], [0, 0]], constantValue: 0 });
+    const padded = run(
+      wasmKernel('PadV2'),
+      backend,
+      { x: view(dy, [batch, outH, 1, outW, 1, outC]) },
+      {
+        paddings: [
+          [0, 0],
+          [0, 0],
+          [0, sH - 1],
+          [0, 0],
+          [0, sW - 1],
+          [0, 0],
+        ],
+        constantValue: 0,
+      },
+    );
     padded.shape = [batch, outH * sH, outW * sW, outC];
     dyD = padded;
   }
@@ -187,9 +224,22 @@ function conv2DBackpropInput({ inputs, backend, attrs }: KernelArgs): Info {
   const flipped = run(wasmKernel('Reverse'), backend, { x: filter }, { dims: [0, 1] });
   const w = transpose(backend, flipped, [0, 1, 3, 2]);
   dispose(backend, flipped);
-  const full = run(wasmKernel('Conv2D'), backend, { x: dyD, filter: w }, {
-    strides: [1, 1], dilations: [1, 1], pad: [[0, 0], [pt, pb], [pl, pr], [0, 0]], dataFormat: 'NHWC',
-  });
+  const full = run(
+    wasmKernel('Conv2D'),
+    backend,
+    { x: dyD, filter: w },
+    {
+      strides: [1, 1],
+      dilations: [1, 1],
+      pad: [
+        [0, 0],
+        [pt, pb],
+        [pl, pr],
+        [0, 0],
+      ],
+      dataFormat: 'NHWC',
+    },
+  );
   dispose(backend, w);
   if (dyD !== dy) dispose(backend, dyD);
   if (r0 === 0 && c0 === 0 && full.shape[1] === inH && full.shape[2] === inW) return full;
@@ -203,9 +253,14 @@ function conv2DBackpropInput({ inputs, backend, attrs }: KernelArgs): Info {
 function maxPoolGrad({ inputs, backend, attrs }: KernelArgs): Info {
   const dy = input(inputs, 'dy');
   const x0 = input(inputs, 'input');
-  const info = tf.backend_util.computePool2DInfo(x0.shape as [number, number, number, number],
-    attrs.filterSize as number | [number, number], attrs.strides as number | [number, number], 1,
-    attrs.pad as Pad, attrs.dimRoundingMode as Rounding);
+  const info = tf.backend_util.computePool2DInfo(
+    x0.shape as [number, number, number, number],
+    attrs.filterSize as number | [number, number],
+    attrs.strides as number | [number, number],
+    1,
+    attrs.pad as Pad,
+    attrs.dimRoundingMode as Rounding,
+  );
   const { batchSize, inHeight, inWidth, inChannels: C, outHeight, outWidth, strideHeight, strideWidth } = info;
   const { effectiveFilterHeight: fH, effectiveFilterWidth: fW } = info;
   const { top, left } = info.padInfo;
@@ -214,8 +269,17 @@ function maxPoolGrad({ inputs, backend, attrs }: KernelArgs): Info {
   const x = backend.typedArrayFromHeap(x0);
   const g = backend.typedArrayFromHeap(dy);
   const dx = backend.typedArrayFromHeap(out);
-  if (wasmKernelOptions.maxPoolGrad2x2 && fH === 2 && fW === 2 && strideHeight === 2 && strideWidth === 2 && top === 0 && left === 0 &&
-    2 * outHeight <= inHeight && 2 * outWidth <= inWidth) {
+  if (
+    levers.maxPoolGrad2x2 &&
+    fH === 2 &&
+    fW === 2 &&
+    strideHeight === 2 &&
+    strideWidth === 2 &&
+    top === 0 &&
+    left === 0 &&
+    2 * outHeight <= inHeight &&
+    2 * outWidth <= inWidth
+  ) {
     maxPoolGrad2x2(x, g, dx, batchSize, inHeight, inWidth, C, outHeight, outWidth);
     return out;
   }
@@ -325,7 +389,9 @@ function tile({ inputs, backend, attrs }: KernelArgs): Info {
   const x = input(inputs, 'x');
   const reps = attrs.reps as number[];
   let last = -1; // last axis with reps > 1
-  reps.forEach((r, i) => { if (r !== 1) last = i; });
+  reps.forEach((r, i) => {
+    if (r !== 1) last = i;
+  });
   // Leading-only: every axis before `last` must have size 1 (else the repeats interleave with the data).
   const leadingOnly = x.dtype !== 'string' && x.dtype !== 'complex64' && last >= 0 && x.shape.slice(0, last).every((d) => d === 1);
   if (!leadingOnly) return run(originalOrThrow('Tile'), backend, inputs, attrs);
@@ -388,8 +454,17 @@ function originalOrThrow(name: string): tf.KernelConfig {
  * a window with no maximum (all NaN or -Infinity) passes nothing. `+ 0` stores +0 for a -0 gradient, as the
  * general loop's 0 + g and cpu's sum do.
  */
-function maxPoolGrad2x2(x: Float32Array | Int32Array | Uint8Array, g: Float32Array | Int32Array | Uint8Array, dx: Float32Array | Int32Array | Uint8Array,
-  batch: number, inH: number, inW: number, C: number, outH: number, outW: number): void {
+function maxPoolGrad2x2(
+  x: Float32Array | Int32Array | Uint8Array,
+  g: Float32Array | Int32Array | Uint8Array,
+  dx: Float32Array | Int32Array | Uint8Array,
+  batch: number,
+  inH: number,
+  inW: number,
+  C: number,
+  outH: number,
+  outW: number,
+): void {
   dx.fill(0); // also the rows/columns no window covers (odd input sizes)
   const row = inW * C;
   let gi = 0; // dy is visited in its own order: [b, yR, yC, d]
@@ -397,14 +472,26 @@ function maxPoolGrad2x2(x: Float32Array | Int32Array | Uint8Array, g: Float32Arr
     for (let yR = 0; yR < outH; yR++) {
       let i00 = (b * inH + 2 * yR) * row;
       for (let yC = 0; yC < outW; yC++, i00 += 2 * C) {
-        const i01 = i00 + C, i10 = i00 + row, i11 = i10 + C;
+        const i01 = i00 + C,
+          i10 = i00 + row,
+          i11 = i10 + C;
         for (let d = 0; d < C; d++, gi++) {
-          let best = x[i00 + d], k = i00 + d;
-          if (!(best > -Infinity)) { best = -Infinity; k = -1; }
+          let best = x[i00 + d],
+            k = i00 + d;
+          if (!(best > -Infinity)) {
+            best = -Infinity;
+            k = -1;
+          }
           let v = x[i01 + d];
-          if (v > best) { best = v; k = i01 + d; }
+          if (v > best) {
+            best = v;
+            k = i01 + d;
+          }
           v = x[i10 + d];
-          if (v > best) { best = v; k = i10 + d; }
+          if (v > best) {
+            best = v;
+            k = i10 + d;
+          }
           if (x[i11 + d] > best) k = i11 + d;
           if (k >= 0) dx[k] = g[gi] + 0;
         }
@@ -446,34 +533,33 @@ function asKernelFunc(f: (args: KernelArgs) => Info): tf.KernelFunc {
   return (params) => f({ inputs: params.inputs, backend: params.backend as BackendWasm, attrs: params.attrs ?? {} });
 }
 
-function replace(name: string, kernelFunc: tf.KernelFunc): void {
+/**
+ * Register `kernelFunc` as wasm's `name`, keeping the original for the wrappers. The registered kernel runs the fix
+ * while levers.wasmKernelFixes[name] is on, else the original (for a kernel wasm lacks: an error, as tfjs gives).
+ */
+function replace(name: WasmKernelFix, kernelFunc: tf.KernelFunc): void {
   const original = tf.getKernel(name, 'wasm') as MarkedConfig | undefined;
   if (original?.[FIX_MARK]) return;
   if (original) {
     originals.set(name, original);
     tf.unregisterKernel(name, 'wasm');
   }
+  const off: tf.KernelFunc = original
+    ? (params) => original.kernelFunc(params)
+    : () => {
+        throw new Error(`Kernel '${name}' not registered for backend 'wasm' (its density fix is switched off in levers.wasmKernelFixes)`);
+      };
   // Keep the original's setup/dispose: wrappers call into its cwrapped C++ function, which setupFunc binds
   // whenever the wasm backend is (re)initialised.
-  const config: MarkedConfig = { kernelName: name, backendName: 'wasm', kernelFunc, setupFunc: original?.setupFunc, disposeFunc: original?.disposeFunc, [FIX_MARK]: true };
-  fixConfigs.set(name, config);
+  const config: MarkedConfig = {
+    kernelName: name,
+    backendName: 'wasm',
+    kernelFunc: (params) => (levers.wasmKernelFixes[name] ? kernelFunc(params) : off(params)),
+    setupFunc: original?.setupFunc,
+    disposeFunc: original?.disposeFunc,
+    [FIX_MARK]: true,
+  };
   tf.registerKernel(config);
-}
-
-/** Our registered configs by kernel name (to switch a fix back on). */
-const fixConfigs = new Map<string, MarkedConfig>();
-
-/**
- * Switch one kernel fix off (the original wasm kernel registered again, or none for kernels wasm lacks) or back
- * on. For side-by-side benchmarks only: wrappers that call a kernel by name (e.g. Sum -> BatchMatMul) see the
- * switch too.
- */
-export function setWasmKernelFix(name: (typeof WASM_KERNEL_FIXES)[number], enabled: boolean): void {
-  const mine = fixConfigs.get(name);
-  if (!mine) throw new Error(`kernel fix ${name} is not registered`);
-  if (tf.getKernel(name, 'wasm')) tf.unregisterKernel(name, 'wasm');
-  const config = enabled ? mine : originals.get(name);
-  if (config) tf.registerKernel(config);
 }
 
 /** Register every fix; returns the kernel names registered or replaced. Idempotent. */
@@ -482,7 +568,7 @@ export function registerWasmKernelFixes(): string[] {
   replace('Conv2DBackpropFilter', asKernelFunc(conv2DBackpropFilter));
   replace('Conv2DBackpropInput', asKernelFunc(conv2DBackpropInput));
   replace('MaxPoolGrad', asKernelFunc(maxPoolGrad));
-  for (const name of ['BatchMatMul', '_FusedMatMul']) {
+  for (const name of ['BatchMatMul', '_FusedMatMul'] as const) {
     const original = tf.getKernel(name, 'wasm') as MarkedConfig | undefined;
     if (!original) throw new Error(`wasm kernel ${name} is not registered; cannot wrap it`);
     if (!original[FIX_MARK]) replace(name, withoutTransposes(original));

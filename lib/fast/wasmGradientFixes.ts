@@ -1,20 +1,20 @@
 // Gradients that tfjs-core writes with ops that are slow on wasm, re-registered with the same mathematics in
 // fewer, wasm-friendly ops. The registry is global, so each replacement checks the active backend and runs the
 // upstream gradient unchanged on every other backend (cpu and tensorflow results stay exactly as before).
-// Checked against the upstream gradients on the cpu backend in test/backend/wasm-kernels.test.ts.
+// Checked against the upstream gradients on the cpu backend in test/fast/wasmKernelFixes.test.ts.
 //
-//  - FusedBatchNorm: upstream broadcasts 1/sqrt(var + eps) to the whole activation with Tile (~85 ms per
-//    ResNet BatchNorm at batch 128 on wasm) and spends ~12 activation-sized ops per BatchNorm. Here, for
+//  - FusedBatchNorm: upstream broadcasts 1/sqrt(var + eps) to the whole activation with Tile (slow on wasm)
+//    and spends ~12 activation-sized ops per BatchNorm. Here, for
 //    per-channel statistics (what tf.layers.batchNormalization passes): 3 activation-sized ops (x - mean, its
 //    product with dy, dy times the per-channel factor) and two reductions over the leading axes.
 //  - Mean over leading axes: upstream multiplies dy by a ones tensor of the input's shape, then divides;
 //    here dy / n is broadcast once (Tile over leading axes, fast on wasm with the kernel fix).
 import * as tf from '@tensorflow/tfjs';
+import { levers, WASM_GRADIENT_FIXES, type WasmGradientFix } from './levers';
 
-export const WASM_GRADIENT_FIXES = ['FusedBatchNorm', 'Mean'] as const;
-export type WasmGradientFix = (typeof WASM_GRADIENT_FIXES)[number];
+export { WASM_GRADIENT_FIXES, type WasmGradientFix };
 
-/** The upstream gradient configs, kept to fall back to and to switch a fix off. */
+/** The upstream gradient configs, kept to fall back to (off the wasm backend, or with the fix's lever off). */
 const upstream = new Map<string, tf.GradConfig>();
 const ours = new Map<string, tf.GradConfig>();
 
@@ -22,8 +22,9 @@ const ours = new Map<string, tf.GradConfig>();
 const UPSTREAM = Symbol.for('density.wasmGradientFix.upstream');
 type MarkedGrad = tf.GradConfig & { [UPSTREAM]?: tf.GradConfig };
 
-function onWasm(): boolean {
-  return tf.getBackend() === 'wasm';
+/** Whether fix `name` applies now: on the wasm backend, with its lever on. */
+function applies(name: WasmGradientFix): boolean {
+  return tf.getBackend() === 'wasm' && levers.wasmGradientFixes[name];
 }
 
 function leadingAxes(rank: number): number[] {
@@ -38,7 +39,7 @@ function fusedBatchNormGrad(up: tf.GradConfig): tf.GradConfig['gradFunc'] {
     const c = x.shape[x.rank - 1];
     const perChannel = (t: tf.Tensor | undefined | null) => t == null || (t.rank === 1 && t.shape[0] === c);
     // Other layouts (statistics broadcast from a higher rank) keep the upstream gradient.
-    if (!onWasm() || x.rank < 2 || !perChannel(mean) || !perChannel(variance) || !perChannel(scale)) return up.gradFunc(dy, saved, attrs);
+    if (!applies('FusedBatchNorm') || x.rank < 2 || !perChannel(mean) || !perChannel(variance) || !perChannel(scale)) return up.gradFunc(dy, saved, attrs);
     const axes = leadingAxes(x.rank);
     const eps = (attrs as { varianceEpsilon: number }).varianceEpsilon;
     // Computed here, not in the thunks: training needs every input's gradient, and the backward pass's tidy
@@ -64,7 +65,7 @@ function meanGrad(up: tf.GradConfig): tf.GradConfig['gradFunc'] {
     const grad = Array.isArray(dy) ? dy[0] : dy;
     const axes = tf.util.parseAxisParam((attrs as { axis: number | number[] }).axis, x.shape).sort((a, b) => a - b);
     const leading = axes.length > 0 && axes.length < x.rank && axes.every((a, i) => a === i);
-    if (!onWasm() || !leading) return up.gradFunc(dy, saved, attrs);
+    if (!applies('Mean') || !leading) return up.gradFunc(dy, saved, attrs);
     const n = tf.util.sizeFromShape(axes.map((a) => x.shape[a]));
     const kept = x.shape.map((d, i) => (i < axes.length ? 1 : d));
     return { x: () => tf.broadcastTo(tf.div(tf.reshape(grad, kept), tf.scalar(n)), x.shape) };
@@ -91,14 +92,7 @@ export function registerWasmGradientFixes(): string[] {
   return [...WASM_GRADIENT_FIXES];
 }
 
-/** The upstream gradient a fix replaced (tests compare against it; benchmarks switch to it). */
+/** The upstream gradient a fix replaced (tests compare against it). */
 export function upstreamGradient(name: WasmGradientFix): tf.GradConfig | undefined {
   return upstream.get(name);
-}
-
-/** Switch one gradient fix off (upstream registered again) or back on: side-by-side benchmarks only. */
-export function setWasmGradientFix(name: WasmGradientFix, enabled: boolean): void {
-  const config = (enabled ? ours : upstream).get(name);
-  if (!config) throw new Error(`gradient fix ${name} is not registered`);
-  tf.registerGradient(config);
 }
