@@ -84,8 +84,19 @@ export function llcHyperparameters(n: number, parameters: number, opts: LlcOptio
   positiveInteger('batchSize', opts.batchSize);
   if (opts.batchSize > n) fail('batchSize', opts.batchSize, `must be <= n (${n})`);
   if (!Number.isFinite(opts.seed)) fail('seed', opts.seed, 'must be a finite number');
-  return { chains: opts.chains, draws: opts.draws, burnIn: opts.burnIn, stepSize: opts.stepSize, gamma: opts.gamma,
-    nBeta, batchSize: opts.batchSize, seed: opts.seed, removeLinearTerm: opts.removeLinearTerm ?? false, n, parameters };
+  return {
+    chains: opts.chains,
+    draws: opts.draws,
+    burnIn: opts.burnIn,
+    stepSize: opts.stepSize,
+    gamma: opts.gamma,
+    nBeta,
+    batchSize: opts.batchSize,
+    seed: opts.seed,
+    removeLinearTerm: opts.removeLinearTerm ?? false,
+    n,
+    parameters,
+  };
 }
 
 /** Minibatches of a chain: a fresh seeded permutation of 0..n-1 per epoch, cut into batchSize rows (tail dropped,
@@ -94,7 +105,11 @@ class Batches {
   private perm: Uint32Array = new Uint32Array(0);
   private pos = 0;
   private readonly rng: Rng;
-  constructor(private readonly n: number, private readonly size: number, seed: number) {
+  constructor(
+    private readonly n: number,
+    private readonly size: number,
+    seed: number,
+  ) {
     this.rng = new Rng(seed);
   }
   next(): Int32Array {
@@ -114,7 +129,13 @@ function fullGradient(loss: LlcLossFn, w: tf.Tensor1D, n: number, chunk: number)
   for (let start = 0; start < n; start += chunk) {
     const rows = new Int32Array(Math.min(chunk, n - start));
     for (let i = 0; i < rows.length; i++) rows[i] = start + i;
-    const next = tf.tidy(() => total.add(tf.grad((p: tf.Tensor) => loss(p as tf.Tensor1D, rows))(w).mul(rows.length / n)));
+    const next = tf.tidy(() =>
+      total.add(
+        tf
+          .grad((p: tf.Tensor) => loss(p as tf.Tensor1D, rows))(w)
+          .mul(rows.length / n),
+      ),
+    );
     total.dispose();
     total = next as tf.Tensor1D;
   }
@@ -169,7 +190,7 @@ export function estimateLlc(loss: LlcLossFn, wStar: Float32Array, n: number, opt
           const [next, value] = tf.tidy((): [tf.Tensor1D, tf.Scalar] => {
             const vg = valueAndGrad(w);
             // Without the linear term: value - <g*, w - w*>, gradient - g*.
-            const value = gStar ? vg.value.sub(tf.dot(gStar, w.sub(w0))) as tf.Scalar : vg.value;
+            const value = gStar ? (vg.value.sub(tf.dot(gStar, w.sub(w0))) as tf.Scalar) : vg.value;
             const grad = gStar ? vg.grad.sub(gStar) : vg.grad;
             const drift = grad.mul(hp.nBeta).add(w.sub(w0).mul(hp.gamma));
             return [w.sub(drift.mul(halfEps)).add(tf.tensor1d(noise).mul(noiseScale)), value];
@@ -191,8 +212,7 @@ export function estimateLlc(loss: LlcLossFn, wStar: Float32Array, n: number, opt
       llcPerChain.push(hp.nBeta * (drawSum / hp.draws - lossAtOptimum));
     }
     const llc = llcPerChain.reduce((a, b) => a + b, 0) / hp.chains;
-    const llcStd = hp.chains > 1
-      ? Math.sqrt(llcPerChain.reduce((a, b) => a + (b - llc) ** 2, 0) / (hp.chains - 1)) : 0;
+    const llcStd = hp.chains > 1 ? Math.sqrt(llcPerChain.reduce((a, b) => a + (b - llc) ** 2, 0) / (hp.chains - 1)) : 0;
     return { llc, llcStd, llcPerChain, lossTraces, lossAtOptimum, hyperparameters: hp };
   } finally {
     w0.dispose();
@@ -233,8 +253,7 @@ export function deepLinearRlct(widths: number[], rank: number): number {
     let pairs = 0;
     for (let i = 0; i < inS.length; i++) for (let j = i + 1; j < inS.length; j++) pairs += inS[i] * inS[j];
     const r = rank;
-    return (-r * r + r * (widths[0] + widths[k - 1])) / 2 + (a * (ell - a)) / (4 * ell)
-      - (ell * (ell - 1)) / 4 * (sum / ell) ** 2 + pairs / 2;
+    return (-r * r + r * (widths[0] + widths[k - 1])) / 2 + (a * (ell - a)) / (4 * ell) - ((ell * (ell - 1)) / 4) * (sum / ell) ** 2 + pairs / 2;
   }
   throw new Error(`${where}: no index subset satisfies Aoyagi's conditions (should not happen)`);
 }

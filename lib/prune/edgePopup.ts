@@ -101,7 +101,13 @@ export function topMask(scores: Float32Array, kept: number, out: Uint8Array = ne
  * Validation (or any set's) loss and accuracy of the model with each prunable kernel multiplied by its mask, by
  * lib/train's evaluate; the original kernels are restored afterwards (also on error), bit for bit.
  */
-export function maskedEvaluate(model: tf.LayersModel, prunableLayers: PrunableLayer[], masks: Uint8Array[], set: ImageSet, batchSize = 1000): { loss: number; accuracy: number } {
+export function maskedEvaluate(
+  model: tf.LayersModel,
+  prunableLayers: PrunableLayer[],
+  masks: Uint8Array[],
+  set: ImageSet,
+  batchSize = 1000,
+): { loss: number; accuracy: number } {
   if (masks.length !== prunableLayers.length) throw new Error(`maskedEvaluate: ${masks.length} masks for ${prunableLayers.length} layers`);
   const original = getLayerKernels(model, prunableLayers);
   const masked: LayerWeights[] = original.map((k, i) => {
@@ -161,7 +167,12 @@ function initialScores(kernels: LayerWeights[], layers: PrunableLayer[], init: S
  * network has the lowest training loss the search found, scores fitted on `train`. The model's weights are
  * frozen: it ends exactly as it started. Deterministic for a given seed, data and backend.
  */
-export async function edgePopupSubnetwork(model: tf.LayersModel, prunableLayers: PrunableLayer[], train: ImageSet, opts: EdgePopupOptions): Promise<EdgePopupResult> {
+export async function edgePopupSubnetwork(
+  model: tf.LayersModel,
+  prunableLayers: PrunableLayer[],
+  train: ImageSet,
+  opts: EdgePopupOptions,
+): Promise<EdgePopupResult> {
   const started = process.hrtime.bigint();
   checkDensity(opts.density);
   const epochs = opts.epochs;
@@ -198,16 +209,18 @@ export async function edgePopupSubnetwork(model: tf.LayersModel, prunableLayers:
   try {
     history.push({ epoch: 0, ...evalMasks() });
     // Masked forward of a batch given the masked kernels of the prunable layers; mean cross-entropy.
-    const lossOf = (x: tf.Tensor2D, onehot: tf.Tensor2D) => (...used: tf.Tensor[]): tf.Scalar => {
-      let h: tf.Tensor2D = x;
-      for (const l of stack) {
-        const k = l.prunable >= 0 ? (used[l.prunable] as tf.Tensor2D) : l.kernel;
-        h = tf.matMul(h, k);
-        if (l.bias) h = tf.add(h, l.bias);
-        if (l.relu) h = tf.relu(h);
-      }
-      return tf.losses.softmaxCrossEntropy(onehot, h) as tf.Scalar;
-    };
+    const lossOf =
+      (x: tf.Tensor2D, onehot: tf.Tensor2D) =>
+      (...used: tf.Tensor[]): tf.Scalar => {
+        let h: tf.Tensor2D = x;
+        for (const l of stack) {
+          const k = l.prunable >= 0 ? (used[l.prunable] as tf.Tensor2D) : l.kernel;
+          h = tf.matMul(h, k);
+          if (l.bias) h = tf.add(h, l.bias);
+          if (l.relu) h = tf.relu(h);
+        }
+        return tf.losses.softmaxCrossEntropy(onehot, h) as tf.Scalar;
+      };
     const xb = new Float32Array(batchSize * inputSize);
     const yb = new Float32Array(batchSize * numClasses);
     let windowSum = 0;
@@ -242,7 +255,10 @@ export async function edgePopupSubnetwork(model: tf.LayersModel, prunableLayers:
         if (!Number.isFinite(loss)) throw new Error(`edge-popup: training loss ${loss} at step ${step + 1}`);
         // Straight-through: dL/ds = dL/d(w*m) * w * sign(s); then PyTorch's SGD with momentum and weight decay.
         for (let p = 0; p < scores.length; p++) {
-          const s = scores[p], v = velocity[p], w = kernels[p].values, g = grads[p];
+          const s = scores[p],
+            v = velocity[p],
+            w = kernels[p].values,
+            g = grads[p];
           for (let j = 0; j < s.length; j++) {
             const gs = g[j] * w[j] * Math.sign(s[j]) + weightDecay * s[j];
             v[j] = momentum * v[j] + gs;
@@ -306,8 +322,12 @@ export const EDGE_POPUP_DENSITIES: readonly number[] = [60, 50, 40, 30, 25, 20, 
  * fitted on `train`, accuracy and loss measured on `validation` as for a pruning trajectory.
  */
 export async function edgePopupCurve(
-  model: tf.LayersModel, prunableLayers: PrunableLayer[], train: ImageSet, validation: ImageSet,
-  densities: readonly number[], opts: Omit<EdgePopupOptions, 'density'>,
+  model: tf.LayersModel,
+  prunableLayers: PrunableLayer[],
+  train: ImageSet,
+  validation: ImageSet,
+  densities: readonly number[],
+  opts: Omit<EdgePopupOptions, 'density'>,
 ): Promise<EdgePopupPoint[]> {
   const points: EdgePopupPoint[] = [];
   for (const density of densities) {
