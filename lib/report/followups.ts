@@ -456,7 +456,10 @@ export function followupVerdicts(fs: FollowupStudy): string[] {
   if (below > 0) problems.push(`${below} of ${chains} chains ended below L_n(w*) (they left w*'s neighbourhood)`);
   if (steps.length >= 3 && new Set(steps.map((r) => side(r['exponent b'] as number))).size > 1)
     problems.push(`the exponent moves with the SGLD step (${stepText})`);
-  if (steps.length < 3) problems.push('the step-size check (llcStepSmall, llcStepLarge) is not computed');
+  const stepRuns = stepSizeRows(fs).rows.length;
+  if (stepRuns < 3) problems.push('the step-size check (llcStepSmall, llcStepLarge) is not computed on 3 widths yet');
+  else if (steps.length < 3)
+    problems.push(`at some SGLD step fewer than 3 of the ${stepRuns} step-size runs have a positive estimate (${stepText || 'no exponent at any step'})`);
   const fitText = `LLC ~ weights^${llcFit.slope.toFixed(2)} (se ${llcFit.slopeSe.toFixed(2)}, n = ${llcFit.n})`;
   if (problems.length) {
     out.push(
