@@ -24,19 +24,10 @@ import {
 import { getLayerKernels } from '../../lib/models/kernels';
 import { maskedEvaluate } from '../../lib/prune/edgePopup';
 import { effectiveDensityDetail } from '../../lib/analysis/effectiveDensity';
+import { tinyMlp } from './helpers';
 
-const tiny = (initSeed: number, extra: Partial<DescriptorInput> = {}): DescriptorInput => ({
-  architecture: 'mlp',
-  width: 0.1,
-  init: 'glorot',
-  initSeed,
-  dataSeed: 0,
-  trainSubset: 1000,
-  validationSize: 500,
-  stop: { kind: 'targetTrainLoss', window: 10, checkEvery: 10, maxEpochs: 2 },
-  pruning: { levels: 10, step: 0.1 },
-  ...extra,
-});
+const tiny = (initSeed: number, extra: Partial<DescriptorInput> = {}): DescriptorInput =>
+  tinyMlp(initSeed, { stop: { kind: 'targetTrainLoss', window: 10, checkEvery: 10, maxEpochs: 2 }, ...extra });
 const threshold = { metric: 'accuracy' as const, threshold: 5, mode: 'points' as const };
 
 describe('experiments/followups', function () {

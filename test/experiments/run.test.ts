@@ -4,25 +4,15 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { runDir } from '../../lib/paths';
-import { descriptorHash, resolveAnalysisSettings, type DescriptorInput } from '../../lib/store/descriptor';
+import { descriptorHash, resolveAnalysisSettings } from '../../lib/store/descriptor';
 import { decodeBits } from '../../lib/store/bits';
 import { tryLock } from '../../lib/store/lock';
 import { analysisFile, inspectRun, readEvents, runFile, type RunRecord } from '../../lib/store/runRecord';
 import { runStatus } from '../../lib/experiments/results';
 import { downsample, executeRun, isRunDone, TRAIN_CHECKPOINT_FILE } from '../../lib/experiments/run';
+import { tinyMlp } from './helpers';
 
-const tiny = (initSeed: number, extra: Partial<DescriptorInput> = {}): DescriptorInput => ({
-  architecture: 'mlp',
-  width: 0.1,
-  init: 'glorot',
-  initSeed,
-  dataSeed: 0,
-  trainSubset: 1000,
-  validationSize: 500,
-  stop: { kind: 'targetTrainLoss', window: 10, checkEvery: 10, maxEpochs: 1 },
-  pruning: { levels: 10, step: 0.1 },
-  ...extra,
-});
+const tiny = tinyMlp;
 
 function readRun(hash: string, file = 'run.json'): RunRecord {
   return JSON.parse(fs.readFileSync(path.join(runDir(hash), file), 'utf8')) as RunRecord;
