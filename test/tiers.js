@@ -20,6 +20,7 @@ const SLOW = {
   'render/render.test.ts': 'headless Chromium on rendered pages',
   'report/tslab.test.ts': "compiles lib/report with tslab's TypeScript converter (~40 s)",
   'cli/sweep.test.ts': 'sweeps through CLI child processes',
+  'cli/followups.test.ts': 'CLI child processes computing a run and its edge-popup follow-up',
   'cli/outputs.test.ts': 'CLI child processes computing runs',
   'cli/status-results.test.ts': 'CLI child processes computing runs',
   'queue/queue.test.ts': 'a Redis server, workers and a collector as child processes',

@@ -18,7 +18,7 @@ export type FollowupKind = 'edgePopup' | 'llc';
 // ---- settings ----
 
 export interface EdgePopupSettings {
-  /** Percent kept per prunable layer, descending: brackets the MLP's magnitude effective densities (26-62%). */
+  /** Percent kept per prunable layer, descending (the one edge-popup grid): brackets the MLP's magnitude effective densities (26-64%). */
   densities: number[];
   /** Search epochs over the score-fitting set, with the reference's cosine schedule. */
   epochs: number;

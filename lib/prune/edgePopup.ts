@@ -303,37 +303,3 @@ export async function edgePopupSubnetwork(
     wallSeconds: Number(process.hrtime.bigint() - started) / 1e9,
   };
 }
-
-export interface EdgePopupPoint {
-  density: number;
-  /** Validation accuracy (fraction) and loss of the masked network. */
-  accuracy: number;
-  loss: number;
-  /** Training-split loss of the returned mask (what the search minimised). */
-  trainLoss: number;
-  masks: Uint8Array[];
-}
-
-/** The issue's grid (percent kept per layer): brackets the MLP's magnitude effective densities. */
-export const EDGE_POPUP_DENSITIES: readonly number[] = [60, 50, 40, 30, 25, 20, 15, 10, 7, 5, 3, 2];
-
-/**
- * Edge-popup at every density of the grid (each an independent search with the same options and seed), scores
- * fitted on `train`, accuracy and loss measured on `validation` as for a pruning trajectory.
- */
-export async function edgePopupCurve(
-  model: tf.LayersModel,
-  prunableLayers: PrunableLayer[],
-  train: ImageSet,
-  validation: ImageSet,
-  densities: readonly number[],
-  opts: Omit<EdgePopupOptions, 'density'>,
-): Promise<EdgePopupPoint[]> {
-  const points: EdgePopupPoint[] = [];
-  for (const density of densities) {
-    const r = await edgePopupSubnetwork(model, prunableLayers, train, { ...opts, density });
-    const v = maskedEvaluate(model, prunableLayers, r.masks, validation, opts.evalBatchSize);
-    points.push({ density, accuracy: v.accuracy, loss: v.loss, trainLoss: r.epochLosses[r.chosenEpoch].loss, masks: r.masks });
-  }
-  return points;
-}

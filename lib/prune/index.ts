@@ -35,15 +35,4 @@ export {
   type PrunableLayers,
   type OutputKind,
 } from './trajectory';
-export {
-  edgePopupSubnetwork,
-  edgePopupCurve,
-  maskedEvaluate,
-  keptCount,
-  topMask,
-  EDGE_POPUP_DENSITIES,
-  type EdgePopupOptions,
-  type EdgePopupResult,
-  type EdgePopupPoint,
-  type ScoreInit,
-} from './edgePopup';
+export { edgePopupSubnetwork, maskedEvaluate, keptCount, topMask, type EdgePopupOptions, type EdgePopupResult, type ScoreInit } from './edgePopup';

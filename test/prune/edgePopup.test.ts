@@ -5,9 +5,10 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../lib/backend';
 import type { ImageSet } from '../../lib/data';
 import { architectures, getKernels, type PrunableLayer } from '../../lib/models';
-import { EDGE_POPUP_DENSITIES, edgePopupCurve, edgePopupSubnetwork, keptCount, layerwiseMagnitude, masksAt, maskedEvaluate } from '../../lib/prune';
+import { edgePopupSubnetwork, keptCount, layerwiseMagnitude, masksAt, maskedEvaluate } from '../../lib/prune';
 import { evaluate, setKernels, trainModel } from '../../lib/train';
 import { allWeights, mnistSubsets, sameBits } from '../train/fixtures';
+import { EDGE_POPUP_SETTINGS } from '../../lib/experiments/followupRecords';
 
 const WIDTH = 0.1; // 784-30-10-10: trains in about a second on 2,000 images
 const DENSITY = 10; // percent kept per layer: far below this model's magnitude effective density, so there is room to improve
@@ -51,7 +52,7 @@ describe('prune: edge-popup over a trained frozen MLP', function () {
     assert.equal(keptCount(7, 100), 7);
     assert.throws(() => keptCount(10, 0), /density/);
     const plan = layerwiseMagnitude(getKernels(model, layers), { step: 0.01, seed: 0 });
-    for (const d of EDGE_POPUP_DENSITIES) {
+    for (const d of EDGE_POPUP_SETTINGS.densities) {
       const planKept = plan.layers.map((l, i) => l.count - plan.prunedCount(100 - d)[i]);
       assert.deepEqual(
         layers.map((l) => keptCount(l.count, d)),
@@ -173,21 +174,6 @@ describe('prune: edge-popup over a trained frozen MLP', function () {
       k0.masks.map(count),
       layers.map((l) => keptCount(l.count, DENSITY)),
     );
-  });
-
-  it('edgePopupCurve: one point per density, validation numbers as maskedEvaluate gives them', async () => {
-    const pts = await edgePopupCurve(model, layers, data.train, data.validation, [30, 5], { epochs: 1, seed: 0 });
-    assert.deepEqual(
-      pts.map((p) => p.density),
-      [30, 5],
-    );
-    for (const p of pts) {
-      assert.deepEqual(
-        p.masks.map(count),
-        layers.map((l) => keptCount(l.count, p.density)),
-      );
-      assert.deepEqual({ loss: p.loss, accuracy: p.accuracy }, maskedEvaluate(model, layers, p.masks, data.validation));
-    }
   });
 
   it('no tensor leak and errors for what it cannot do', async () => {
