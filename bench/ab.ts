@@ -98,6 +98,13 @@ export const LEVERS: Lever[] = [
     },
   },
   {
+    name: 'native-conv',
+    summary: "the wasm backend's convolutions through oneDNN (off: XNNPACK's); needs npm run build:native",
+    set: (on) => {
+      levers.nativeConv = on;
+    },
+  },
+  {
     name: 'all-new-fixes',
     summary: 'every kernel and gradient fix of this round (tile, bn-grad, mean-grad, reduce, share, gather, maxpool-2x2)',
     set: (on) => {

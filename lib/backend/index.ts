@@ -7,6 +7,7 @@ import { packageVersion } from '../packages';
 import { registerWasmKernelFixes } from '../fast/wasmKernelFixes';
 import { registerWasmGradientFixes } from '../fast/wasmGradientFixes';
 import { registerWasmSimdKernels } from '../fast/wasmSimd';
+import { nativeConvolutions, registerNativeConvKernels } from '../fast/nativeConv';
 import { registerWebgpu, describeAdapter, WEBGPU_BACKEND_PACKAGE, type WebgpuAdapter } from './webgpu';
 import { registerWebgpuKernelFixes } from './webgpu-kernels';
 
@@ -26,6 +27,11 @@ export interface BackendInfo {
   kernelFixes: string[];
   /** webgpu only: the adapter it runs on. */
   adapter?: WebgpuAdapter;
+  /**
+   * wasm only: the native convolutions registered in front of XNNPACK's ('oneDNN 2.6.3 jit:avx2'), or null with why
+   * not (lib/fast/nativeConv.ts). Which ones a stage used is lib/fast's activeConvolutions(), recorded in provenance.
+   */
+  nativeConv?: { name: string } | { name: null; reason: string };
 }
 
 let current: BackendInfo | null = null;
@@ -61,6 +67,7 @@ async function tryWasm(): Promise<BackendInfo | null> {
     await tf.ready();
     const kernelFixes = [...registerWasmKernelFixes(), ...registerWasmGradientFixes().map((n) => `${n} gradient`)];
     registerWasmSimdKernels(); // an addition (a sparse product for the MLP's first layer), not a fix
+    registerNativeConvKernels(); // where the library is built: convolutions through oneDNN, XNNPACK's as the fallback
     const simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
     return {
       name: 'wasm',
@@ -70,6 +77,7 @@ async function tryWasm(): Promise<BackendInfo | null> {
       threads: 1,
       simd,
       kernelFixes,
+      nativeConv: nativeConvolutions(),
     };
   } catch (err) {
     process.stderr.write(`[density] wasm backend unavailable: ${(err as Error).message}\n`);
@@ -169,8 +177,14 @@ export async function initBackend(prefer?: BackendName): Promise<BackendInfo> {
       const on = info.adapter ? `, on ${describeAdapter(info.adapter)}` : '';
       // Say why a GPU route was passed over: on a GPU machine that is the line to read.
       const passed = info.name !== 'webgpu' && info.name !== 'tensorflow' && webgpuFailure ? `; webgpu not used: ${webgpuFailure}` : '';
+      const nc = info.nativeConv;
+      const conv = nc
+        ? nc.name !== null
+          ? `, convolutions: ${nc.name}`
+          : `, convolutions: XNNPACK (native ones not available: ${(nc as { reason: string }).reason})`
+        : '';
       process.stderr.write(
-        `[density] tfjs backend: ${info.name} (${info.package} ${info.version}${info.gpu ? ', GPU' : ''}${on}${info.kernelFixes.length ? `, kernel fixes: ${info.kernelFixes.join(', ')}` : ''}${passed})\n`,
+        `[density] tfjs backend: ${info.name} (${info.package} ${info.version}${info.gpu ? ', GPU' : ''}${on}${info.kernelFixes.length ? `, kernel fixes: ${info.kernelFixes.join(', ')}` : ''}${conv}${passed})\n`,
       );
     }
     return info;

@@ -2,6 +2,7 @@
 import { execFileSync } from 'child_process';
 import * as os from 'os';
 import { backendInfo, type WebgpuAdapter } from '../backend';
+import { activeConvolutions } from '../fast/nativeConv';
 import { packageVersion } from '../packages';
 import { projectRoot } from '../paths';
 import type { Provenance, Versions } from '../store/runRecord';
@@ -60,6 +61,7 @@ export function provenance(): Provenance {
     threads: b.threads,
     simd: b.simd,
     kernelFixes: [...b.kernelFixes],
+    ...(b.name === 'wasm' ? { convolutions: activeConvolutions() } : {}),
     ...(b.adapter ? { adapter: { ...b.adapter } } : {}),
   };
   return {

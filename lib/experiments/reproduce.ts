@@ -9,6 +9,34 @@ import { runDir } from '../paths';
 import { readJson } from '../store/atomic';
 import { RUN_FILE, runFile, type RunRecord } from '../store/runRecord';
 import { executeRun } from './run';
+import { backendInfo, initBackend } from '../backend';
+import { levers } from '../fast/levers';
+import { activeConvolutions, nativeConvolutions, XNNPACK_CONVOLUTIONS } from '../fast/nativeConv';
+
+/**
+ * Switch levers.nativeConv to the convolutions the record was made with (records before them name none: XNNPACK's).
+ * Returns the setting to restore; throws, naming both, when the record's native convolutions are not the ones here.
+ */
+export function useRecordedConvolutions(recorded: RunRecord): boolean {
+  const before = levers.nativeConv;
+  const backend = recorded.provenance?.backend;
+  if (!backend || backend.name !== 'wasm' || backendInfo().name !== 'wasm') return before;
+  const wanted = backend.convolutions ?? XNNPACK_CONVOLUTIONS;
+  if (wanted === XNNPACK_CONVOLUTIONS) {
+    levers.nativeConv = false;
+    return before;
+  }
+  levers.nativeConv = true;
+  const here = nativeConvolutions();
+  if (activeConvolutions() !== wanted) {
+    levers.nativeConv = before;
+    throw new Error(
+      `run ${recorded.hash} was computed with the convolutions '${wanted}', and this machine has ` +
+        `${here.name !== null ? `'${here.name}'` : `none (${(here as { reason: string }).reason})`}: its numbers cannot be reproduced bit for bit here`,
+    );
+  }
+  return before;
+}
 
 /** The fields of run.json that the code computes (not when, where or by which commit it ran). */
 export const REPRODUCED_FIELDS = [
@@ -78,6 +106,8 @@ export async function reproduceRun(hash: string, opts: { keep?: boolean } = {}):
   const started = Date.now();
   // lib/paths reads DENSITY_OUTPUTS at every call, so the run and its split land in the scratch folder.
   process.env.DENSITY_OUTPUTS = scratch;
+  await initBackend();
+  const leverBefore = useRecordedConvolutions(recorded);
   try {
     const outcome = await executeRun(recorded.descriptor, { analysis: recorded.analysis, purpose: `reproduce ${hash}` });
     if (outcome.kind === 'failed') throw new Error(`reproducing run ${hash} failed in its ${outcome.stage} stage: ${outcome.error.message}`);
@@ -92,6 +122,7 @@ export async function reproduceRun(hash: string, opts: { keep?: boolean } = {}):
       wallSeconds: (Date.now() - started) / 1000,
     };
   } finally {
+    levers.nativeConv = leverBefore;
     if (saved === undefined) delete process.env.DENSITY_OUTPUTS;
     else process.env.DENSITY_OUTPUTS = saved;
     if (!opts.keep) fs.rmSync(scratch, { recursive: true, force: true });

@@ -1,6 +1,7 @@
 // The speed machinery's switches, in one object. Every lever is on by default and every setting computes the same
 // numbers bit for bit (the tests say so for each), except `trajectoryFusedLayers` off, which adds the bias after
-// the product instead of inside it and so rounds differently. The project's code never changes them: they exist so
+// the product instead of inside it and so rounds differently, and `nativeConv`, whose convolutions round differently
+// from XNNPACK's (within float tolerance; records say which made them). The project's code never changes them (but reproducing a record sets `nativeConv` to what the record used): they exist so
 // bench/ab.ts can measure each lever side by side in one process, and so tests can compare both sides.
 // Read at call time: a change applies to the next kernel call, training step or trajectory level. (Whether the fast
 // paths run at all is per call: TrainConfig.trainer and TrajectoryOptions.fastPath.)
@@ -53,6 +54,11 @@ export interface FastLevers {
    * of its weights is left; 0 = never.
    */
   trajectorySparseSecondBelow: number;
+  /**
+   * The wasm backend's convolutions through oneDNN where its library is built (lib/fast/nativeConv.ts); off: XNNPACK's.
+   * The one lever that changes the numbers (another summation order): records name the convolutions that made them.
+   */
+  nativeConv: boolean;
 }
 
 function defaults(): FastLevers {
@@ -65,6 +71,7 @@ function defaults(): FastLevers {
     trajectorySparseFirstProduct: true,
     trajectoryFusedLayers: true,
     trajectorySparseSecondBelow: 0.45,
+    nativeConv: true,
   };
 }
 

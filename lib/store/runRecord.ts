@@ -78,7 +78,11 @@ export interface Provenance {
   queue?: { name: string; redis: string };
   /** The backend as lib/backend describes it (the webgpu adapter included); `name` is any string, since a record may
    *  come from a backend this version does not know. */
-  backend: Omit<BackendInfo, 'name'> & { name: string };
+  backend: Omit<BackendInfo, 'name' | 'nativeConv'> & {
+    name: string;
+    /** wasm: which convolutions computed the stage ('xnnpack', or the native ones: 'oneDNN 2.6.3 jit:avx2'); absent in records before them: XNNPACK's. */
+    convolutions?: string;
+  };
   versions: Versions;
   hostname: string;
   cpuModel: string;

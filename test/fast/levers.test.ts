@@ -33,8 +33,10 @@ describe('fast/levers: the one object of switches', () => {
       );
     assert.deepEqual(Array.from(filterGrad()), [9, 9, 9, 9]);
     levers.wasmKernelFixes.Conv2DBackpropFilter = false;
+    levers.nativeConv = false; // else the native convolutions, in front of the fix, compute it
     assert.throws(filterGrad, /Conv2DBackpropFilter.*not registered.*wasm/);
     levers.wasmKernelFixes.Conv2DBackpropFilter = true;
+    levers.nativeConv = true;
     assert.deepEqual(Array.from(filterGrad()), [9, 9, 9, 9]);
     tf.dispose([x, dy]);
   });

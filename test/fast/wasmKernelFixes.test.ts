@@ -127,9 +127,12 @@ describe('fast/wasmKernelFixes', function () {
     const info = await initBackend('wasm');
     assert.equal(info.name, 'wasm');
     fixes = info.kernelFixes;
+    // These tests are of XNNPACK's path; the native convolutions in front of it have their own (nativeConv.test.ts).
+    levers.nativeConv = false;
   });
 
   after(async () => {
+    levers.nativeConv = true;
     await tf.setBackend('wasm');
   });
 
