@@ -106,7 +106,12 @@ function sortedUnique(xs: number[]): number[] {
 
 /** "wasm (@tensorflow/tfjs-backend-wasm 4.22.0, 1 thread, SIMD)" */
 export function backendLabel(b: RunRecord['provenance']['backend']): string {
-  const extras = [`${b.threads} thread${b.threads === 1 ? '' : 's'}`, ...(b.simd ? ['SIMD'] : []), ...(b.gpu ? ['GPU'] : [])];
+  const extras = [
+    `${b.threads} thread${b.threads === 1 ? '' : 's'}`,
+    ...(b.simd ? ['SIMD'] : []),
+    ...(b.gpu ? ['GPU'] : []),
+    ...(b.convolutions ? [`convolutions: ${b.convolutions}`] : []),
+  ];
   return `${b.name} (${b.package} ${b.version}, ${extras.join(', ')})`;
 }
 
@@ -236,7 +241,15 @@ export function sourceLine(study: Study, runs: readonly StudyRun[] = study.runs)
   const datasets = [...new Map(runs.map((r) => [r.record.provenance.dataset.sha256, r.record.provenance.dataset])).values()].map(datasetShort);
   const initSeeds = new Set(runs.map((r) => r.row.initSeed)).size;
   const dataSeeds = new Set(runs.map((r) => r.row.dataSeed)).size;
-  const backends = [...new Set(runs.map((r) => `${r.record.provenance.backend.name} ${r.record.provenance.backend.version}`))];
+  const backends = [
+    ...new Set(
+      runs.map((r) => {
+        const b = r.record.provenance.backend;
+        // Native convolutions round differently from XNNPACK's: a figure says which made its runs.
+        return `${b.name} ${b.version}${b.convolutions && b.convolutions !== 'xnnpack' ? ` + ${b.convolutions.split(' ').slice(0, 2).join(' ')} convolutions` : ''}`;
+      }),
+    ),
+  ];
   const commits = [...new Set(runs.map((r) => commitLabel(r.record.provenance.commit, r.record.provenance.dirty).replace(' + uncommitted changes', '+')))];
   return `source: profile ${study.profile.name} | ${datasets.join('; ')} | n=${runs.length} runs (${initSeeds} init x ${dataSeeds} data seeds) | ${backends.join(', ')} | commit ${commits.join(', ')}`;
 }

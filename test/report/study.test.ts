@@ -63,6 +63,16 @@ describe('report/study and sections', () => {
     );
     assert.match(sourceLine(study), /MNIST.*; CIFAR-10, JPEG-derived copy \(sha256 b7949582…\)/);
     assert.equal(sourceLine(study, []), 'source: profile fake; no finished runs');
+    // Runs made with the native convolutions say so (they round differently from XNNPACK's).
+    const conv = study.runs.filter((r) => r.row.arch !== 'mlp').slice(0, 1);
+    conv[0] = {
+      ...conv[0],
+      record: {
+        ...conv[0].record,
+        provenance: { ...conv[0].record.provenance, backend: { ...conv[0].record.provenance.backend, convolutions: 'oneDNN 2.6.3 jit:avx2' } },
+      },
+    };
+    assert.match(sourceLine(study, conv), /\| wasm 4\.22\.0 \+ oneDNN 2\.6\.3 convolutions \|/);
   });
 
   it('commit and analysis labels', () => {
