@@ -6,7 +6,7 @@ import { strict as assert } from 'assert';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../lib/backend';
 import { levers } from '../../lib/fast/levers';
-import { activeConvolutions, nativeConvolutions, NATIVE_CONV_KERNELS, XNNPACK_CONVOLUTIONS } from '../../lib/fast/nativeConv';
+import { activeConvolutions, nativeConvCalls, nativeConvolutions, NATIVE_CONV_KERNELS, XNNPACK_CONVOLUTIONS } from '../../lib/fast/nativeConv';
 import { provenance } from '../../lib/experiments/provenance';
 import { useRecordedConvolutions } from '../../lib/experiments/reproduce';
 import type { RunRecord } from '../../lib/store/runRecord';
@@ -148,6 +148,20 @@ describe('fast/nativeConv', function () {
       const [native] = await valuesOn('wasm', work);
       const [ref] = await valuesOn('cpu', work);
       assert.ok(maxRelDiff(ref, native) < 2e-5, `batch ${batch}: ${maxRelDiff(ref, native)}`);
+    }
+  });
+
+  it("leaves a single output channel's filter gradient to the wasm kernel (oneDNN's slow case), and takes two", async () => {
+    for (const co of [1, 2]) {
+      const xv = randomArray(2 * 8 * 8 * 3, 21);
+      const fv = randomArray(3 * 3 * 3 * co, 22);
+      const work = () =>
+        tf.grads((f: tf.Tensor) => tf.conv2d(tf.tensor4d(xv, [2, 8, 8, 3]), f as tf.Tensor4D, 1, 'same').sum())([tf.tensor4d(fv, [3, 3, 3, co])]);
+      const before = nativeConvCalls.Conv2DBackpropFilter;
+      const [native] = await valuesOn('wasm', work);
+      assert.equal(nativeConvCalls.Conv2DBackpropFilter - before, co === 1 ? 0 : 1, `${co} output channel(s)`);
+      const [ref] = await valuesOn('cpu', work);
+      assert.ok(maxRelDiff(ref, native) < 2e-5, `${co} output channel(s): ${maxRelDiff(ref, native)}`);
     }
   });
 
