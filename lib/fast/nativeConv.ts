@@ -32,7 +32,6 @@ export const XNNPACK_CONVOLUTIONS: ConvolutionsName = 'xnnpack';
 
 const KIND = { forward: 0, inputGradient: 1, filterGradient: 2, forwardBias: 3, forwardBiasRelu: 4, forwardRelu: 5 } as const;
 type Kind = (typeof KIND)[keyof typeof KIND];
-const SHAPE_LEN = 15;
 
 type ConvFn = (kind: number, shape: Int32Array, a: Float32Array, b: Float32Array, bias: Float32Array | null, out: Float32Array) => number;
 interface Library {
@@ -89,19 +88,6 @@ export function activeConvolutions(): ConvolutionsName {
   return levers.nativeConv && l?.ok ? l.name : XNNPACK_CONVOLUTIONS;
 }
 
-interface WasmInternals {
-  dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined };
-  wasm: { asm?: { memory?: { buffer: ArrayBuffer } } };
-}
-
-function heapView(backend: BackendWasm, info: tf.TensorInfo): Float32Array {
-  const internals = backend as unknown as WasmInternals;
-  const memory = internals.wasm.asm?.memory;
-  const data = internals.dataIdMap.get(info.dataId);
-  if (!memory || !data) throw new Error("native convolutions: the wasm backend's memory is not reachable");
-  return new Float32Array(memory.buffer, data.memoryOffset, tf.util.sizeFromShape(info.shape));
-}
-
 type Pad = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
 type Rounding = 'floor' | 'round' | 'ceil' | undefined;
 
@@ -143,7 +129,6 @@ function convShape(xShape: number[], filterShape: number[], attrs: tf.NamedAttrM
     outHeight,
     outWidth,
   ]);
-  if (shape.length !== SHAPE_LEN) throw new Error('native convolutions: shape vector has the wrong length');
   return { shape, out: [batchSize, outHeight, outWidth, outChannels] };
 }
 
@@ -159,7 +144,8 @@ function call(
 ): tf.TensorInfo {
   const out = backend.makeOutput(outShape, 'float32');
   // Views after the output is allocated: allocating can grow the heap, which detaches older views.
-  const status = lib.conv(kind, shape, heapView(backend, a), heapView(backend, b), bias ? heapView(backend, bias) : null, heapView(backend, out));
+  const heap = (t: tf.TensorInfo) => backend.typedArrayFromHeap(t) as Float32Array;
+  const status = lib.conv(kind, shape, heap(a), heap(b), bias ? heap(bias) : null, heap(out));
   if (status !== 0) {
     backend.disposeData(out.dataId);
     throw new Error(`native convolution failed: ${lib.lastError()}`);
