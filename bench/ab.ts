@@ -105,6 +105,13 @@ export const LEVERS: Lever[] = [
     },
   },
   {
+    name: 'native-batch-norm',
+    summary: "the wasm backend's batch normalization in native code (off: tfjs's ops); needs npm run build:native",
+    set: (on) => {
+      levers.nativeBatchNorm = on;
+    },
+  },
+  {
     name: 'all-new-fixes',
     summary: 'every kernel and gradient fix of this round (tile, bn-grad, mean-grad, reduce, share, gather, maxpool-2x2)',
     set: (on) => {

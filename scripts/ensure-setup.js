@@ -2,7 +2,8 @@
 // First step of `npm start`, `npm test` and `npm run render`: do whatever set-up is missing, then get out of the way.
 //  1. node_modules: `npm ci` when absent or older than package-lock.json.
 //  2. Jupyter nbconvert + nbclient: Debian packages when running as root with apt-get, else a clear message.
-//  2b. The native convolution library (scripts/native-conv.js: oneDNN via Debian's libdnnl-dev), when missing or stale.
+//  2b. The native kernel library (scripts/native-conv.js: convolutions through oneDNN, Debian's libdnnl-dev; batch
+//      normalization), when missing or stale.
 //  3. The project-local tslab kernel spec (.jupyter/, put on JUPYTER_PATH by our commands only).
 //  4. With --chromium (npm test): Chromium for the rendering test, the same way as Jupyter; and redis-server for
 //     the queue tests (test/queue), which are skipped with a message where it cannot be installed; and Mesa's
@@ -103,7 +104,7 @@ function ensureVulkan() {
 function ensureNativeConv() {
   // Not fatal: without the library the wasm backend keeps XNNPACK's convolutions (README: Performance).
   const r = nativeConv.buildNativeConv({ isRoot, hasApt, say });
-  if (r.ok === false) say(`native convolutions not built: ${r.reason}; the wasm backend keeps XNNPACK's convolutions`);
+  if (r.ok === false) say(`native kernels not built: ${r.reason}; the wasm backend keeps its own convolutions and batch normalization`);
 }
 
 ensureNodeModules();

@@ -1,7 +1,8 @@
-// Building the native convolution library (lib/fast/native/dnnlConv.c against oneDNN) that the wasm backend uses for
-// its convolutions when it is present (lib/fast/nativeConv.ts). Plain JavaScript without dependencies: it runs from
-// scripts/ensure-setup.js before node_modules exists, and as `npm run build:native`.
-// Nothing here is fatal: without the library the wasm backend keeps XNNPACK's convolutions (slower, same science).
+// Building the native kernel library that the wasm backend uses when it is present: its convolutions through oneDNN
+// (lib/fast/native/dnnlConv.c, lib/fast/nativeConv.ts) and its batch normalization (lib/fast/native/batchNorm.c,
+// lib/fast/nativeBatchNorm.ts). Plain JavaScript without dependencies: it runs from scripts/ensure-setup.js before
+// node_modules exists, and as `npm run build:native`.
+// Nothing here is fatal: without the library the wasm backend keeps its own kernels (slower, same science).
 'use strict';
 const { spawnSync } = require('child_process');
 const { createHash } = require('crypto');
@@ -9,17 +10,22 @@ const fs = require('fs');
 const path = require('path');
 
 const root = path.resolve(__dirname, '..');
-const SOURCE_FILE = path.join(root, 'lib', 'fast', 'native', 'dnnlConv.c');
+const SOURCE_DIR = path.join(root, 'lib', 'fast', 'native');
+const SOURCE_FILES = ['dnnlConv.c', 'batchNorm.c'].map((f) => path.join(SOURCE_DIR, f));
 const BUILD_DIR = path.join(root, 'build', 'native');
 const LIBRARY_FILE = path.join(BUILD_DIR, 'libdensity-dnnl.so');
-/** Beside the library: the sha256 of the source it was built from (a stale library is never loaded). */
+/** Beside the library: the sha256 of the sources and flags it was built from (a stale library is never loaded). */
 const STAMP_FILE = `${LIBRARY_FILE}.source-sha256`;
 const HEADER = '/usr/include/dnnl.h';
 const APT_PACKAGE = 'libdnnl-dev';
-const COMPILER_FLAGS = ['-O2', '-Wall', '-shared', '-fPIC'];
+// No FMA contraction and no -ffast-math: the batch normalization's rounding must not depend on the machine.
+const COMPILER_FLAGS = ['-O3', '-ffp-contract=off', '-Wall', '-shared', '-fPIC'];
+const LIBRARIES = ['-ldnnl', '-lm'];
 
 function sourceHash() {
-  return createHash('sha256').update(fs.readFileSync(SOURCE_FILE)).digest('hex');
+  const h = createHash('sha256').update(JSON.stringify([COMPILER_FLAGS, LIBRARIES]));
+  for (const f of SOURCE_FILES) h.update(`\0${path.basename(f)}\0`).update(fs.readFileSync(f));
+  return h.digest('hex');
 }
 
 /** Whether a library built from the current source is present. */
@@ -34,7 +40,8 @@ function isBuilt() {
 /** Why the library is not usable now ('' when it is). */
 function whyNotBuilt() {
   if (!fs.existsSync(LIBRARY_FILE)) return `${path.relative(root, LIBRARY_FILE)} has not been built (npm run build:native)`;
-  if (!isBuilt()) return `${path.relative(root, LIBRARY_FILE)} was built from another version of ${path.relative(root, SOURCE_FILE)} (npm run build:native)`;
+  if (!isBuilt())
+    return `${path.relative(root, LIBRARY_FILE)} was built from other sources than ${path.relative(root, SOURCE_DIR)}/ now holds (npm run build:native)`;
   return '';
 }
 
@@ -53,7 +60,7 @@ function findCompiler() {
 function buildNativeConv(opts = {}) {
   const say = opts.say || ((m) => process.stderr.write(`[native] ${m}\n`));
   if (!opts.force && isBuilt()) return { ok: true, built: false };
-  if (process.platform !== 'linux') return { ok: false, reason: `the native convolutions are built on Linux only (this is ${process.platform})` };
+  if (process.platform !== 'linux') return { ok: false, reason: `the native kernels are built on Linux only (this is ${process.platform})` };
   if (!fs.existsSync(HEADER) && opts.isRoot && opts.hasApt) {
     say(`oneDNN headers (${HEADER}) not found: installing ${APT_PACKAGE}`);
     const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
@@ -69,12 +76,12 @@ function buildNativeConv(opts = {}) {
   if (!cc) return { ok: false, reason: 'no C compiler (cc, gcc or clang) found: apt-get install gcc' };
   fs.mkdirSync(BUILD_DIR, { recursive: true });
   const tmp = `${LIBRARY_FILE}.tmp-${process.pid}`;
-  const args = [...COMPILER_FLAGS, '-o', tmp, SOURCE_FILE, '-ldnnl'];
+  const args = [...COMPILER_FLAGS, '-o', tmp, ...SOURCE_FILES, ...LIBRARIES];
   say(`$ ${cc} ${args.map((a) => (path.isAbsolute(a) ? path.relative(root, a) : a)).join(' ')}`);
   const r = spawnSync(cc, args, { stdio: 'inherit', cwd: root });
   if (r.status !== 0) {
     fs.rmSync(tmp, { force: true });
-    return { ok: false, reason: `compiling ${path.relative(root, SOURCE_FILE)} failed (exit ${r.status})` };
+    return { ok: false, reason: `compiling ${path.relative(root, SOURCE_DIR)}/*.c failed (exit ${r.status})` };
   }
   // Library first, then its stamp: a crash between the two leaves a library that is rebuilt, never a stale one used.
   fs.renameSync(tmp, LIBRARY_FILE);
@@ -83,7 +90,7 @@ function buildNativeConv(opts = {}) {
   return { ok: true, built: true };
 }
 
-module.exports = { SOURCE_FILE, LIBRARY_FILE, STAMP_FILE, APT_PACKAGE, isBuilt, whyNotBuilt, buildNativeConv };
+module.exports = { SOURCE_FILES, LIBRARY_FILE, STAMP_FILE, APT_PACKAGE, isBuilt, whyNotBuilt, buildNativeConv };
 
 if (require.main === module) {
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
@@ -91,7 +98,7 @@ if (require.main === module) {
   if (r.ok) {
     process.stderr.write(`[native] ${path.relative(root, LIBRARY_FILE)} ${r.built ? 'built' : 'is up to date'}\n`);
   } else {
-    process.stderr.write(`[native] not built: ${r.reason}; the wasm backend keeps XNNPACK's convolutions\n`);
+    process.stderr.write(`[native] not built: ${r.reason}; the wasm backend keeps its own convolutions and batch normalization\n`);
     process.exit(process.argv.includes('--optional') ? 0 : 1);
   }
 }

@@ -8,6 +8,7 @@ import { registerWasmKernelFixes } from '../fast/wasmKernelFixes';
 import { registerWasmGradientFixes } from '../fast/wasmGradientFixes';
 import { registerWasmSimdKernels } from '../fast/wasmSimd';
 import { nativeConvolutions, registerNativeConvKernels } from '../fast/nativeConv';
+import { nativeBatchNorm, registerNativeBatchNorm } from '../fast/nativeBatchNorm';
 import { registerWebgpu, describeAdapter, WEBGPU_BACKEND_PACKAGE, type WebgpuAdapter } from './webgpu';
 import { registerWebgpuKernelFixes } from './webgpu-kernels';
 
@@ -32,6 +33,8 @@ export interface BackendInfo {
    * not (lib/fast/nativeConv.ts). Which ones a stage used is lib/fast's activeConvolutions(), recorded in provenance.
    */
   nativeConv?: { name: string } | { name: null; reason: string };
+  /** wasm only: the native batch normalization ('native'), or null with why not (lib/fast/nativeBatchNorm.ts). */
+  nativeBatchNorm?: { name: string } | { name: null; reason: string };
 }
 
 let current: BackendInfo | null = null;
@@ -68,6 +71,7 @@ async function tryWasm(): Promise<BackendInfo | null> {
     const kernelFixes = [...registerWasmKernelFixes(), ...registerWasmGradientFixes().map((n) => `${n} gradient`)];
     registerWasmSimdKernels(); // an addition (a sparse product for the MLP's first layer), not a fix
     registerNativeConvKernels(); // where the library is built: convolutions through oneDNN, XNNPACK's as the fallback
+    registerNativeBatchNorm(); // and batch normalization, tfjs's ops as the fallback
     const simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
     return {
       name: 'wasm',
@@ -78,6 +82,7 @@ async function tryWasm(): Promise<BackendInfo | null> {
       simd,
       kernelFixes,
       nativeConv: nativeConvolutions(),
+      nativeBatchNorm: nativeBatchNorm(),
     };
   } catch (err) {
     process.stderr.write(`[density] wasm backend unavailable: ${(err as Error).message}\n`);
@@ -183,8 +188,9 @@ export async function initBackend(prefer?: BackendName): Promise<BackendInfo> {
           ? `, convolutions: ${nc.name}`
           : `, convolutions: XNNPACK (native ones not available: ${(nc as { reason: string }).reason})`
         : '';
+      const bn = info.nativeBatchNorm?.name ? ', batch normalization: native' : '';
       process.stderr.write(
-        `[density] tfjs backend: ${info.name} (${info.package} ${info.version}${info.gpu ? ', GPU' : ''}${on}${info.kernelFixes.length ? `, kernel fixes: ${info.kernelFixes.join(', ')}` : ''}${conv}${passed})\n`,
+        `[density] tfjs backend: ${info.name} (${info.package} ${info.version}${info.gpu ? ', GPU' : ''}${on}${info.kernelFixes.length ? `, kernel fixes: ${info.kernelFixes.join(', ')}` : ''}${conv}${bn}${passed})\n`,
       );
     }
     return info;

@@ -12,6 +12,7 @@ import { executeRun } from './run';
 import { backendInfo, initBackend } from '../backend';
 import { levers } from '../fast/levers';
 import { activeConvolutions, nativeConvolutions, XNNPACK_CONVOLUTIONS } from '../fast/nativeConv';
+import { activeBatchNorm, nativeBatchNorm, TFJS_BATCH_NORM } from '../fast/nativeBatchNorm';
 
 /**
  * Switch levers.nativeConv to the convolutions the record was made with (records before them name none: XNNPACK's).
@@ -33,6 +34,27 @@ export function useRecordedConvolutions(recorded: RunRecord): boolean {
     throw new Error(
       `run ${recorded.hash} was computed with the convolutions '${wanted}', and this machine has ` +
         `${here.name !== null ? `'${here.name}'` : `none (${(here as { reason: string }).reason})`}: its numbers cannot be reproduced bit for bit here`,
+    );
+  }
+  return before;
+}
+
+/**
+ * Switch levers.nativeBatchNorm to the batch normalization the record was made with (records before it name none:
+ * tfjs's). Returns the setting to restore; throws when the record's native batch normalization is not available here.
+ */
+export function useRecordedBatchNorm(recorded: RunRecord): boolean {
+  const before = levers.nativeBatchNorm;
+  const backend = recorded.provenance?.backend;
+  if (!backend || backend.name !== 'wasm' || backendInfo().name !== 'wasm') return before;
+  const wanted = backend.batchNorm ?? TFJS_BATCH_NORM;
+  levers.nativeBatchNorm = wanted !== TFJS_BATCH_NORM;
+  if (activeBatchNorm() !== wanted) {
+    levers.nativeBatchNorm = before;
+    const here = nativeBatchNorm();
+    throw new Error(
+      `run ${recorded.hash} was computed with the batch normalization '${wanted}', and this machine has ` +
+        `${here.name !== null ? `'${here.name}'` : `only tfjs's (${(here as { reason: string }).reason})`}: its numbers cannot be reproduced bit for bit here`,
     );
   }
   return before;
@@ -101,13 +123,21 @@ export async function reproduceRun(hash: string, opts: { keep?: boolean } = {}):
   const read = readJson<RunRecord>(file);
   if (read.ok === false) throw new Error(`cannot reproduce run ${hash}: ${file} is ${read.reason}${read.error ? ` (${read.error})` : ''}`);
   const recorded = read.value;
+  const started = Date.now();
+  await initBackend();
+  // The record's own kernels (or a refusal) before anything is written.
+  const leverBefore = useRecordedConvolutions(recorded);
+  let bnBefore: boolean;
+  try {
+    bnBefore = useRecordedBatchNorm(recorded);
+  } catch (err) {
+    levers.nativeConv = leverBefore;
+    throw err;
+  }
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), `density-reproduce-${hash}-`));
   const saved = process.env.DENSITY_OUTPUTS;
-  const started = Date.now();
   // lib/paths reads DENSITY_OUTPUTS at every call, so the run and its split land in the scratch folder.
   process.env.DENSITY_OUTPUTS = scratch;
-  await initBackend();
-  const leverBefore = useRecordedConvolutions(recorded);
   try {
     const outcome = await executeRun(recorded.descriptor, { analysis: recorded.analysis, purpose: `reproduce ${hash}` });
     if (outcome.kind === 'failed') throw new Error(`reproducing run ${hash} failed in its ${outcome.stage} stage: ${outcome.error.message}`);
@@ -123,6 +153,7 @@ export async function reproduceRun(hash: string, opts: { keep?: boolean } = {}):
     };
   } finally {
     levers.nativeConv = leverBefore;
+    levers.nativeBatchNorm = bnBefore;
     if (saved === undefined) delete process.env.DENSITY_OUTPUTS;
     else process.env.DENSITY_OUTPUTS = saved;
     if (!opts.keep) fs.rmSync(scratch, { recursive: true, force: true });

@@ -9,6 +9,7 @@
 import { fork, type ChildProcess } from 'child_process';
 import { initBackend } from '../backend';
 import { activeConvolutions } from '../fast/nativeConv';
+import { activeBatchNorm } from '../fast/nativeBatchNorm';
 import { loadDataset } from '../data';
 import { projectRoot, runDir } from '../paths';
 import type { AnalysisSettings, Descriptor } from '../store/descriptor';
@@ -239,7 +240,7 @@ export async function workerLoop(analysis: AnalysisSettings, send: (m: FromWorke
     queue.push({ type: 'stop' });
     wake?.();
   });
-  const conv = b.name === 'wasm' ? `, convolutions: ${activeConvolutions()}` : '';
+  const conv = b.name === 'wasm' ? `, convolutions: ${activeConvolutions()}, batch normalization: ${activeBatchNorm()}` : '';
   send({ type: 'ready', backend: `${b.name} (${b.package} ${b.version}${conv})` });
   for (;;) {
     while (queue.length === 0) await new Promise<void>((resolve) => (wake = resolve));

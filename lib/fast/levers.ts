@@ -1,7 +1,7 @@
 // The speed machinery's switches, in one object. Every lever is on by default and every setting computes the same
 // numbers bit for bit (the tests say so for each), except `trajectoryFusedLayers` off, which adds the bias after
-// the product instead of inside it and so rounds differently, and `nativeConv`, whose convolutions round differently
-// from XNNPACK's (within float tolerance; records say which made them). The project's code never changes them (but reproducing a record sets `nativeConv` to what the record used): they exist so
+// the product instead of inside it and so rounds differently, and `nativeConv` and `nativeBatchNorm`, whose native
+// kernels round differently from the wasm backend's (within float tolerance; records say which made them). The project's code never changes them (but reproducing a record sets `nativeConv` and `nativeBatchNorm` to what the record used): they exist so
 // bench/ab.ts can measure each lever side by side in one process, and so tests can compare both sides.
 // Read at call time: a change applies to the next kernel call, training step or trajectory level. (Whether the fast
 // paths run at all is per call: TrainConfig.trainer and TrajectoryOptions.fastPath.)
@@ -56,9 +56,15 @@ export interface FastLevers {
   trajectorySparseSecondBelow: number;
   /**
    * The wasm backend's convolutions through oneDNN where its library is built (lib/fast/nativeConv.ts); off: XNNPACK's.
-   * The one lever that changes the numbers (another summation order): records name the convolutions that made them.
+   * Changes the numbers (another summation order): records name the convolutions that made them.
    */
   nativeConv: boolean;
+  /**
+   * The wasm backend's batch normalization (a training layer's forward and gradient, and FusedBatchNorm) in native
+   * code where the library is built (lib/fast/nativeBatchNorm.ts); off: tfjs's ops. Changes the numbers like
+   * nativeConv: records name the batch normalization that made them.
+   */
+  nativeBatchNorm: boolean;
 }
 
 function defaults(): FastLevers {
@@ -72,6 +78,7 @@ function defaults(): FastLevers {
     trajectoryFusedLayers: true,
     trajectorySparseSecondBelow: 0.45,
     nativeConv: true,
+    nativeBatchNorm: true,
   };
 }
 

@@ -9,19 +9,10 @@
 // made it (Provenance.backend.convolutions); `npm run reproduce` uses the same ones again. oneDNN picks its kernels
 // by instruction set, and so its rounding: it is capped at AVX2 (DNNL_MAX_CPU_ISA, unless set already) so that every
 // x86-64 machine with AVX2 computes the same bits, and run on one thread (OMP_NUM_THREADS) like the wasm backend.
-import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { projectRoot } from '../paths';
 import { levers } from './levers';
-
-interface NativeConvSetup {
-  LIBRARY_FILE: string;
-  whyNotBuilt(): string;
-}
-// Plain JS shared with scripts/ensure-setup.js, which builds the library before node_modules exists.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const setup = require(path.join(projectRoot, 'scripts', 'native-conv.js')) as NativeConvSetup;
+import { nativeLibrary } from './nativeLibrary';
 
 /** The kernels taken over where the library loads. */
 export const NATIVE_CONV_KERNELS = ['Conv2D', 'FusedConv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter'] as const;
@@ -46,16 +37,11 @@ let loaded: { ok: true; lib: Library; name: ConvolutionsName } | { ok: false; re
 // A shape every oneDNN build can run: used to ask which implementation (instruction set) it picked.
 const PROBE_SHAPE = Int32Array.from([1, 8, 8, 8, 3, 3, 8, 1, 1, 1, 1, 1, 1, 8, 8]);
 
-function load(): typeof loaded {
-  const why = setup.whyNotBuilt();
-  if (why) return { ok: false, reason: why };
-  // Both are read by oneDNN and its OpenMP runtime on first use, which is after this.
-  if (process.env.DNNL_MAX_CPU_ISA === undefined) process.env.DNNL_MAX_CPU_ISA = 'AVX2';
-  process.env.OMP_NUM_THREADS = '1';
+function load(): NonNullable<typeof loaded> {
+  const native = nativeLibrary();
+  if (native.ok === false) return native;
   try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports -- a dependency with native prebuilds: loaded only here
-    const koffi = require('koffi') as typeof import('koffi');
-    const so = koffi.load(setup.LIBRARY_FILE);
+    const so = native.so;
     const lib: Library = {
       conv: so.func('int density_dnnl_conv(int kind, const int *shape, const float *a, const float *b, const float *bias, float *out)') as ConvFn,
       impl: so.func('const char *density_dnnl_impl(int kind, const int *shape)') as Library['impl'],
@@ -67,7 +53,7 @@ function load(): typeof loaded {
     const version = `${Math.floor(v / 10000)}.${Math.floor(v / 100) % 100}.${v % 100}`;
     return { ok: true, lib, name: `oneDNN ${version} ${impl}` };
   } catch (err) {
-    return { ok: false, reason: `loading ${path.relative(projectRoot, setup.LIBRARY_FILE)} failed: ${(err as Error).message}` };
+    return { ok: false, reason: `the native library has no working convolutions: ${(err as Error).message}` };
   }
 }
 

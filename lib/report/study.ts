@@ -111,6 +111,7 @@ export function backendLabel(b: RunRecord['provenance']['backend']): string {
     ...(b.simd ? ['SIMD'] : []),
     ...(b.gpu ? ['GPU'] : []),
     ...(b.convolutions ? [`convolutions: ${b.convolutions}`] : []),
+    ...(b.batchNorm ? [`batch normalization: ${b.batchNorm}`] : []),
   ];
   return `${b.name} (${b.package} ${b.version}, ${extras.join(', ')})`;
 }
@@ -245,8 +246,9 @@ export function sourceLine(study: Study, runs: readonly StudyRun[] = study.runs)
     ...new Set(
       runs.map((r) => {
         const b = r.record.provenance.backend;
-        // Native convolutions round differently from XNNPACK's: a figure says which made its runs.
-        return `${b.name} ${b.version}${b.convolutions && b.convolutions !== 'xnnpack' ? ` + ${b.convolutions.split(' ').slice(0, 2).join(' ')} convolutions` : ''}`;
+        // Native kernels round differently from the wasm backend's: a figure says which made its runs.
+        const conv = b.convolutions && b.convolutions !== 'xnnpack' ? ` + ${b.convolutions.split(' ').slice(0, 2).join(' ')} convolutions` : '';
+        return `${b.name} ${b.version}${conv}${b.batchNorm === 'native' ? ' + native batch norm' : ''}`;
       }),
     ),
   ];

@@ -78,10 +78,12 @@ export interface Provenance {
   queue?: { name: string; redis: string };
   /** The backend as lib/backend describes it (the webgpu adapter included); `name` is any string, since a record may
    *  come from a backend this version does not know. */
-  backend: Omit<BackendInfo, 'name' | 'nativeConv'> & {
+  backend: Omit<BackendInfo, 'name' | 'nativeConv' | 'nativeBatchNorm'> & {
     name: string;
     /** wasm: which convolutions computed the stage ('xnnpack', or the native ones: 'oneDNN 2.6.3 jit:avx2'); absent in records before them: XNNPACK's. */
     convolutions?: string;
+    /** wasm: which batch normalization computed the stage ('tfjs': tfjs's ops; 'native'); absent in records before it: tfjs's. */
+    batchNorm?: string;
   };
   versions: Versions;
   hostname: string;
