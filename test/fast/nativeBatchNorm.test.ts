@@ -10,7 +10,7 @@ import { activeBatchNorm, batchNormTraining, nativeBatchNorm, nativeBatchNormCal
 import { provenance } from '../../lib/experiments/provenance';
 import { useRecordedBatchNorm } from '../../lib/experiments/reproduce';
 import type { RunRecord } from '../../lib/store/runRecord';
-import { randomArray, valuesOn } from '../backend/helpers';
+import { maxRelDiff, randomArray, sameBits, valuesOn } from '../backend/helpers';
 
 const EPS = 1e-5;
 
@@ -35,22 +35,6 @@ function reference(x: Float32Array, c: number, scale: Float32Array, offset: Floa
     return scale[k] * inv[k] * (dy[i] - dOffset[k] / rows - (xhat[i] * dScale[k]) / rows);
   });
   return { y, mean, variance, dx, dScale, dOffset };
-}
-
-function maxRelDiff(ref: ArrayLike<number>, got: ArrayLike<number>): number {
-  assert.equal(ref.length, got.length);
-  let m = 0,
-    d = 0;
-  for (let i = 0; i < ref.length; i++) {
-    m = Math.max(m, Math.abs(ref[i]));
-    d = Math.max(d, Math.abs(ref[i] - got[i]));
-  }
-  assert.ok(m > 0, 'reference is all zeros: the comparison would prove nothing');
-  return d / m;
-}
-
-function sameBits(a: Float32Array, b: Float32Array): boolean {
-  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
 }
 
 // [x shape]: NHWC activations (ResNet-like channel counts, one channel as ResNet 0.1x) and a rank-2 batch.

@@ -10,7 +10,7 @@ import { activeConvolutions, nativeConvCalls, nativeConvolutions, NATIVE_CONV_KE
 import { provenance } from '../../lib/experiments/provenance';
 import { useRecordedConvolutions } from '../../lib/experiments/reproduce';
 import type { RunRecord } from '../../lib/store/runRecord';
-import { randomArray, valuesOn } from '../backend/helpers';
+import { maxRelDiff, randomArray, sameBits, valuesOn } from '../backend/helpers';
 
 type Pad = 'same' | 'valid' | number;
 // [x shape], [kh, kw, co], stride, pad
@@ -24,22 +24,6 @@ const CASES: [number[], number[], number | [number, number], Pad][] = [
   [[4, 32, 32, 3], [3, 3, 6], 1, 'same'], // Conv-2 0.1x's first conv
   [[2, 16, 16, 16], [3, 3, 16], 1, 'same'], // a ResNet 1x block conv
 ];
-
-function maxRelDiff(a: Float32Array, b: Float32Array): number {
-  assert.equal(a.length, b.length);
-  let m = 0,
-    d = 0;
-  for (let i = 0; i < a.length; i++) {
-    m = Math.max(m, Math.abs(a[i]));
-    d = Math.max(d, Math.abs(a[i] - b[i]));
-  }
-  assert.ok(m > 0, 'reference is all zeros: the comparison would prove nothing');
-  return d / m;
-}
-
-function sameBits(a: Float32Array, b: Float32Array): boolean {
-  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
-}
 
 function convWork(xShape: number[], k: number[], stride: number | [number, number], pad: Pad, seed: number): () => tf.Tensor[] {
   const [kh, kw, co] = k;

@@ -13,6 +13,21 @@
 // Scratch for per-channel accumulators; NULL when out of memory.
 static double *scratch(int channels, int per) { return (double *)calloc((size_t)channels * per, sizeof(double)); }
 
+// Channel c's factor a = scale / sqrt(var + eps) (f = 1 / sqrt(var + eps)) and shift b = offset; NULL: 1 and 0.
+static void set_affine(int c, double f, const float *scale, const float *offset, float *a, float *b) {
+  a[c] = (float)(scale ? scale[c] * f : f);
+  b[c] = offset ? offset[c] : 0.0f;
+}
+
+// y = (x - mean) * a + b, per channel.
+static void apply_affine(int rows, int channels, const float *x, const float *mean, const float *a, const float *b, float *y) {
+  for (int r = 0; r < rows; r++) {
+    const float *xr = x + (size_t)r * channels;
+    float *yr = y + (size_t)r * channels;
+    for (int c = 0; c < channels; c++) yr[c] = (xr[c] - mean[c]) * a[c] + b[c];
+  }
+}
+
 // y = (x - mean) * (scale / sqrt(var + eps)) + offset with the batch's mean and (biased) variance, which are written
 // to mean and variance. scale and offset may be NULL (1 and 0). Returns 0, or -1 when out of memory.
 int density_bn_forward(int rows, int channels, const float *x, const float *scale, const float *offset, float epsilon, float *y,
@@ -41,15 +56,9 @@ int density_bn_forward(int rows, int channels, const float *x, const float *scal
     double v = s[c] / rows;
     mean[c] = (float)m[c];
     variance[c] = (float)v;
-    double f = 1.0 / sqrt(v + epsilon);
-    a[c] = (float)(scale ? scale[c] * f : f);
-    b[c] = offset ? offset[c] : 0.0f;
+    set_affine(c, 1.0 / sqrt(v + epsilon), scale, offset, a, b);
   }
-  for (int r = 0; r < rows; r++) {
-    const float *xr = x + (size_t)r * channels;
-    float *yr = y + (size_t)r * channels;
-    for (int c = 0; c < channels; c++) yr[c] = (xr[c] - mean[c]) * a[c] + b[c];
-  }
+  apply_affine(rows, channels, x, mean, a, b, y);
   free(acc);
   return 0;
 }
@@ -104,16 +113,8 @@ int density_bn_inference(int rows, int channels, const float *x, const float *me
   float *coef = (float *)malloc((size_t)channels * 2 * sizeof(float));
   if (!coef) return -1;
   float *a = coef, *b = coef + channels;
-  for (int c = 0; c < channels; c++) {
-    double f = 1.0 / sqrt((double)variance[c] + epsilon);
-    a[c] = (float)(scale ? scale[c] * f : f);
-    b[c] = offset ? offset[c] : 0.0f;
-  }
-  for (int r = 0; r < rows; r++) {
-    const float *xr = x + (size_t)r * channels;
-    float *yr = y + (size_t)r * channels;
-    for (int c = 0; c < channels; c++) yr[c] = (xr[c] - mean[c]) * a[c] + b[c];
-  }
+  for (int c = 0; c < channels; c++) set_affine(c, 1.0 / sqrt((double)variance[c] + epsilon), scale, offset, a, b);
+  apply_affine(rows, channels, x, mean, a, b, y);
   free(coef);
   return 0;
 }
