@@ -5,8 +5,7 @@ import { execFileSync } from 'child_process';
 import * as os from 'os';
 import * as tf from '@tensorflow/tfjs';
 import { BACKEND_NAMES, initBackend, type BackendInfo, type BackendName } from '../lib/backend';
-import { activeConvolutions } from '../lib/fast/nativeConv';
-import { activeBatchNorm } from '../lib/fast/nativeBatchNorm';
+import { describeNativeKernels, nativeKernelsInUse } from '../lib/fast/nativeKernels';
 import { runCli, UsageError, type CommandSpec } from '../lib/cli/args';
 import { CASES, selectCases, type BenchCase, type Unit } from './cases';
 import { hasPeer, runPeer, speedRatio, type PeerLine } from './peer';
@@ -92,7 +91,7 @@ function header(info: BackendInfo) {
     simd: info.simd,
     threads: info.threads,
     kernelFixes: info.kernelFixes,
-    ...(info.name === 'wasm' ? { convolutions: activeConvolutions(), batchNorm: activeBatchNorm() } : {}),
+    ...(info.name === 'wasm' ? { nativeKernels: nativeKernelsInUse() } : {}),
     ...(info.adapter ? { adapter: info.adapter } : {}),
     cpu: cpus[0]?.model ?? 'unknown',
     cores: cpus.length,
@@ -149,7 +148,7 @@ runCli(cmd, async ({ values }) => {
     process.stdout.write(
       `# density bench${h.commit ? ` at ${h.commit}` : ''}, ${h.date}\n` +
         `# backend ${h.backend} (${h.backendPackage}${h.simd ? ', SIMD' : ''}${h.threads ? `, ${h.threads} thread${h.threads > 1 ? 's' : ''}` : ''}` +
-        `${h.kernelFixes.length ? `; kernel fixes: ${h.kernelFixes.join(', ')}` : ''}${h.convolutions ? `; convolutions: ${h.convolutions}` : ''}${h.batchNorm ? `; batch normalization: ${h.batchNorm}` : ''})\n` +
+        `${h.kernelFixes.length ? `; kernel fixes: ${h.kernelFixes.join(', ')}` : ''}${h.nativeKernels ? `; ${describeNativeKernels('; ')}` : ''})\n` +
         (h.adapter
           ? `# adapter ${h.adapter.vendor} ${h.adapter.device} (${h.adapter.architecture || 'architecture not reported'}; driver ${h.adapter.driver})${h.adapter.software ? ', SOFTWARE: figures say nothing about a GPU' : ''}\n`
           : '') +

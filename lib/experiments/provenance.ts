@@ -2,8 +2,7 @@
 import { execFileSync } from 'child_process';
 import * as os from 'os';
 import { backendInfo, type WebgpuAdapter } from '../backend';
-import { activeConvolutions } from '../fast/nativeConv';
-import { activeBatchNorm } from '../fast/nativeBatchNorm';
+import { nativeKernelsInUse } from '../fast/nativeKernels';
 import { packageVersion } from '../packages';
 import { projectRoot } from '../paths';
 import type { Provenance, Versions } from '../store/runRecord';
@@ -62,7 +61,7 @@ export function provenance(): Provenance {
     threads: b.threads,
     simd: b.simd,
     kernelFixes: [...b.kernelFixes],
-    ...(b.name === 'wasm' ? { convolutions: activeConvolutions(), batchNorm: activeBatchNorm() } : {}),
+    ...(b.name === 'wasm' ? nativeKernelsInUse() : {}),
     ...(b.adapter ? { adapter: { ...b.adapter } } : {}),
   };
   return {

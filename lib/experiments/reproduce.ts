@@ -11,53 +11,32 @@ import { RUN_FILE, runFile, type RunRecord } from '../store/runRecord';
 import { executeRun } from './run';
 import { backendInfo, initBackend } from '../backend';
 import { levers } from '../fast/levers';
-import { activeConvolutions, nativeConvolutions, XNNPACK_CONVOLUTIONS } from '../fast/nativeConv';
-import { activeBatchNorm, nativeBatchNorm, TFJS_BATCH_NORM } from '../fast/nativeBatchNorm';
+import { NATIVE_KERNEL_FAMILIES, useRecordedFamily } from '../fast/nativeKernels';
 
 /**
- * Switch levers.nativeConv to the convolutions the record was made with (records before them name none: XNNPACK's).
- * Returns the setting to restore; throws, naming both, when the record's native convolutions are not the ones here.
+ * Switch every native kernel family's lever (lib/fast/nativeKernels.ts) to the kernels the record names (records from
+ * before a family name none: the wasm backend's own). Returns a function restoring the levers; throws, restoring them,
+ * when this machine lacks the recorded kernels.
  */
-export function useRecordedConvolutions(recorded: RunRecord): boolean {
-  const before = levers.nativeConv;
+export function useRecordedKernels(recorded: RunRecord): () => void {
+  const restores: (() => void)[] = [];
+  const restore = () =>
+    restores
+      .splice(0)
+      .reverse()
+      .forEach((r) => r());
   const backend = recorded.provenance?.backend;
-  if (!backend || backend.name !== 'wasm' || backendInfo().name !== 'wasm') return before;
-  const wanted = backend.convolutions ?? XNNPACK_CONVOLUTIONS;
-  if (wanted === XNNPACK_CONVOLUTIONS) {
-    levers.nativeConv = false;
-    return before;
+  if (!backend || backend.name !== 'wasm' || backendInfo().name !== 'wasm') return restore;
+  try {
+    for (const family of Object.values(NATIVE_KERNEL_FAMILIES)) {
+      const before = useRecordedFamily(family, backend[family.field], recorded.hash);
+      restores.push(() => (levers[family.lever] = before));
+    }
+  } catch (err) {
+    restore();
+    throw err;
   }
-  levers.nativeConv = true;
-  const here = nativeConvolutions();
-  if (activeConvolutions() !== wanted) {
-    levers.nativeConv = before;
-    throw new Error(
-      `run ${recorded.hash} was computed with the convolutions '${wanted}', and this machine has ` +
-        `${here.name !== null ? `'${here.name}'` : `none (${(here as { reason: string }).reason})`}: its numbers cannot be reproduced bit for bit here`,
-    );
-  }
-  return before;
-}
-
-/**
- * Switch levers.nativeBatchNorm to the batch normalization the record was made with (records before it name none:
- * tfjs's). Returns the setting to restore; throws when the record's native batch normalization is not available here.
- */
-export function useRecordedBatchNorm(recorded: RunRecord): boolean {
-  const before = levers.nativeBatchNorm;
-  const backend = recorded.provenance?.backend;
-  if (!backend || backend.name !== 'wasm' || backendInfo().name !== 'wasm') return before;
-  const wanted = backend.batchNorm ?? TFJS_BATCH_NORM;
-  levers.nativeBatchNorm = wanted !== TFJS_BATCH_NORM;
-  if (activeBatchNorm() !== wanted) {
-    levers.nativeBatchNorm = before;
-    const here = nativeBatchNorm();
-    throw new Error(
-      `run ${recorded.hash} was computed with the batch normalization '${wanted}', and this machine has ` +
-        `${here.name !== null ? `'${here.name}'` : `only tfjs's (${(here as { reason: string }).reason})`}: its numbers cannot be reproduced bit for bit here`,
-    );
-  }
-  return before;
+  return restore;
 }
 
 /** The fields of run.json that the code computes (not when, where or by which commit it ran). */
@@ -126,14 +105,7 @@ export async function reproduceRun(hash: string, opts: { keep?: boolean } = {}):
   const started = Date.now();
   await initBackend();
   // The record's own kernels (or a refusal) before anything is written.
-  const leverBefore = useRecordedConvolutions(recorded);
-  let bnBefore: boolean;
-  try {
-    bnBefore = useRecordedBatchNorm(recorded);
-  } catch (err) {
-    levers.nativeConv = leverBefore;
-    throw err;
-  }
+  const restoreLevers = useRecordedKernels(recorded);
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), `density-reproduce-${hash}-`));
   const saved = process.env.DENSITY_OUTPUTS;
   // lib/paths reads DENSITY_OUTPUTS at every call, so the run and its split land in the scratch folder.
@@ -152,8 +124,7 @@ export async function reproduceRun(hash: string, opts: { keep?: boolean } = {}):
       wallSeconds: (Date.now() - started) / 1000,
     };
   } finally {
-    levers.nativeConv = leverBefore;
-    levers.nativeBatchNorm = bnBefore;
+    restoreLevers();
     if (saved === undefined) delete process.env.DENSITY_OUTPUTS;
     else process.env.DENSITY_OUTPUTS = saved;
     if (!opts.keep) fs.rmSync(scratch, { recursive: true, force: true });

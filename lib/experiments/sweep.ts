@@ -8,8 +8,7 @@
 //    process can keep a progress line live, react to a second Ctrl-C at once, and run jobs in parallel.
 import { fork, type ChildProcess } from 'child_process';
 import { initBackend } from '../backend';
-import { activeConvolutions } from '../fast/nativeConv';
-import { activeBatchNorm } from '../fast/nativeBatchNorm';
+import { describeNativeKernels } from '../fast/nativeKernels';
 import { loadDataset } from '../data';
 import { projectRoot, runDir } from '../paths';
 import type { AnalysisSettings, Descriptor } from '../store/descriptor';
@@ -240,7 +239,7 @@ export async function workerLoop(analysis: AnalysisSettings, send: (m: FromWorke
     queue.push({ type: 'stop' });
     wake?.();
   });
-  const conv = b.name === 'wasm' ? `, convolutions: ${activeConvolutions()}, batch normalization: ${activeBatchNorm()}` : '';
+  const conv = b.name === 'wasm' ? `, ${describeNativeKernels()}` : '';
   send({ type: 'ready', backend: `${b.name} (${b.package} ${b.version}${conv})` });
   for (;;) {
     while (queue.length === 0) await new Promise<void>((resolve) => (wake = resolve));

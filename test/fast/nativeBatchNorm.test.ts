@@ -8,7 +8,8 @@ import { initBackend } from '../../lib/backend';
 import { levers } from '../../lib/fast/levers';
 import { activeBatchNorm, batchNormTraining, nativeBatchNorm, nativeBatchNormCalls, NATIVE_BATCH_NORM, TFJS_BATCH_NORM } from '../../lib/fast/nativeBatchNorm';
 import { provenance } from '../../lib/experiments/provenance';
-import { useRecordedBatchNorm } from '../../lib/experiments/reproduce';
+import { useRecordedKernels } from '../../lib/experiments/reproduce';
+import { NATIVE_KERNEL_FAMILIES, useRecordedFamily } from '../../lib/fast/nativeKernels';
 import type { RunRecord } from '../../lib/store/runRecord';
 import { maxRelDiff, randomArray, sameBits, valuesOn } from '../backend/helpers';
 
@@ -212,17 +213,24 @@ describe('fast/nativeBatchNorm', function () {
   });
 
   it('reproduces a record with the batch normalization it names, and refuses one this machine lacks', () => {
-    const record = (batchNorm?: string) =>
-      ({ hash: 'abc', provenance: { backend: { name: 'wasm', ...(batchNorm ? { batchNorm } : {}) } } }) as unknown as RunRecord;
+    const use = (recorded?: string) => useRecordedFamily(NATIVE_KERNEL_FAMILIES.batchNorm, recorded, 'abc');
     // Records from before the native batch normalization name none: tfjs's.
-    assert.equal(useRecordedBatchNorm(record()), true, 'returns the setting to restore');
+    assert.equal(use(), true, 'returns the setting to restore');
     assert.equal(levers.nativeBatchNorm, false);
-    assert.equal(useRecordedBatchNorm(record(NATIVE_BATCH_NORM)), false);
+    assert.equal(use(NATIVE_BATCH_NORM), false);
     assert.equal(levers.nativeBatchNorm, true);
-    assert.throws(
-      () => useRecordedBatchNorm(record('native-v9')),
-      /run abc was computed with the batch normalization 'native-v9', and this machine has 'native'/,
-    );
+    assert.throws(() => use('native-v9'), /run abc was computed with the batch normalization 'native-v9', and this machine has 'native'/);
     assert.equal(levers.nativeBatchNorm, true, 'a refused record leaves the lever as it was');
+  });
+
+  it('reproducing switches every family to what the record names, and restores them (also after a refusal)', () => {
+    const record = (backend: Record<string, string>) => ({ hash: 'abc', provenance: { backend: { name: 'wasm', ...backend } } }) as unknown as RunRecord;
+    const restore = useRecordedKernels(record({ convolutions: 'xnnpack' })); // an older record: no batchNorm field
+    assert.deepEqual([levers.nativeConv, levers.nativeBatchNorm], [false, false]);
+    restore();
+    assert.deepEqual([levers.nativeConv, levers.nativeBatchNorm], [true, true]);
+    // The convolutions are switched first; the refused batch normalization must not leave them switched.
+    assert.throws(() => useRecordedKernels(record({ convolutions: 'xnnpack', batchNorm: 'native-v9' })), /batch normalization 'native-v9'/);
+    assert.deepEqual([levers.nativeConv, levers.nativeBatchNorm], [true, true]);
   });
 });

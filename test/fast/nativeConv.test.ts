@@ -8,8 +8,7 @@ import { initBackend } from '../../lib/backend';
 import { levers } from '../../lib/fast/levers';
 import { activeConvolutions, nativeConvCalls, nativeConvolutions, NATIVE_CONV_KERNELS, XNNPACK_CONVOLUTIONS } from '../../lib/fast/nativeConv';
 import { provenance } from '../../lib/experiments/provenance';
-import { useRecordedConvolutions } from '../../lib/experiments/reproduce';
-import type { RunRecord } from '../../lib/store/runRecord';
+import { NATIVE_KERNEL_FAMILIES, useRecordedFamily } from '../../lib/fast/nativeKernels';
 import { maxRelDiff, randomArray, sameBits, valuesOn } from '../backend/helpers';
 
 type Pad = 'same' | 'valid' | number;
@@ -167,15 +166,14 @@ describe('fast/nativeConv', function () {
   });
 
   it('reproduces a record with the convolutions it names, and refuses ones this machine lacks', () => {
-    const record = (convolutions?: string) =>
-      ({ hash: 'abc', provenance: { backend: { name: 'wasm', ...(convolutions ? { convolutions } : {}) } } }) as unknown as RunRecord;
+    const use = (recorded?: string) => useRecordedFamily(NATIVE_KERNEL_FAMILIES.convolutions, recorded, 'abc');
     // Records from before the native convolutions name none: XNNPACK's.
-    assert.equal(useRecordedConvolutions(record()), true, 'returns the setting to restore');
+    assert.equal(use(), true, 'returns the setting to restore');
     assert.equal(levers.nativeConv, false);
-    assert.equal(useRecordedConvolutions(record(String(nativeConvolutions().name))), false);
+    assert.equal(use(String(nativeConvolutions().name)), false);
     assert.equal(levers.nativeConv, true);
     assert.throws(
-      () => useRecordedConvolutions(record('oneDNN 9.9.9 jit:avx512_core')),
+      () => use('oneDNN 9.9.9 jit:avx512_core'),
       /run abc was computed with the convolutions 'oneDNN 9\.9\.9 jit:avx512_core', and this machine has 'oneDNN/,
     );
     assert.equal(levers.nativeConv, true, 'a refused record leaves the lever as it was');
