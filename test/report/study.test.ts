@@ -5,7 +5,7 @@ import * as path from 'path';
 import { PROFILES } from '../../lib/experiments/profiles';
 import { profilesWith, selectSection } from '../../lib/report/sections';
 import { sweepCommand } from '../../lib/experiments/profiles';
-import { analysisLabel, commitLabel, loadStudy, missingRunsNote, provenanceHtml, provenanceSummary, sourceLine } from '../../lib/report/study';
+import { analysisLabel, backendLabel, commitLabel, loadStudy, missingRunsNote, provenanceHtml, provenanceSummary, sourceLine } from '../../lib/report/study';
 import { resolveAnalysisSettings } from '../../lib/store/descriptor';
 import { allRuns, fakeProfile, fakeRun, fakeStudy } from './fixtures';
 
@@ -73,6 +73,13 @@ describe('report/study and sections', () => {
       },
     };
     assert.match(sourceLine(study, conv), /\| wasm 4\.22\.0 \+ oneDNN 2\.6\.3 convolutions \|/);
+    // And with the native batch normalization; 'tfjs' (or no field: older records) adds nothing.
+    const withBn = (batchNorm: string) => [
+      { ...conv[0], record: { ...conv[0].record, provenance: { ...conv[0].record.provenance, backend: { ...conv[0].record.provenance.backend, batchNorm } } } },
+    ];
+    assert.match(sourceLine(study, withBn('native')), /\| wasm 4\.22\.0 \+ oneDNN 2\.6\.3 convolutions \+ native batch norm \|/);
+    assert.match(sourceLine(study, withBn('tfjs')), /\| wasm 4\.22\.0 \+ oneDNN 2\.6\.3 convolutions \|/);
+    assert.match(backendLabel(withBn('native')[0].record.provenance.backend), /convolutions: oneDNN 2\.6\.3 jit:avx2, batch normalization: native\)$/);
   });
 
   it('commit and analysis labels', () => {
