@@ -236,3 +236,70 @@ export function tsneAffinities(vectors: readonly Uint8Array[], perplexity: numbe
   const P = affinities(packer.inputData, perplexity).data;
   return Array.from({ length: n }, (_, i) => Array.from(P.subarray(i * n, (i + 1) * n)));
 }
+
+export interface GroupStructureTest {
+  /** Mean agreement over pairs of models in the same group. */
+  within: number;
+  /** Mean agreement over pairs of models in different groups. */
+  between: number;
+  /** within - between. */
+  statistic: number;
+  /** One-sided permutation p-value of a statistic this large with the group labels shuffled: (1 + hits) / (1 + permutations). */
+  p: number;
+  permutations: number;
+}
+
+function pairMeans(m: readonly (readonly number[])[], groups: readonly number[]): { within: number; between: number } {
+  let ws = 0,
+    wn = 0,
+    bs = 0,
+    bn = 0;
+  for (let i = 0; i < groups.length; i++) {
+    for (let j = i + 1; j < groups.length; j++) {
+      if (groups[i] === groups[j]) {
+        ws += m[i][j];
+        wn++;
+      } else {
+        bs += m[i][j];
+        bn++;
+      }
+    }
+  }
+  return { within: ws / wn, between: bs / bn };
+}
+
+/**
+ * Do models of one group (e.g. one width) agree with each other more than with the other groups' models?
+ * A permutation test on a symmetric similarity matrix: the statistic is the mean within-group similarity minus
+ * the mean between-group similarity; the group labels are shuffled (seeded, group sizes kept) to get its
+ * distribution when groups do not matter. Needs at least two groups and one group with two members.
+ */
+export function groupStructureTest(
+  similarity: readonly (readonly number[])[],
+  groups: readonly number[],
+  opts: { permutations?: number; seed?: number } = {},
+): GroupStructureTest {
+  const n = groups.length;
+  if (similarity.length !== n) fail('groupStructureTest', 'similarity.length', similarity.length, `differs from groups.length ${n}`);
+  similarity.forEach((row, i) => {
+    if (row.length !== n) fail('groupStructureTest', `similarity[${i}].length`, row.length, `differs from groups.length ${n}`);
+  });
+  const sizes = new Map<number, number>();
+  for (const g of groups) sizes.set(g, (sizes.get(g) ?? 0) + 1);
+  if (sizes.size < 2) fail('groupStructureTest', 'groups', `[${[...sizes.keys()].join(', ')}]`, 'has fewer than two distinct groups');
+  if (![...sizes.values()].some((s) => s >= 2)) fail('groupStructureTest', 'groups', `${n} models`, 'has no group with two members');
+  const permutations = opts.permutations ?? 2000;
+  if (!Number.isInteger(permutations) || permutations < 1) fail('groupStructureTest', 'permutations', permutations, 'must be a positive integer');
+  const observed = pairMeans(similarity, groups);
+  const statistic = observed.within - observed.between;
+  const rng = new Rng(opts.seed ?? 0);
+  const labels = [...groups];
+  let hits = 0;
+  for (let k = 0; k < permutations; k++) {
+    rng.shuffle(labels);
+    const s = pairMeans(similarity, labels);
+    // A tolerance, so a permutation equal to the observed labelling counts as a hit despite summation order.
+    if (s.within - s.between >= statistic - 1e-12) hits++;
+  }
+  return { within: observed.within, between: observed.between, statistic, p: (1 + hits) / (1 + permutations), permutations };
+}

@@ -20,3 +20,4 @@ export type { ResultRow } from '../experiments/results';
 export type { RunRecord, TrajectoryRecordPoint } from '../store/runRecord';
 export { showFigure, showHtml } from '../plots/display';
 export * from './followups';
+export * from './claims';

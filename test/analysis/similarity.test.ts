@@ -4,6 +4,7 @@ import {
   hammingDistance,
   hammingMatrix,
   agreementMatrix,
+  groupStructureTest,
   tsneEmbedding,
   tsneRun,
   tsneAffinities,
@@ -164,6 +165,70 @@ describe('analysis/similarity', () => {
       assert.throws(() => tsneEmbedding(vectors, { ...opts, iterations: 100 }), /iterations = 100/);
       assert.throws(() => tsneEmbedding(vectors.slice(0, 2), opts), /vectors\.length = 2/);
       assert.throws(() => tsneEmbedding(vectors, { ...opts, seed: NaN }), /seed = NaN/);
+    });
+  });
+
+  describe('groupStructureTest (within- against between-group agreement, labels permuted)', () => {
+    it('finds clusters that follow the groups, and none when the groups are shuffled among them', () => {
+      const rng = new Rng(3);
+      const protoA = Uint8Array.from({ length: 400 }, () => (rng.next() < 0.5 ? 1 : 0));
+      const protoB = Uint8Array.from({ length: 400 }, () => (rng.next() < 0.5 ? 1 : 0));
+      const vectors = [...cluster(rng, protoA, 4, 0.05), ...cluster(rng, protoB, 4, 0.05)];
+      const m = agreementMatrix(vectors);
+      const byCluster = groupStructureTest(m, [1, 1, 1, 1, 2, 2, 2, 2], { permutations: 500, seed: 1 });
+      assert.ok(byCluster.within > 0.85 && byCluster.between < 0.6, JSON.stringify(byCluster));
+      // Only the true labelling (and its mirror) reaches the statistic: 2 of the 70 labellings.
+      assert.ok(byCluster.p < 0.08, `p = ${byCluster.p}`);
+      const across = groupStructureTest(m, [1, 2, 1, 2, 1, 2, 1, 2], { permutations: 500, seed: 1 });
+      assert.ok(across.statistic < 0 && across.p > 0.5, JSON.stringify(across));
+    });
+
+    it('gives p = 1 when every pair is equally alike, and the same p for the same seed', () => {
+      const flat = Array.from({ length: 6 }, (_, i) => Array.from({ length: 6 }, (_, j) => (i === j ? 1 : 0.7)));
+      const t = groupStructureTest(flat, [0, 0, 0, 1, 1, 1], { permutations: 200 });
+      assert.equal(t.statistic, 0);
+      assert.equal(t.p, 1);
+      const m = flat.map((row, i) => row.map((v, j) => (i !== j && i < 3 === j < 3 ? 0.8 : v)));
+      const a = groupStructureTest(m, [0, 0, 0, 1, 1, 1], { permutations: 300, seed: 7 });
+      assert.deepEqual(groupStructureTest(m, [0, 0, 0, 1, 1, 1], { permutations: 300, seed: 7 }), a);
+      assert.equal(a.permutations, 300);
+      // 1 (the true split) + its mirror among 20 labellings: p near 0.1, never below 1 / 301.
+      assert.ok(a.p >= 1 / 301 && a.p < 0.2, `p = ${a.p}`);
+    });
+
+    it('names the problem in bad input', () => {
+      const m = [
+        [1, 0.5],
+        [0.5, 1],
+      ];
+      assert.throws(() => groupStructureTest(m, [0, 0, 1]), /similarity\.length = 2 differs from groups\.length 3/);
+      assert.throws(() => groupStructureTest(m, [4, 4]), /groups = \[4\] has fewer than two distinct groups/);
+      assert.throws(() => groupStructureTest(m, [1, 2]), /has no group with two members/);
+      assert.throws(
+        () =>
+          groupStructureTest(
+            [
+              [1, 0.5, 0.2],
+              [0.5, 1],
+              [0.2, 0.5, 1],
+            ],
+            [0, 0, 1],
+          ),
+        /similarity\[1\]\.length = 2/,
+      );
+      assert.throws(
+        () =>
+          groupStructureTest(
+            [
+              [1, 0.5, 0.2],
+              [0.5, 1, 0.3],
+              [0.2, 0.3, 1],
+            ],
+            [0, 0, 1],
+            { permutations: 0 },
+          ),
+        /permutations = 0 must be a positive integer/,
+      );
     });
   });
 });

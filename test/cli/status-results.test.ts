@@ -94,6 +94,23 @@ describe('cli/status and cli/results', function () {
     const badFormat = await spawnCli('results', ['--profile', profile, '--format', 'xlsx'], out).done;
     assert.equal(badFormat.code, 2);
     assert.match(badFormat.stderr, /--format: 'xlsx' is not one of csv, json/);
+
+    // The claims table on the same runs: MLP 0.1x only, so the claims across widths wait (no 1x, no He twin).
+    const claims = await spawnCli('claims', ['--profile', profile], out).done;
+    assert.equal(claims.code, 0, claims.stderr);
+    assert.match(claims.stdout, /^\| Sec \| Claim \| Regime \| Paper \| Ours \| Verdict \| Why \|\n/);
+    assert.match(
+      claims.stdout,
+      /\| 4\.2 \(Table 2\) \| The observed effective density .* \| not testable at this scale \| the profile has no 1x MLP \(SGD, MNIST\) runs/,
+    );
+    assert.match(claims.stderr, /^profile tiny: \d+ supported, \d+ not supported, \d+ not testable at this scale\n$/);
+    const claimsJson = JSON.parse((await spawnCli('claims', ['--profile', profile, '--format', 'json'], out).done).stdout) as { id: string; verdict: string }[];
+    assert.ok(claimsJson.length > 5);
+    for (const id of ['null-hypothesis-t-tests', 'core-size-anova', 'he-denser', 'functions-by-width'])
+      assert.equal(claimsJson.find((c) => c.id === id)?.verdict, 'not testable at this scale', id);
+    const badAlpha = await spawnCli('claims', ['--profile', profile, '--alpha', '2'], out).done;
+    assert.equal(badAlpha.code, 2);
+    assert.match(badAlpha.stderr, /--alpha 2: expected a level between 0 and 1/);
   });
 
   it('npm run sweep -- --profile smoke works end to end (every regime), then status and results see it', async () => {

@@ -20,6 +20,7 @@ const TSX = path.join(projectRoot, 'node_modules', '.bin', 'tsx');
 const NOTEBOOKS = [
   '01-experimental-setting', '02-pruning-trajectories', '03-null-hypothesis', '04-optimizers-architectures', '05-glorot-vs-he',
   '06-initialisation-overlap', '07-functional-similarity', '08-activation-sparsity', '09-beyond-the-paper', '10-beyond-magnitude',
+  '11-verdicts',
 ];
 
 /** The text of the notes (showNote: class density-note) on a rendered page, HTML entities decoded. */
@@ -96,7 +97,7 @@ describe('notebooks (smoke profile, rendered and checked in a browser)', functio
     else fs.rmSync(root, { recursive: true, force: true });
   });
 
-  it('the notebooks are the ten of the plan, each a tslab notebook whose cells all have ids', () => {
+  it('the notebooks are the eleven of the plan, each a tslab notebook whose cells all have ids', () => {
     assert.deepEqual(listNotebooks(), NOTEBOOKS);
     for (const n of NOTEBOOKS) {
       const nb = JSON.parse(fs.readFileSync(path.join(notebooksDir, `${n}.ipynb`), 'utf8')) as {
@@ -119,7 +120,7 @@ describe('notebooks (smoke profile, rendered and checked in a browser)', functio
   const minFigures: Record<string, number> = {
     '01-experimental-setting': 4, '02-pruning-trajectories': 10, '03-null-hypothesis': 4, '04-optimizers-architectures': 6, '05-glorot-vs-he': 1,
     '06-initialisation-overlap': 4, '07-functional-similarity': 2, '08-activation-sparsity': 4, '09-beyond-the-paper': 4,
-    '10-beyond-magnitude': 3,
+    '10-beyond-magnitude': 3, '11-verdicts': 0,
   };
   for (const name of NOTEBOOKS) {
     it(`${name} renders without a cell error and every figure draws with data`, async () => {
