@@ -5,6 +5,7 @@ import { weightCounts } from '../models/index';
 import { PAPER_TABLE1 } from '../protocol';
 import type { ArchName } from '../models/types';
 import type { Figure } from '../plots/display';
+import type { TrajectoryRecordPoint } from '../store/runRecord';
 import { groupedBarFigure, type BarGroup } from '../plots/figures';
 import {
   byWidth,
@@ -131,6 +132,25 @@ export function effectiveDensityByRegimeFigure(study: Study, regimes: readonly R
   });
 }
 
+/** A run's pruning curve measured from its own unpruned accuracy (each point's accuracy minus the first's). */
+export function curveFromStart(t: readonly TrajectoryRecordPoint[] | null): TrajectoryRecordPoint[] | null {
+  if (!t || t.length === 0) return null;
+  const a0 = t[0].accuracy;
+  return t.map((p) => ({ ...p, accuracy: p.accuracy - a0 }));
+}
+
+/**
+ * How far apart a regime's widths' mean pruning curves lie (curveSpread, accuracy points), over the given widths
+ * (default all). With `fromStart` each run's curve is measured from its own unpruned accuracy, so what remains is
+ * how differently the widths fall, not where they start (the paper's Sec 4.3 explanation, tested).
+ */
+export function regimeCurveSpread(regime: Regime, opts: { widths?: readonly number[]; fromStart?: boolean } = {}): number | null {
+  const runs = opts.widths ? regime.runs.filter((r) => (opts.widths as readonly number[]).includes(r.row.width)) : regime.runs;
+  return curveSpread(
+    trajectoryBands(runs.map((r) => ({ width: r.row.width, trajectory: opts.fromStart ? curveFromStart(r.record.trajectory) : r.record.trajectory }))),
+  );
+}
+
 /** Per regime: how far apart the widths' mean pruning curves are, and the range of their mean effective densities. */
 export function curveSpreadRows(regimes: readonly Regime[]): TableRow[] {
   return regimes.map((g) => {
@@ -143,6 +163,7 @@ export function curveSpreadRows(regimes: readonly Regime[]): TableRow[] {
       regime: g.title,
       widths: bands.map((b) => b.width).join(', '),
       'curve spread (accuracy points)': curveSpread(bands),
+      'curve spread from start (points)': regimeCurveSpread(g, { fromStart: true }),
       'effective density range (points)': eds.length >= 2 ? Math.max(...eds) - Math.min(...eds) : null,
       'start accuracy range (points)': s.accuracySpread,
       'start loss range': s.lossSpread,

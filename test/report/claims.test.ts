@@ -2,7 +2,7 @@
 // fail it, and says "not testable at this scale" (with the reason) while runs are missing or unusable.
 import { strict as assert } from 'assert';
 import { checkClaims, claimRows, claimsMarkdown, claimSubjects, notReadyReason, PAPER_CLAIMS, verdictCounts, type ClaimCheck } from '../../lib/report/claims';
-import type { Study } from '../../lib/report/study';
+import type { Study, StudyRun } from '../../lib/report/study';
 import { allRuns, fakeProfile, fakeStudy, type FakeRunOptions } from './fixtures';
 
 function only(checks: ClaimCheck[], id: string, regime?: RegExp): ClaimCheck {
@@ -100,9 +100,16 @@ describe("report: the paper's claims and their verdicts (11)", () => {
       { label: 'conv2-adam', arch: 'conv2', optimizer: 'adam', widths: [0.1, 1], initSeeds: 2 },
       { label: 'conv2-adagrad', arch: 'conv2', optimizer: 'adagrad', widths: [0.1, 1], initSeeds: 2 },
     ]);
+    /** Accuracy start - slope * k at pruning level k (no floor), so only the start and the slope differ between curves. */
+    const linear = (r: StudyRun, start: number, slope: number) => {
+      r.record.trajectory = (r.record.trajectory ?? []).map((p, k) => ({ ...p, accuracy: start - slope * k }));
+    };
     const study = (spread: string) => {
       const runs = allRuns(profile, (d) => ({ accuracy: d.group === spread ? (d.width === 1 ? 0.7 : 0.5) : 0.6, dropAt: 20 + d.initSeed }));
-      for (const r of runs) r.record.training.validationLoss = r.row.group === spread ? (r.row.width === 1 ? 0.9 : 1.3) : 1.1;
+      for (const r of runs) {
+        r.record.training.validationLoss = r.row.group === spread ? (r.row.width === 1 ? 0.9 : 1.3) : 1.1;
+        linear(r, r.row.group === spread ? (r.row.width === 1 ? 0.7 : 0.5) : 0.6, 0.01);
+      }
       return fakeStudy(profile, runs);
     };
     const ok = checkClaims(study('conv2-adam'));
@@ -111,9 +118,20 @@ describe("report: the paper's claims and their verdicts (11)", () => {
     assert.equal(overlap.verdict, 'supported', overlap.ours);
     assert.match(overlap.ours, /Adagrad 0\.0 vs Adam \d+\.\d accuracy points/);
     assert.equal(only(ok, 'adagrad-similar-start').verdict, 'supported');
+    // Adam's widths differ only in where they start: measured from there, its curves overlap too, so the start explains it.
+    const explains = only(ok, 'adagrad-start-explains');
+    assert.equal(explains.verdict, 'supported', explains.ours);
+    assert.match(explains.ours, /Adam - Adagrad curve spread: \+\d+\.\d points as trained, [+-]0\.0 measured from each model's unpruned accuracy/);
+    assert.match(explains.why, /^rule: measured from each model's own unpruned accuracy/);
+    // Adam's widths start apart AND fall at different levels: the difference survives the alignment.
+    const falls = study('conv2-adam');
+    for (const r of falls.runs) if (r.row.group === 'conv2-adam') linear(r, r.row.width === 1 ? 0.65 : 0.6, r.row.width === 1 ? 0 : 0.012);
+    assert.equal(only(checkClaims(falls), 'adagrad-start-explains').verdict, 'not supported');
     const swapped = checkClaims(study('conv2-adagrad'));
     assert.equal(only(swapped, 'adagrad-curves-overlap').verdict, 'not supported');
     assert.equal(only(swapped, 'adagrad-similar-start').verdict, 'not supported');
+    assert.match(only(swapped, 'adagrad-start-explains').why, /nothing for the start to explain/);
+    assert.match(only(swapped, 'adagrad-curves-overlap').why, /^rule: Adagrad's curve spread/);
     // Without the Adam regime there is nothing to compare with.
     const alone = fakeProfile([{ label: 'conv2-adagrad', arch: 'conv2', optimizer: 'adagrad', widths: [0.1, 1], initSeeds: 2 }]);
     const a = only(checkClaims(fakeStudy(alone, allRuns(alone))), 'adagrad-curves-overlap');

@@ -13,7 +13,7 @@ import {
   thresholdRows,
   thresholdVerdicts,
 } from '../../lib/report/beyond';
-import { curveSpreadRows, preAccuracyRows, regimeVerdicts, startSpread, weightScalingRows } from '../../lib/report/regimes';
+import { curveFromStart, curveSpreadRows, preAccuracyRows, regimeCurveSpread, regimeVerdicts, startSpread, weightScalingRows } from '../../lib/report/regimes';
 import { datasetRows, profileGroupRows, stopRuleText, trainingFigures, trainingSummaryRows } from '../../lib/report/setting';
 import { figureHasData, verdictHtml } from '../../lib/report/show';
 import { ANALYSIS, allRuns, fakeProfile, fakeRun, fakeStudy, trajectory } from './fixtures';
@@ -90,6 +90,24 @@ describe('report: regimes (04)', () => {
     const spread = curveSpreadRows([regime])[0];
     assert.equal(spread['effective density range (points)'], 0);
     assert.ok((spread['curve spread (accuracy points)'] as number) > 0);
+    // The same fall from different starts: measured from each run's unpruned accuracy the curves coincide.
+    const parallel = regimesOf(
+      runs.map((r) => ({
+        ...r,
+        record: { ...r.record, trajectory: (r.record.trajectory ?? []).map((p, k) => ({ ...p, accuracy: (r.row.validationAccuracy as number) - 0.01 * k })) },
+      })),
+    )[0];
+    assert.ok((regimeCurveSpread(parallel) as number) > 5);
+    assert.ok((regimeCurveSpread(parallel, { fromStart: true }) as number) < 1e-9);
+    assert.equal(typeof spread['curve spread from start (points)'], 'number');
+    assert.equal(regimeCurveSpread(regime, { widths: [1] }), null);
+    assert.deepEqual(
+      curveFromStart(runs[0].record.trajectory)
+        ?.slice(9, 12)
+        .map((p) => Math.round(100 * p.accuracy)),
+      [0, -10, -20],
+    );
+    assert.equal(curveFromStart(null), null);
     assert.match(regimeVerdicts([regime])[0], /span 12\.5 points/);
     assert.match(regimeVerdicts(regimesOf([runs[0]]))[0], /one width only/);
     const w = weightScalingRows(['mlp', 'resnet'], [0.1, 1, 2]);
