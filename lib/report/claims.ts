@@ -2,11 +2,10 @@
 // verdict computed from the committed runs: "supported", "not supported", or "not testable at this scale" (the
 // reason says why: runs still missing, too few analysable runs, a width the profile lacks). The notebooks show
 // the evidence claim by claim; this is the one table that says which way each claim went (notebook 11, README).
-import { agreementMatrix, groupStructureTest } from '../analysis/similarity';
 import { PAPER_P_BOUND, PAPER_REGIME_TITLES, PAPER_TEXT, chanceOverlap, paperRegimeOf, paperTable2Row, type PaperRegime } from '../protocol';
 import { deriveSeed } from '../rng';
 import { byWidth, formatP, meanSd, pairedTTest, regimesOf, trend, widthLabel, type Regime } from './aggregate';
-import { correctnessSet, widthAgreement } from './functionalSimilarity';
+import { correctnessSet, widthAgreement, widthStructure } from './functionalSimilarity';
 import { compareInits } from './initSchemes';
 import { overlapCells, overlapQuantileOf } from './initOverlap';
 import { regimeComparison } from './nullHypothesis';
@@ -517,15 +516,7 @@ export const PAPER_CLAIMS: readonly PaperClaim[] = [
     appliesTo: paperIs('mlp-sgd', 'conv2-adam'),
     check(s, ctx) {
       const set = s.regime ? correctnessSet(s.regime) : null;
-      const widths = set ? [...new Set(set.runs.map((r) => r.row.width))].sort((a, b) => a - b) : [];
-      const canTest = set !== null && widths.length >= 2 && set.runs.length > widths.length;
-      const test = canTest
-        ? groupStructureTest(
-            agreementMatrix(set.vectors),
-            set.runs.map((r) => r.row.width),
-            { permutations: ctx.permutations, seed: deriveSeed(0, 'claims', 'functions-by-width', s.key) },
-          )
-        : null;
+      const test = set ? widthStructure(set, { permutations: ctx.permutations, seed: deriveSeed(0, 'claims', 'functions-by-width', s.key) }) : null;
       const ours = test
         ? `agreement within a width ${(100 * test.within).toFixed(1)}% vs between widths ${(100 * test.between).toFixed(1)}% (${set?.runs.length} models, data seed ${set?.dataSeed}; permutation p = ${test.p.toPrecision(2)})`
         : 'no correctness vectors yet';

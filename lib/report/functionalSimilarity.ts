@@ -1,7 +1,7 @@
 // Notebook 07 (the paper's Sec 5.2, Figs 7 and 8): are wide and narrow models different functions? Each
 // model is its 0/1 correctness vector over one data seed's validation set; t-SNE of the vectors coloured by
 // width, and a width x width summary of how often models agree.
-import { agreementMatrix, tsneEmbedding } from '../analysis/similarity';
+import { agreementMatrix, groupStructureTest, tsneEmbedding, type GroupStructureTest } from '../analysis/similarity';
 import type { Figure } from '../plots/display';
 import { colourFor, heatmapFigure, scatterFigure, type PointGroup } from '../plots/figures';
 import { decodeBits } from '../store/bits';
@@ -127,9 +127,26 @@ export function agreementHeatmap(study: Study, regime: Regime, set: CorrectnessS
   );
 }
 
-/** Within-width against between-width agreement, per width, in words. */
-export function similarityVerdicts(set: CorrectnessSet, wa: WidthAgreement): string[] {
+/**
+ * Do a set's models of one width agree more with each other than with other widths' models? The permutation test
+ * of lib/analysis (width labels shuffled, seeded); null below two widths or without a width of two models.
+ */
+export function widthStructure(set: CorrectnessSet, opts: { permutations?: number; seed?: number } = {}): GroupStructureTest | null {
+  const widths = set.runs.map((r) => r.row.width);
+  const distinct = new Set(widths).size;
+  if (distinct < 2 || widths.length <= distinct) return null;
+  return groupStructureTest(agreementMatrix(set.vectors), widths, { permutations: opts.permutations ?? 2000, seed: opts.seed ?? 0 });
+}
+
+/** Within-width against between-width agreement, per width, in words; with `structure`, the permutation test's verdict too. */
+export function similarityVerdicts(set: CorrectnessSet, wa: WidthAgreement, structure?: GroupStructureTest | null, alpha = 0.05): string[] {
   const out: string[] = [];
+  if (structure)
+    out.push(
+      `Width structure: models agree on ${(100 * structure.within).toFixed(1)}% of images with models of their own width and on ${(100 * structure.between).toFixed(1)}% with other widths'; ` +
+        `with the width labels shuffled (${structure.permutations} times) the excess is this large in a fraction p = ${structure.p.toPrecision(2)}: ` +
+        `${structure.p < alpha ? `models of one width ARE more alike (at ${alpha})` : `no width structure detected (at ${alpha})`}.`,
+    );
   wa.widths.forEach((w, a) => {
     const within = wa.mean[a][a];
     const others = wa.widths.map((_, b) => (b === a ? null : wa.mean[a][b])).filter((x): x is number => x !== null);

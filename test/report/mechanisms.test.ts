@@ -2,7 +2,15 @@
 import { strict as assert } from 'assert';
 import { regimesOf } from '../../lib/report/aggregate';
 import { activationRows, activationVerdicts, networkMean } from '../../lib/report/activationSparsity';
-import { agreementByWidth, agreementRows, correctnessSet, similarityVerdicts, tsneFigure, widthAgreement } from '../../lib/report/functionalSimilarity';
+import {
+  agreementByWidth,
+  agreementRows,
+  correctnessSet,
+  similarityVerdicts,
+  tsneFigure,
+  widthAgreement,
+  widthStructure,
+} from '../../lib/report/functionalSimilarity';
 import { overlapCaption, overlapCells, overlapRows, overlapVerdicts } from '../../lib/report/initOverlap';
 import { compareInits, initBoxFigure, initComparisonRows, initVerdicts } from '../../lib/report/initSchemes';
 import { allRuns, fakeProfile, fakeRun, fakeStudy } from './fixtures';
@@ -133,6 +141,15 @@ describe('report: functional similarity (07)', () => {
       v[0],
       /^0\.1x: models agree on 75\.0% of images with each other and on 62\.5% with the other widths' models \(mean accuracy 62\.5%: two models this accurate can disagree on at most 75\.0% of images\)\.$/,
     );
+    // The permutation test's line: 3 models, one labelling in 3 puts the 0.1x pair together.
+    const structure = widthStructure(set, { permutations: 300 });
+    assert.ok(structure);
+    assert.equal(structure.within, 0.75);
+    assert.match(
+      similarityVerdicts(set, wa, structure)[0],
+      /^Width structure: models agree on 75\.0% of images with models of their own width and on 62\.5% with other widths'; .* p = 0\.\d+: no width structure detected \(at 0\.05\)\.$/,
+    );
+    assert.equal(widthStructure({ ...set, runs: set.runs.slice(0, 2), vectors: set.vectors.slice(0, 2) }), null);
     const study = fakeStudy(fakeProfile([{ label: 'mlp', arch: 'mlp', widths: [0.1, 1] }]), runs);
     const fig = tsneFigure(study, regime, set, 0);
     assert.ok(fig);
