@@ -83,3 +83,18 @@ export function showFrame(df: dfd.DataFrame, opts: TableOptions = {}): void {
 export function showRows(rows: readonly TableRow[], opts: TableOptions = {}): void {
   showFrame(toFrame(rows, opts.columns), opts);
 }
+
+/** Rows as a Markdown table, cells written as in the HTML tables (README's generated blocks). */
+export function rowsToMarkdown(rows: readonly TableRow[], opts: Omit<TableOptions, 'caption'> = {}): string {
+  const columns = opts.columns ?? (rows.length ? Object.keys(rows[0]) : []);
+  if (columns.length === 0) return '';
+  const digits = opts.digits ?? 2;
+  const integer = columns.map((c) => rows.every((r) => typeof r[c] !== 'number' || Number.isInteger(r[c])));
+  const esc = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+  const line = (cells: string[]) => `| ${cells.map(esc).join(' | ')} |`;
+  return [
+    line(columns),
+    `|${columns.map(() => '---').join('|')}|`,
+    ...rows.map((r) => line(columns.map((c, j) => formatCell(r[c], opts.formats?.[c], digits, integer[j])))),
+  ].join('\n');
+}

@@ -23,7 +23,7 @@ export interface Spawned {
   killGroup(signal?: NodeJS.Signals): void;
 }
 
-export type CliScript = 'sweep' | 'status' | 'results' | 'claims' | 'queue' | 'worker' | 'collect' | 'followups';
+export type CliScript = 'sweep' | 'status' | 'results' | 'claims' | 'readme' | 'queue' | 'worker' | 'collect' | 'followups';
 
 export function spawnCli(script: CliScript, args: string[], outputs: string, env: NodeJS.ProcessEnv = {}): Spawned {
   const child = spawn(TSX, [path.join('lib', 'cli', `${script}.ts`), ...args], {

@@ -111,6 +111,13 @@ describe('cli/status and cli/results', function () {
     const badAlpha = await spawnCli('claims', ['--profile', profile, '--alpha', '2'], out).done;
     assert.equal(badAlpha.code, 2);
     assert.match(badAlpha.stderr, /--alpha 2: expected a level between 0 and 1/);
+    // README's blocks are rendered from the cpu profile's results: against this scratch outputs folder (no cpu runs)
+    // every block is stale, and --check says so without writing README.
+    const readmeBefore = fs.readFileSync(path.join(projectRoot, 'README.md'), 'utf8');
+    const check = await spawnCli('readme', ['--check'], out).done;
+    assert.equal(check.code, 1, check.stderr);
+    assert.match(check.stdout, /^stale: cifar-runs: cpu, cifar-table2: cpu, table4: cpu, claims: cpu \(npm run readme rewrites them\)\n$/);
+    assert.equal(fs.readFileSync(path.join(projectRoot, 'README.md'), 'utf8'), readmeBefore);
   });
 
   it('npm run sweep -- --profile smoke works end to end (every regime), then status and results see it', async () => {

@@ -1,5 +1,5 @@
 import { strict as assert } from 'assert';
-import { dfToHtml, formatCell, toFrame } from '../../lib/report/tables';
+import { dfToHtml, formatCell, rowsToMarkdown, toFrame } from '../../lib/report/tables';
 
 /** The cells of an HTML table, row by row (header first). */
 function cells(html: string): string[][] {
@@ -62,5 +62,18 @@ describe('report/tables', () => {
     const html = dfToHtml(toFrame([], ['x', 'y']));
     assert.deepEqual(cells(html)[0], ['x', 'y']);
     assert.match(html, /<td colspan="2"><i>no rows<\/i><\/td>/);
+  });
+
+  it('Markdown tables: cells written as in the HTML ones, pipes escaped, integer columns without decimals', () => {
+    const md = rowsToMarkdown(
+      [
+        { name: 'a|b', n: 3, x: 1.23456, p: 1e-20 },
+        { name: 'c', n: 12000, x: null, p: 0.2 },
+      ],
+      { formats: { p: 'p' }, digits: 1 },
+    );
+    assert.equal(md, ['| name | n | x | p |', '|---|---|---|---|', '| a\\|b | 3 | 1.2 | < 1e-16 |', '| c | 12,000 |  | 0.200 |'].join('\n'));
+    assert.equal(rowsToMarkdown([{ a: 1, b: 2 }], { columns: ['b'] }), '| b |\n|---|\n| 2 |');
+    assert.equal(rowsToMarkdown([]), '');
   });
 });
