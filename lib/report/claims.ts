@@ -1,5 +1,5 @@
 // Every claim of the paper that the runs can test, one entry per claim, each with the rule that decides it and a
-// verdict computed from the committed runs: "supported", "not supported", or "not testable at this scale" (the
+// verdict computed from a profile's finished runs: "supported", "not supported", or "not testable at this scale" (the
 // reason says why: runs still missing, too few analysable runs, a width the profile lacks). The notebooks show
 // the evidence claim by claim; this is the one table that says which way each claim went (notebook 11, README).
 import { PAPER_P_BOUND, PAPER_REGIME_TITLES, PAPER_TEXT, chanceOverlap, paperRegimeOf, paperTable2Row, type PaperRegime } from '../protocol';
@@ -73,7 +73,7 @@ export interface PaperClaim {
   claim: string;
   /** What the paper reports for a subject (its numbers). */
   paper(subject: ClaimSubject): string;
-  /** Which subjects it is checked on (one row each); `pair` claims compare two regimes and get one row. */
+  /** Which subjects it is checked on, one row each (a claim comparing two regimes is checked on one of them). */
   appliesTo(subject: ClaimSubject): boolean;
   check(subject: ClaimSubject, ctx: Context): Outcome;
 }
