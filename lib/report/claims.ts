@@ -181,7 +181,11 @@ function bothInits(s: ClaimSubject): string | null {
     : `the profile trains only ${s.inits.join(', ')} ${s.title} models, so there is no Glorot/He pair`;
 }
 
-const signed = (x: number, digits = 1) => `${x >= 0 ? '+' : ''}${x.toFixed(digits)}`;
+/** "+2.0", "-7.1"; a value that rounds to zero is "+0.0", never "-0.0". */
+function signed(x: number, digits = 1): string {
+  const t = x.toFixed(digits);
+  return Number(t) === 0 ? `+${(0).toFixed(digits)}` : `${x > 0 ? '+' : ''}${t}`;
+}
 const fmt = (x: number | null, digits = 1) => (x === null ? 'n/a' : x.toFixed(digits));
 
 /** The paper's claims, in the order of its sections. A new claim is one entry. */
