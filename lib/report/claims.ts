@@ -11,7 +11,7 @@ import { overlapCells, overlapQuantileOf } from './initOverlap';
 import { regimeComparison } from './nullHypothesis';
 import { regimeCurveSpread, startSpread } from './regimes';
 import type { Study, StudyRun } from './study';
-import type { TableRow } from './tables';
+import { rowsToMarkdown, type TableRow } from './tables';
 
 export const VERDICTS = ['supported', 'not supported', 'not testable at this scale'] as const;
 export type Verdict = (typeof VERDICTS)[number];
@@ -628,19 +628,12 @@ export function verdictCounts(checks: readonly ClaimCheck[]): string {
  * its text and no paper column (README's verdict table).
  */
 export function claimsMarkdown(checks: readonly ClaimCheck[], opts: { short?: boolean } = {}): string {
-  const esc = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
-  const verdict = (v: Verdict) => (v === NOT_TESTABLE ? v : `**${v}**`);
-  const line = (cells: string[]) => `| ${cells.map(esc).join(' | ')} |`;
-  if (opts.short)
-    return [
-      '| Sec | Claim | Regime | Verdict | Ours | Why |',
-      '|---|---|---|---|---|---|',
-      ...checks.map((c, i) => line([c.section, i > 0 && checks[i - 1].id === c.id ? '' : c.short, c.regime, verdict(c.verdict), c.ours, c.why])),
-    ].join('\n');
-  const rows = claimRows(checks);
-  return [
-    '| Sec | Claim | Regime | Paper | Ours | Verdict | Why |',
-    '|---|---|---|---|---|---|---|',
-    ...rows.map((r, i) => line([r.section, r.claim, r.regime, r.paper, r.ours, verdict(checks[i].verdict), r.why].map((x) => String(x ?? '')))),
-  ].join('\n');
+  const rows = checks.map((c, i): TableRow => {
+    const first = i === 0 || checks[i - 1].id !== c.id;
+    const verdict = c.verdict === NOT_TESTABLE ? c.verdict : `**${c.verdict}**`;
+    return opts.short
+      ? { Sec: c.section, Claim: first ? c.short : '', Regime: c.regime, Verdict: verdict, Ours: c.ours, Why: c.why }
+      : { Sec: c.section, Claim: first ? c.claim : '', Regime: c.regime, Paper: c.paper, Ours: c.ours, Verdict: verdict, Why: c.why };
+  });
+  return rowsToMarkdown(rows);
 }
