@@ -181,6 +181,23 @@ function bothInits(s: ClaimSubject): string | null {
     : `the profile trains only ${s.inits.join(', ')} ${s.title} models, so there is no Glorot/He pair`;
 }
 
+/** "a's pruning curves overlap more across widths than other's": a's curve spread is the smaller, over the widths both have. */
+function overlapsMore(ctx: Context, a: ClaimSubject, other: PaperRegime, aName: string, otherName: string): Outcome & { regime: string } {
+  return compareRegimes(
+    ctx,
+    a,
+    other,
+    `the ${aName} curve spread (sd across widths of the mean accuracy curves, averaged over pruning levels) is below the ${otherName} one, over the widths both have`,
+    (ra, rb, widths) => {
+      const [x, y] = [regimeCurveSpread(ra, { widths }), regimeCurveSpread(rb, { widths })];
+      return {
+        text: `curve spread over ${widths.map(widthLabel).join(', ')}: ${aName} ${fmt(x)} vs ${otherName} ${fmt(y)} accuracy points`,
+        holds: x === null || y === null ? null : x < y,
+      };
+    },
+  );
+}
+
 /** "+2.0", "-7.1"; a value that rounds to zero is "+0.0", never "-0.0". */
 function signed(x: number, digits = 1): string {
   const t = x.toFixed(digits);
@@ -329,20 +346,7 @@ export const PAPER_CLAIMS: readonly PaperClaim[] = [
     claim: "Although both are trained with SGD, the ResNets' pruning curves overlap across widths while the MLPs' come apart.",
     paper: () => 'ResNet curves fairly overlapping; MLP curves apart (Figure 5)',
     appliesTo: paperIs('resnet-sgd'),
-    check: (s, ctx) =>
-      compareRegimes(
-        ctx,
-        s,
-        'mlp-sgd',
-        "the ResNet's curve spread (sd across widths of the mean accuracy curves, averaged over pruning levels) is below the MLP's over the widths both have",
-        (resnet, mlp, widths) => {
-          const [r, m] = [regimeCurveSpread(resnet, { widths }), regimeCurveSpread(mlp, { widths })];
-          return {
-            text: `curve spread over ${widths.map(widthLabel).join(', ')}: ResNet ${fmt(r)} vs MLP ${fmt(m)} accuracy points`,
-            holds: r === null || m === null ? null : r < m,
-          };
-        },
-      ),
+    check: (s, ctx) => overlapsMore(ctx, s, 'mlp-sgd', 'ResNet', 'MLP'),
   },
   {
     id: 'adagrad-curves-overlap',
@@ -351,20 +355,7 @@ export const PAPER_CLAIMS: readonly PaperClaim[] = [
     claim: "Conv-2's pruning curves overlap more across widths when trained with Adagrad than with Adam.",
     paper: () => 'Adagrad curves overlap more (Figure 5)',
     appliesTo: paperIs('conv2-adagrad'),
-    check: (s, ctx) =>
-      compareRegimes(
-        ctx,
-        s,
-        'conv2-adam',
-        "Adagrad's curve spread (sd across widths of the mean accuracy curves, averaged over pruning levels) is below Adam's",
-        (adagrad, adam, widths) => {
-          const [g, d] = [regimeCurveSpread(adagrad, { widths }), regimeCurveSpread(adam, { widths })];
-          return {
-            text: `curve spread over ${widths.map(widthLabel).join(', ')}: Adagrad ${fmt(g)} vs Adam ${fmt(d)} accuracy points`,
-            holds: g === null || d === null ? null : g < d,
-          };
-        },
-      ),
+    check: (s, ctx) => overlapsMore(ctx, s, 'conv2-adam', 'Adagrad', 'Adam'),
   },
   {
     id: 'adagrad-similar-start',
