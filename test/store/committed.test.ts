@@ -5,7 +5,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { projectRoot } from '../../lib/paths';
 import { inspectRun, RUN_SCHEMA, type RunRecord } from '../../lib/store/runRecord';
-import { committedFiles } from '../committedFiles';
+import { committedFiles } from '../../lib/store/committed';
 
 const committedRuns = path.join(projectRoot, 'outputs', 'runs');
 
