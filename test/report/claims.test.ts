@@ -23,6 +23,26 @@ describe("report: the paper's claims and their verdicts (11)", () => {
     for (const c of PAPER_CLAIMS) assert.ok(c.section && c.claim.length > 20, c.id);
   });
 
+  it('with nothing computed, every claim on every regime waits, and none throws', () => {
+    const profile = fakeProfile([
+      { label: 'mlp', arch: 'mlp', widths: [0.1, 1], inits: ['glorot', 'he'] },
+      { label: 'conv2-adam', arch: 'conv2', optimizer: 'adam', widths: [0.1, 1], inits: ['glorot', 'he'] },
+      { label: 'conv2-adagrad', arch: 'conv2', optimizer: 'adagrad', widths: [0.1, 1], inits: ['glorot', 'he'] },
+      { label: 'resnet', arch: 'resnet', optimizer: 'sgd', widths: [0.1, 1], inits: ['glorot', 'he'] },
+    ]);
+    const checks = checkClaims(fakeStudy(profile, []));
+    // Every claim appears, each on the regimes it names (four for the general ones).
+    assert.deepEqual(
+      [...new Set(checks.map((c) => c.id))],
+      PAPER_CLAIMS.map((c) => c.id),
+    );
+    assert.equal(checks.filter((c) => c.id === 'he-denser').length, 4);
+    for (const c of checks) {
+      assert.equal(c.verdict, 'not testable at this scale', c.id);
+      assert.match(c.why, /0 of the profile's 4 runs are computed/, `${c.id}: ${c.why}`);
+    }
+  });
+
   it('Table 2: supported when the observed density stays far from the rescaled 1x core, not when it follows it', () => {
     // 1x effective density 58/60/56% -> the null hypothesis at 5x is ~8%; observed 40% rejects it.
     const far = checkClaims(mlpStudy((d) => ({ dropAt: d.width === 1 ? 21 - d.initSeed + (d.initSeed === 2 ? 2 : 0) : 30 + d.initSeed })));
