@@ -118,6 +118,10 @@ describe('cli/status and cli/results', function () {
     assert.equal(check.code, 1, check.stderr);
     assert.match(check.stdout, /^stale: cifar-runs: cpu, cifar-table2: cpu, table4: cpu, claims: cpu \(npm run readme rewrites them\)\n$/);
     assert.equal(fs.readFileSync(path.join(projectRoot, 'README.md'), 'utf8'), readmeBefore);
+    // --committed ignores that folder and reads the records git tracks: README was rendered from those.
+    const committed = await spawnCli('readme', ['--committed', '--check'], out).done;
+    assert.equal(committed.code, 0, committed.stdout + committed.stderr);
+    assert.equal(committed.stdout, 'README blocks are current\n');
   });
 
   it('npm run sweep -- --profile smoke works end to end (every regime), then status and results see it', async () => {
