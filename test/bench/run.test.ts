@@ -131,4 +131,51 @@ describe('bench/run', function () {
     const bad = await runPeer('train/vgg/1', 1, 0.1);
     assert.ok('unavailable' in bad && /no PyTorch peer for architecture 'vgg'/.test(bad.unavailable));
   });
+
+  it("bench/peer_curve.py initialises PyTorch's layers by our rule, and names a run it cannot find (where PyTorch is installed)", function () {
+    if (!torchAvailable()) this.skip();
+    this.timeout(60_000);
+    const bench = path.join(projectRoot, 'bench');
+    // The largest |w| of each layer over its bound, per rule: just under 1 when the layer is uniform in [-b, b).
+    const ratios = (rule: string): number[] =>
+      JSON.parse(
+        execFileSync(
+          PEER_PYTHON,
+          [
+            '-c',
+            [
+              'import json, math, peer, peer_curve',
+              'm = peer.ResNet(1)',
+              `peer_curve.init_like_density(m, "${rule}")`,
+              'out = []',
+              'for l in m.modules():',
+              '    if isinstance(l, (peer.nn.Conv2d, peer.nn.Linear)):',
+              '        w = l.weight; r = w[0, 0].numel() if w.dim() == 4 else 1',
+              '        fi, fo = w.shape[1] * r, w.shape[0] * r',
+              `        b = math.sqrt(6 / fi) if "${rule}" == "he" else math.sqrt(6 / (fi + fo))`,
+              '        out.append(w.abs().max().item() / b)',
+              '        assert l.bias is None or l.bias.abs().max().item() == 0',
+              'print(json.dumps(out))',
+            ].join('\n'),
+          ],
+          { cwd: bench, encoding: 'utf8' },
+        ),
+      ) as number[];
+    for (const rule of ['he', 'glorot']) {
+      const r = ratios(rule);
+      assert.equal(r.length, 8, `${rule}: conv0, six block convs, proj`);
+      for (const x of r) assert.ok(x > 0.9 && x <= 1, `${rule}: max |w| / bound = ${x}`);
+    }
+    let err = '';
+    try {
+      execFileSync(PEER_PYTHON, [path.join(bench, 'peer_curve.py'), '--run', 'ffffffffffffffff'], {
+        encoding: 'utf8',
+        stdio: 'pipe',
+        env: { ...process.env, DENSITY_OUTPUTS: path.join(projectRoot, 'test', 'no-such-outputs') },
+      });
+    } catch (e) {
+      err = String((e as { stderr?: string }).stderr);
+    }
+    assert.match(err, /--run ffffffffffffffff: expected one finished run under .*no-such-outputs\/runs, found 0/);
+  });
 });
